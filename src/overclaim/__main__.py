@@ -1,0 +1,3 @@
+from overclaim.cli import main
+
+main()

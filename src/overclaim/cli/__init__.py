@@ -1,0 +1,55 @@
+"""The ``overclaim`` command line: a thin adapter over the library.
+
+Each area registers its commands from its own module (``cli/<area>.py``) on the
+apps defined here: ``app`` (top level), ``train_app`` (``overclaim train ...``)
+and ``eval_app`` (``overclaim eval ...``). Errors from :mod:`overclaim.errors`
+print as one line on stderr and exit with their ``exit_code`` (2 for bad input).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from overclaim.errors import OverclaimError
+
+app = typer.Typer(
+    name="overclaim",
+    help="Show, with evidence, where a headline says more than its article does.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Rebuild the models that ship in the package (fixed seed, CPU).", no_args_is_help=True)
+eval_app = typer.Typer(help="Score a model on any file of the documented format.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+
+# Modules that register commands, in help order. Add yours here.
+COMMAND_MODULES = [
+    "overclaim.cli.check",
+    "overclaim.cli.stance",
+    "overclaim.cli.certainty",
+    "overclaim.cli.clickbait",
+    "overclaim.cli.factchecks",
+    "overclaim.cli.batch",
+    "overclaim.cli.serve",
+]
+
+for _module in COMMAND_MODULES:
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as _exc:  # an area not built yet
+        if _exc.name != _module:
+            raise
+
+
+def main() -> None:
+    """Entry point of the ``overclaim`` console script."""
+    try:
+        app()
+    except OverclaimError as exc:
+        typer.echo(f"overclaim: error: {exc}", err=True)
+        sys.exit(exc.exit_code)

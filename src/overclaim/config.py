@@ -1,0 +1,56 @@
+"""Every threshold and tunable in one place, each with how it was set.
+
+Values were tuned on validation splits of the training data (never on a test
+set); the comment on each says which data and how. Override any of them with
+``Config(**changes)`` or ``Checker(config=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Config:
+    """Thresholds and sizes used by the pipeline stages."""
+
+    # --- segment -----------------------------------------------------------
+    # Longest body analysed, in characters. FNC-1's longest body is ~40k chars;
+    # 1 MB bodies are cut here so a single post cannot stall a batch.
+    max_body_chars: int = 200_000
+    # Longest headline analysed; captions longer than this are cut.
+    max_headline_chars: int = 2_000
+
+    # --- evidence ----------------------------------------------------------
+    # Body sentences kept as evidence, best first. 5 fits one screen.
+    evidence_top_k: int = 5
+    # Sentences under this IDF-weighted headline-term coverage are not evidence.
+    # Set on FNC-1 train (body-held-out split): below 0.10 almost all pairs are unrelated.
+    evidence_min_relevance: float = 0.10
+
+    # --- verdict -----------------------------------------------------------
+    # A body with fewer content words than this is "too short to judge".
+    min_body_words: int = 8
+    # P(unrelated) at or above this gives the verdict `unrelated`.
+    unrelated_threshold: float = 0.5
+    # P(disagree) at or above this gives `contradicted` (unless unrelated).
+    contradicted_threshold: float = 0.35
+    # Headline certainty minus body certainty above this counts as a certainty jump.
+    certainty_gap_threshold: float = 0.25
+    # Overclaim score at or above this gives `overstated` (when related and not contradicted).
+    overstated_threshold: float = 0.5
+    # Share of evidence resting on anonymous sources that counts as "mostly anonymous".
+    anonymous_share_threshold: float = 0.5
+    # Most reasons listed in a verdict.
+    max_reasons: int = 5
+
+    # --- match -------------------------------------------------------------
+    # Fact-checks with a calibrated same-claim probability under this are not shown:
+    # users complain about false matches more than about misses.
+    match_min_probability: float = 0.5
+    match_top_k: int = 3
+
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+DEFAULT_CONFIG = Config()

@@ -1,0 +1,140 @@
+"""The error catalogue: every error overclaim raises on purpose.
+
+Each error renders as one line that names the problem and where it is (file,
+line, field). The CLI prints ``str(error)`` and exits with ``exit_code``; the
+HTTP API answers ``http_status`` with ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+
+class OverclaimError(Exception):
+    """Base class: a problem the user can fix, reported in one line."""
+
+    code = "error"
+    exit_code = 2
+    http_status = 400
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = []
+        if self.source:
+            where.append(str(self.source))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON error body used by the API and error records in batch output."""
+        out: dict[str, object] = {"code": self.code, "message": str(self)}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+class InputError(OverclaimError):
+    """The input cannot be read as a post."""
+
+    code = "bad_input"
+
+
+class EmptyFieldError(InputError):
+    """A required field (headline or body) is missing or blank."""
+
+    code = "empty_field"
+    http_status = 422
+
+
+class WrongTypeError(InputError):
+    """A field has the wrong type (e.g. a number where text is expected)."""
+
+    code = "wrong_type"
+    http_status = 422
+
+
+class BinaryInputError(InputError):
+    """The file is binary, not text."""
+
+    code = "binary_input"
+    http_status = 415
+
+
+class EncodingError(InputError):
+    """The file is not valid UTF-8."""
+
+    code = "bad_encoding"
+    http_status = 415
+
+
+class UnknownFormatError(InputError):
+    """The input format is not one overclaim reads."""
+
+    code = "unknown_format"
+    http_status = 415
+
+
+class MalformedInputError(InputError):
+    """The file is in a known format but cannot be parsed (bad JSON, bad CSV ...)."""
+
+    code = "malformed"
+
+
+class InputTooLargeError(InputError):
+    """The input is over the size limit."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class FileNotFound(InputError):
+    """The input file does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class ModelError(OverclaimError):
+    """A trained model artifact is missing or unreadable; rebuild it with ``overclaim train``."""
+
+    code = "model_error"
+    exit_code = 3
+    http_status = 500
+
+
+class DataError(OverclaimError):
+    """Training or evaluation data is missing or not in the documented format."""
+
+    code = "bad_data"
+
+
+class StoreError(OverclaimError):
+    """The database (SQLite file or PostgreSQL URL) cannot be used."""
+
+    code = "store_error"
+    http_status = 503
+
+
+class NotFoundError(OverclaimError):
+    """A stored record (report, fact-check) does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class FetchError(OverclaimError):
+    """A URL could not or may not be fetched (scheme, address, size, time)."""
+
+    code = "fetch_refused"
+    http_status = 400

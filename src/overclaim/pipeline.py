@@ -1,0 +1,246 @@
+"""The pipeline: runs the analysis stages in order over one post.
+
+    normalize -> segment -> evidence -> stance -> certainty -> sourcing
+              -> sensational -> match -> verdict
+
+Each stage is a class in ``overclaim/stages/<name>.py`` taking a
+:class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
+the :class:`Context`. Stages load their models lazily, once per
+:class:`Checker`, so a ``Checker`` is cheap to build and fast to reuse.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from overclaim import __version__
+from overclaim.config import DEFAULT_CONFIG, Config
+from overclaim.errors import EmptyFieldError, WrongTypeError
+from overclaim.report import (
+    VERDICT_DEFINITIONS,
+    Certainty,
+    CertaintyScore,
+    DisguisedWord,
+    EvidenceSentence,
+    FactCheckMatch,
+    Normalization,
+    Post,
+    Report,
+    Sensational,
+    Sourcing,
+    Stance,
+    StanceProbabilities,
+    Verdict,
+)
+from overclaim.text import TextView
+
+
+@dataclass
+class Token:
+    """A word or symbol in clean coordinates of its text view."""
+
+    start: int
+    end: int
+    text: str
+    lower: str
+
+
+@dataclass
+class Sentence:
+    """A body sentence in clean coordinates, with its tokens."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """Everything the stages know about one post; each stage reads and adds to it."""
+
+    post: Post
+    config: Config
+    headline: TextView
+    body: TextView
+    disguised_words: list[DisguisedWord] = field(default_factory=list)
+    headline_tokens: list[Token] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    evidence: list[EvidenceSentence] = field(default_factory=list)
+    stance: Stance | None = None
+    certainty: Certainty | None = None
+    sourcing: Sourcing = field(default_factory=Sourcing)
+    sensational: Sensational = field(default_factory=Sensational)
+    matches: list[FactCheckMatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
+    too_short: bool = False
+    # Free-form scratch space for stages that share intermediate results.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Stage(Protocol):
+    """One analysis step."""
+
+    name: str
+
+    def __call__(self, ctx: Context) -> None:
+        """Read from and add to ``ctx``."""
+
+
+# Stage name -> "module:Class". The order is the order they run in.
+STAGES: list[tuple[str, str]] = [
+    ("normalize", "overclaim.stages.normalize:Normalizer"),
+    ("segment", "overclaim.stages.segment:Segmenter"),
+    ("evidence", "overclaim.stages.evidence:EvidenceRanker"),
+    ("stance", "overclaim.stages.stance:StanceDetector"),
+    ("certainty", "overclaim.stages.certainty:CertaintyScorer"),
+    ("sourcing", "overclaim.stages.sourcing:SourceFinder"),
+    ("sensational", "overclaim.stages.sensational:SensationalDetector"),
+    ("match", "overclaim.stages.match:FactCheckMatcher"),
+    ("verdict", "overclaim.stages.verdict:VerdictMaker"),
+]
+
+
+def _load_stage(spec: str, config: Config, options: dict[str, Any]) -> Stage:
+    module_name, class_name = spec.split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    stage: Stage = cls(config, **options) if options else cls(config)
+    return stage
+
+
+def _as_text(value: object, name: str) -> str:
+    if value is None:
+        raise EmptyFieldError("is missing", field=name)
+    if not isinstance(value, str):
+        raise WrongTypeError(f"must be text, got {type(value).__name__}", field=name)
+    return value
+
+
+class Checker:
+    """Checks posts; build one and reuse it: models load once, on first use.
+
+    Args:
+        config: thresholds; defaults to :data:`~overclaim.config.DEFAULT_CONFIG`.
+        factchecks: fact-check store (SQLite path or database URL) for the
+            ``matches`` block; ``None`` skips fact-check matching.
+        skip: names of stages to leave out (e.g. ``{"match"}``).
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        factchecks: str | None = None,
+        skip: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        self.config = config or DEFAULT_CONFIG
+        self.factchecks = factchecks
+        self.skip = frozenset(skip)
+        self._stages: list[Stage] | None = None
+
+    @property
+    def stages(self) -> list[Stage]:
+        """The stage objects, built on first use."""
+        if self._stages is None:
+            stages = []
+            for name, spec in STAGES:
+                if name in self.skip:
+                    continue
+                options: dict[str, Any] = {"store": self.factchecks} if name == "match" else {}
+                stages.append(_load_stage(spec, self.config, options))
+            self._stages = stages
+        return self._stages
+
+    def warm_up(self) -> None:
+        """Load every model now rather than on the first post."""
+        self.check("Warm-up headline", "Warm-up body sentence that says something about the headline.")
+
+    def check(
+        self,
+        headline: str,
+        body: str,
+        *,
+        id: str | None = None,
+        url: str | None = None,
+        outlet: str | None = None,
+        published: str | None = None,
+    ) -> Report:
+        """Check one post: does ``body`` back ``headline``?"""
+        headline = _as_text(headline, "headline")
+        body = _as_text(body, "body")
+        if not headline.strip():
+            raise EmptyFieldError("is empty", field="headline")
+        if not body.strip():
+            raise EmptyFieldError("is empty", field="body")
+        post = Post(headline=headline, body=body, id=id, url=url, outlet=outlet, published=published)
+        return self.check_post(post)
+
+    def check_post(self, post: Post) -> Report:
+        """Check a :class:`~overclaim.report.Post`."""
+        started = time.perf_counter()
+        ctx = Context(
+            post=post,
+            config=self.config,
+            headline=TextView("headline", post.headline[: self.config.max_headline_chars]),
+            body=TextView("body", post.body[: self.config.max_body_chars]),
+        )
+        if len(post.body) > self.config.max_body_chars:
+            ctx.notes.append(f"Body cut to its first {self.config.max_body_chars} characters.")
+        for stage in self.stages:
+            stage(ctx)
+        return build_report(ctx, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
+    """Assemble the :class:`Report` from a context the stages have filled."""
+    stance = ctx.stance or Stance(
+        label="unrelated",
+        probabilities=StanceProbabilities(agree=0.0, disagree=0.0, discuss=0.0, unrelated=1.0),
+        model="none",
+    )
+    certainty = ctx.certainty or Certainty(
+        headline=CertaintyScore(score=0.5), body=CertaintyScore(score=0.5), gap=0.0
+    )
+    verdict = ctx.verdict or Verdict(
+        label=stance.label if stance.label == "unrelated" else "overstated",
+        score=0.5,
+        definition=VERDICT_DEFINITIONS["overstated"],
+    )
+    edits = [
+        {
+            "span": {"field": view.field, "start": e.start, "end": e.end, "text": e.original},
+            "original": e.original,
+            "replacement": e.replacement,
+            "kind": e.kind,
+            "confidence": e.confidence,
+        }
+        for view in (ctx.headline, ctx.body)
+        for e in view.edits
+    ]
+    normalization = Normalization.model_validate(
+        {
+            "headline_clean": ctx.headline.clean,
+            "body_clean": ctx.body.clean,
+            "edits": edits,
+            "disguised_words": [d.model_dump() for d in ctx.disguised_words],
+        }
+    )
+    return Report(
+        overclaim_version=__version__,
+        post=ctx.post,
+        verdict=verdict,
+        stance=stance,
+        evidence=ctx.evidence,
+        certainty=certainty,
+        sourcing=ctx.sourcing,
+        sensational=ctx.sensational,
+        normalization=normalization,
+        matches=ctx.matches,
+        notes=ctx.notes,
+        elapsed_ms=round(elapsed_ms, 3) if elapsed_ms is not None else None,
+    )

@@ -1,0 +1,265 @@
+"""The report: a typed, versioned model of everything ``check`` finds.
+
+Every finding carries :class:`Span` objects whose ``start``/``end`` are character
+offsets into the *original* headline or body (as given by the caller, before any
+normalization), so any front end can highlight them with ``text[start:end]``.
+
+The JSON schema is published with ``overclaim schema`` and ``GET /v1/schema``.
+Bump :data:`SCHEMA_VERSION` on any change to the shape of the report: minor for
+added optional fields, major for removed or renamed ones.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Field_ = Literal["headline", "body"]
+VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]
+StanceLabel = Literal["agree", "disagree", "discuss", "unrelated"]
+
+VERDICT_DEFINITIONS: dict[str, str] = {
+    "unrelated": "The body does not address the headline's claim.",
+    "contradicted": "The body denies or refutes the headline's claim.",
+    "overstated": (
+        "The body addresses the claim but backs it less firmly than the headline states it: "
+        "it only reports or discusses it, hedges it, rests it on unnamed sources, or backs a "
+        "weaker version."
+    ),
+    "supported": (
+        "The body backs the claim at least as firmly as the headline states it "
+        "(a hedged headline over a hedged body is supported)."
+    ),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(_Model):
+    """A character range ``[start, end)`` in the original headline or body."""
+
+    field: Field_
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+class Edit(_Model):
+    """One change made by normalization (de-obfuscation)."""
+
+    span: Span
+    original: str
+    replacement: str
+    kind: Literal[
+        "homoglyph",
+        "leetspeak",
+        "invisible",
+        "spacing",
+        "separator",
+        "repetition",
+        "joined_words",
+        "mojibake",
+        "width",
+        "other",
+    ]
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class DisguisedWord(_Model):
+    """A word written to dodge filters, with its clean form."""
+
+    span: Span
+    original: str
+    clean: str
+    kinds: list[str]
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Normalization(_Model):
+    """Clean text used by the analysis, and what was changed to get it."""
+
+    headline_clean: str
+    body_clean: str
+    edits: list[Edit] = []
+    disguised_words: list[DisguisedWord] = []
+
+
+class Cue(_Model):
+    """A certainty cue: a word or phrase that hedges, boosts, negates, or conditions."""
+
+    span: Span
+    kind: Literal["hedge", "booster", "negation", "question", "conditional", "attribution", "model"]
+    weight: float
+
+
+class StanceProbabilities(_Model):
+    """Probability of each FNC-1 stance of a body (or sentence) toward the headline."""
+
+    agree: float = Field(ge=0.0, le=1.0)
+    disagree: float = Field(ge=0.0, le=1.0)
+    discuss: float = Field(ge=0.0, le=1.0)
+    unrelated: float = Field(ge=0.0, le=1.0)
+
+    def label(self) -> StanceLabel:
+        """The most probable stance."""
+        items = self.model_dump()
+        return max(items, key=items.__getitem__)  # type: ignore[return-value]
+
+
+class Stance(_Model):
+    """The body's stance toward the headline."""
+
+    label: StanceLabel
+    probabilities: StanceProbabilities
+    model: str = Field(description="Which model produced it (artifact name and version, or 'lexical').")
+
+
+class EvidenceSentence(_Model):
+    """A body sentence ranked by relevance to the headline."""
+
+    index: int = Field(ge=0, description="Sentence number in the body, from 0.")
+    span: Span
+    relevance: float = Field(ge=0.0, description="Relevance to the headline (0-1, higher is more relevant).")
+    stance: StanceProbabilities | None = None
+    certainty: float | None = Field(default=None, ge=0.0, le=1.0)
+    hedged: bool = False
+    cues: list[Cue] = []
+    anonymous_source: bool = False
+
+
+class CertaintyScore(_Model):
+    """How firmly a text states its claim: 0 = speculative, 1 = asserted as fact."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    label: Literal["asserted", "hedged", "reported", "denied", "question"] = "asserted"
+    cues: list[Cue] = []
+    probabilities: dict[str, float] = {}
+
+
+class Certainty(_Model):
+    """Headline certainty against the certainty of the body sentences that carry its claim."""
+
+    headline: CertaintyScore
+    body: CertaintyScore
+    gap: float = Field(description="headline.score - body.score; positive means the headline is surer.")
+
+
+class Attribution(_Model):
+    """A statement the body attributes to a source."""
+
+    speaker: Span
+    cue: Span
+    content: Span | None = None
+    kind: Literal["named_person", "named_organization", "anonymous", "outlet", "document"]
+    sentence_index: int | None = None
+
+
+class Sourcing(_Model):
+    """Who the body relies on."""
+
+    attributions: list[Attribution] = []
+    named: int = 0
+    anonymous: int = 0
+    anonymous_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    evidence_anonymous_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of the key evidence sentences resting on anonymous sources."
+    )
+
+
+class Marker(_Model):
+    """A sensational marker in the headline (alarm emoji, BREAKING prefix, ALL CAPS ...)."""
+
+    span: Span
+    name: str
+    kind: Literal[
+        "alarm_emoji", "prefix", "punctuation", "all_caps", "superlative", "loaded_label", "teaser", "unsupported_claim"
+    ]
+
+
+class Sensational(_Model):
+    """How the headline tries to grab attention."""
+
+    clickbait_probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    markers: list[Marker] = []
+
+
+class FactCheckMatch(_Model):
+    """A stored fact-check that may cover the headline's claim."""
+
+    claim_id: str
+    claim: str
+    rating: str | None = None
+    reviewer: str | None = None
+    url: str | None = None
+    score: float = Field(description="Retrieval similarity score.")
+    probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability that it is the same claim.")
+
+
+class Reason(_Model):
+    """A plain-language reason for the verdict, pointing at the spans it rests on."""
+
+    code: str
+    text: str
+    spans: list[Span] = []
+
+
+class Verdict(_Model):
+    """The call: does the body back the headline?"""
+
+    label: VerdictLabel
+    score: float = Field(ge=0.0, le=1.0, description="Overclaim score: 0 = fully backed, 1 = not backed at all.")
+    definition: str
+    reasons: list[Reason] = []
+
+
+class Post(_Model):
+    """The input: a headline (or caption) and the article body it sits on."""
+
+    headline: str
+    body: str
+    id: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+
+
+class Report(_Model):
+    """Everything ``overclaim.check`` found about one post."""
+
+    schema_version: str = SCHEMA_VERSION
+    overclaim_version: str
+    post: Post
+    verdict: Verdict
+    stance: Stance
+    evidence: list[EvidenceSentence] = []
+    certainty: Certainty
+    sourcing: Sourcing = Sourcing()
+    sensational: Sensational = Sensational()
+    normalization: Normalization
+    matches: list[FactCheckMatch] = []
+    notes: list[str] = Field(default=[], description="Caveats, e.g. 'body too short to judge'.")
+    elapsed_ms: float | None = None
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text."""
+        return self.model_dump_json(indent=indent)
+
+
+def report_schema() -> dict[str, Any]:
+    """The published JSON schema of :class:`Report`."""
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://overclaim.dev/schema/report-{SCHEMA_VERSION}.json"
+    schema["title"] = "overclaim report"
+    return schema
+
+
+def report_schema_json() -> str:
+    """The published JSON schema as text."""
+    return json.dumps(report_schema(), indent=2, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Storage: SQLite by default (a file path), PostgreSQL by URL, through SQLAlchemy."""

@@ -1,0 +1,117 @@
+"""Text views that keep every character traceable to the original input.
+
+Normalization rewrites the text the analysis reads (``clean``), but the report
+must point into the text the user gave (``original``). A :class:`TextView`
+holds both and, for every clean character, the original range it came from.
+Stages work in clean coordinates and call :meth:`TextView.span` to get a
+:class:`~overclaim.report.Span` in original coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from overclaim.report import Field_, Span
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Replace ``text[start:end]`` (in the view's clean coordinates) with ``text``.
+
+    ``start == end`` inserts. ``kind`` and ``confidence`` go to the edit log.
+    """
+
+    start: int
+    end: int
+    text: str
+    kind: str = "other"
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class AppliedEdit:
+    """A replacement expressed in original coordinates, for the edit log."""
+
+    start: int
+    end: int
+    original: str
+    replacement: str
+    kind: str
+    confidence: float
+
+
+class TextView:
+    """An original text, its clean form, and the mapping between them."""
+
+    __slots__ = ("field", "original", "clean", "_starts", "_ends", "edits")
+
+    def __init__(
+        self,
+        field: Field_,
+        original: str,
+        clean: str | None = None,
+        starts: Sequence[int] | None = None,
+        ends: Sequence[int] | None = None,
+        edits: Sequence[AppliedEdit] = (),
+    ) -> None:
+        self.field: Field_ = field
+        self.original = original
+        self.clean = original if clean is None else clean
+        n = len(original)
+        if starts is None or ends is None:
+            # Identity mapping; the extra sentinel entry stands for the end of the text.
+            self._starts: list[int] = list(range(n + 1))
+            self._ends: list[int] = [*range(1, n + 1), n]
+        else:
+            self._starts = list(starts)
+            self._ends = list(ends)
+        self.edits: list[AppliedEdit] = list(edits)
+
+    def original_range(self, start: int, end: int) -> tuple[int, int]:
+        """Map a clean range ``[start, end)`` to the original range it came from."""
+        start = max(0, min(start, len(self.clean)))
+        end = max(start, min(end, len(self.clean)))
+        o_start = self._starts[start]
+        if end == start:
+            return o_start, o_start
+        return o_start, max(o_start, self._ends[end - 1])
+
+    def span(self, start: int, end: int) -> Span:
+        """A report span for the clean range ``[start, end)``, in original coordinates."""
+        o_start, o_end = self.original_range(start, end)
+        return Span(field=self.field, start=o_start, end=o_end, text=self.original[o_start:o_end])
+
+    def apply(self, replacements: Iterable[Replacement]) -> TextView:
+        """A new view with ``replacements`` (clean coordinates, non-overlapping) applied."""
+        reps = sorted(replacements, key=lambda r: (r.start, r.end))
+        if not reps:
+            return self
+        clean = self.clean
+        out: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        edits = list(self.edits)
+        pos = 0
+        for rep in reps:
+            if rep.start < pos or rep.end < rep.start or rep.end > len(clean):
+                raise ValueError(f"overlapping or out-of-range replacement {rep!r}")
+            out.append(clean[pos : rep.start])
+            starts.extend(self._starts[pos : rep.start])
+            ends.extend(self._ends[pos : rep.start])
+            o_start, o_end = self.original_range(rep.start, rep.end)
+            out.append(rep.text)
+            starts.extend([o_start] * len(rep.text))
+            ends.extend([o_end] * len(rep.text))
+            edits.append(
+                AppliedEdit(o_start, o_end, self.original[o_start:o_end], rep.text, rep.kind, rep.confidence)
+            )
+            pos = rep.end
+        out.append(clean[pos:])
+        starts.extend(self._starts[pos:])
+        ends.extend(self._ends[pos:])
+        new_clean = "".join(out)
+        # Sentinel for the end of the text.
+        starts[len(new_clean) :] = [len(self.original)]
+        ends[len(new_clean) :] = [len(self.original)]
+        return TextView(self.field, self.original, new_clean, starts, ends, edits)
