@@ -7,8 +7,10 @@ from overclaim.errors import NotFoundError, StoreError
 from overclaim.store.reports import ReportStore
 
 POSTS = [
-    ("Air strikes will soon begin against cartels", "Officials are evaluating plans for strikes against cartels, sources said."),
-    ("City council approves new budget", "The city council voted 7-2 on Tuesday to approve the new budget for next year."),
+    ("Air strikes will soon begin against cartels",
+     "Officials are evaluating plans for strikes against cartels, sources said."),
+    ("City council approves new budget",
+     "The city council voted 7-2 on Tuesday to approve the new budget for next year."),
 ]
 
 
@@ -29,7 +31,7 @@ def test_add_and_get_round_trip(tmp_path, reports):
         store = ReportStore(target)
         ids = store.add_many(reports)
         assert len(ids) == len(set(ids)) == 2
-        for report_id, report in zip(ids, reports):
+        for report_id, report in zip(ids, reports, strict=True):
             assert store.get(report_id) == report
         one = store.add(reports[0])
         assert one not in ids

@@ -92,7 +92,7 @@ class ReportStore:
         return [str(r["id"]) for r in rows]
 
     def get(self, report_id: str) -> Report:
-        """The stored report with this id.
+        """Return the stored report with this id.
 
         Raises:
             NotFoundError: no report has this id.
@@ -109,6 +109,6 @@ class ReportStore:
         return Report.model_validate_json(text)
 
     def __len__(self) -> int:
-        """Number of stored reports."""
+        """Count the stored reports."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(reports_table)).scalar() or 0)
