@@ -1,0 +1,830 @@
+"""The fact-check store: schema.org ClaimReview records the user owns, searchable offline.
+
+    store = FactCheckStore("factchecks.sqlite")           # SQLite file (WAL), FTS5 index
+    store = FactCheckStore("postgresql://user@host/db")   # PostgreSQL, tsvector + GIN index
+    result = store.import_file("claimreviews.jsonld")     # JSON-LD, JSONL or CSV/TSV
+    store.search(["strikes", "mexico"], limit=50)          # lexical candidates, best first
+
+One row per reviewed claim (``claim_id`` is unique): claim text, the review's
+title, claimant, claim date, rating, reviewer, review URL and language, after
+schema.org ClaimReview. Imports are idempotent (a ``claim_id`` already stored is
+counted as ``already_stored`` and left as it is) and run in one transaction: a
+failure part-way stores nothing. Bad records (no claim text, a duplicate id in
+the file, a line that is not JSON) are reported with their line and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from overclaim.errors import (
+    BinaryInputError,
+    EncodingError,
+    FileNotFound,
+    InputTooLargeError,
+    MalformedInputError,
+    StoreError,
+    UnknownFormatError,
+)
+from overclaim.store.db import DEFAULT_DB, engine
+
+metadata = MetaData()
+
+FIELDS = ("claim_id", "claim", "title", "claimant", "claim_date", "rating", "reviewer", "url", "language",
+          "review_date")
+
+factchecks_table = Table(
+    "factchecks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("claim_id", String(512), nullable=False, unique=True),
+    Column("claim", Text, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("claimant", Text, nullable=True),
+    Column("claim_date", String(64), nullable=True),
+    Column("rating", String(256), nullable=True),
+    Column("reviewer", String(512), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("language", String(32), nullable=True),
+    Column("review_date", String(64), nullable=True),
+)
+
+# A whole JSON / JSON-LD document is parsed in memory; above this size the import
+# refuses it with a message pointing to JSONL, which streams (any size).
+# 256 MB of JSON takes about 2-3 GB of memory to parse with the standard library.
+MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024
+# Rows written per INSERT batch; 5,000 keeps memory flat and inserts fast (SQLite and PostgreSQL).
+BATCH_SIZE = 5_000
+# Longest claim text kept (characters); longer ones are cut.
+MAX_CLAIM_CHARS = 5_000
+
+# Column names accepted, in CSV/TSV headers and flat JSON records, for each field (lower-cased).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "claim_id": ("claim_id", "id", "@id", "identifier", "vclaim_id"),
+    "claim": ("claim", "claimreviewed", "claim_reviewed", "vclaim", "text", "claim_text"),
+    "title": ("title", "headline", "name"),
+    "claimant": ("claimant", "author", "claim_author"),
+    "claim_date": ("claim_date", "claimdate"),
+    "rating": ("rating", "textualrating", "textual_rating", "alternatename", "verdict", "label"),
+    "reviewer": ("reviewer", "publisher", "fact_checker", "factchecker"),
+    "url": ("url", "review_url", "link"),
+    "language": ("language", "lang", "inlanguage"),
+    "review_date": ("review_date", "datepublished", "date_published", "date"),
+}
+
+
+@dataclass(frozen=True)
+class FactCheck:
+    """One reviewed claim (a schema.org ClaimReview, flattened)."""
+
+    claim_id: str
+    claim: str
+    title: str | None = None
+    claimant: str | None = None
+    claim_date: str | None = None
+    rating: str | None = None
+    reviewer: str | None = None
+    url: str | None = None
+    language: str | None = None
+    review_date: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The record as a flat dict (the JSONL/CSV export format)."""
+        return asdict(self)
+
+    def to_claimreview(self) -> dict[str, Any]:
+        """The record as a schema.org ClaimReview JSON-LD object."""
+        item: dict[str, Any] = {"@type": "Claim"}
+        if self.claimant:
+            item["author"] = {"@type": "Person", "name": self.claimant}
+        if self.claim_date:
+            item["datePublished"] = self.claim_date
+        out: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "@id": self.claim_id,
+            "claimReviewed": self.claim,
+            "itemReviewed": item,
+        }
+        if self.title:
+            out["name"] = self.title
+        if self.rating:
+            out["reviewRating"] = {"@type": "Rating", "alternateName": self.rating}
+        if self.reviewer:
+            out["author"] = {"@type": "Organization", "name": self.reviewer}
+        if self.url:
+            out["url"] = self.url
+        if self.language:
+            out["inLanguage"] = self.language
+        if self.review_date:
+            out["datePublished"] = self.review_date
+        return out
+
+
+@dataclass
+class ImportIssue:
+    """A record the import skipped, and why."""
+
+    line: int | None
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "record"
+        return f"{where}{f', field {self.field!r}' if self.field else ''}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    """What an import read, stored, left alone and skipped."""
+
+    source: str
+    read: int = 0
+    imported: int = 0
+    already_stored: int = 0
+    skipped: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (issues as one-line strings)."""
+        return {
+            "source": self.source,
+            "read": self.read,
+            "imported": self.imported,
+            "already_stored": self.already_stored,
+            "skipped": self.skipped,
+            "issues": [str(i) for i in self.issues],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _BadRecord(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A plain string from a JSON-LD value (string, number, {'name': ...}, [first, ...])."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return _text(value[0]) if value else None
+    if isinstance(value, dict):
+        for key in ("name", "@value", "text", "alternateName", "url", "@id"):
+            if key in value:
+                return _text(value[key])
+        return None
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _stable_id(*parts: str | None) -> str:
+    digest = hashlib.sha1("\x1f".join(p or "" for p in parts).encode("utf-8")).hexdigest()
+    return f"sha1:{digest[:20]}"
+
+
+def _finish(values: Mapping[str, str | None]) -> FactCheck:
+    claim = (values.get("claim") or "").strip()
+    if not claim:
+        raise _BadRecord("missing claim text", field="claim")
+    if len(claim) > MAX_CLAIM_CHARS:
+        claim = claim[:MAX_CLAIM_CHARS]
+    claim_id = (values.get("claim_id") or "").strip()
+    if not claim_id:
+        # No id given: derive one from the review URL and the claim, so re-imports match.
+        claim_id = _stable_id(values.get("url"), claim)
+    elif len(claim_id) > 512:
+        raise _BadRecord("claim id is longer than 512 characters", field="claim_id")
+    kept = {k: (str(v).strip() or None) if v is not None else None for k, v in values.items() if k in FIELDS}
+    kept["claim"] = claim
+    kept["claim_id"] = claim_id
+    return FactCheck(**kept)  # type: ignore[arg-type]
+
+
+def _is_claimreview(obj: Mapping[str, Any]) -> bool:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "ClaimReview" in kinds or "claimReviewed" in obj
+
+
+def from_claimreview(obj: Mapping[str, Any]) -> FactCheck:
+    """A :class:`FactCheck` from a schema.org ClaimReview object.
+
+    Raises:
+        _BadRecord: the object has no claim text.
+    """
+    item = obj.get("itemReviewed") if isinstance(obj.get("itemReviewed"), dict) else {}
+    rating = obj.get("reviewRating")
+    rating_text = None
+    if isinstance(rating, dict):
+        rating_text = _text(rating.get("alternateName")) or _text(rating.get("ratingValue"))
+    elif rating is not None:
+        rating_text = _text(rating)
+    claim = obj.get("claimReviewed")
+    if claim is None and isinstance(item, dict):
+        claim = item.get("text") or item.get("name")
+    if claim is not None and not isinstance(claim, (str, list, dict)):
+        raise _BadRecord("claim text is not a string", field="claimReviewed")
+    values = {
+        "claim_id": _text(obj.get("@id")) or _text(obj.get("identifier")),
+        "claim": _text(claim),
+        "title": _text(obj.get("name")) or _text(obj.get("headline")),
+        "claimant": _text(item.get("author")) if isinstance(item, dict) else None,
+        "claim_date": _text(item.get("datePublished")) if isinstance(item, dict) else None,
+        "rating": rating_text,
+        "reviewer": _text(obj.get("author")) or _text(obj.get("publisher")),
+        "url": _text(obj.get("url")),
+        "language": _text(obj.get("inLanguage")),
+        "review_date": _text(obj.get("datePublished")),
+    }
+    if values["claim"] is None:
+        raise _BadRecord("missing claim text", field="claimReviewed")
+    return _finish(values)
+
+
+def _flat_mapping(keys: Iterable[str], mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """Source key for each field: explicit ``mapping`` (field -> column) first, then aliases."""
+    keys = list(keys)
+    lower = {k.strip().lower(): k for k in keys}
+    out: dict[str, str] = {}
+    for name in FIELDS:
+        if mapping and name in mapping:
+            if mapping[name] not in keys:
+                raise UnknownFormatError(
+                    f"column {mapping[name]!r} (mapped to {name}) is not in the header {keys}", field=name
+                )
+            out[name] = mapping[name]
+            continue
+        for alias in ALIASES[name]:
+            if alias in lower:
+                out[name] = lower[alias]
+                break
+    if "claim_id" not in out and keys and keys[0].strip() == "":
+        # An unnamed first column (pandas index, as in CLEF's verified_claims.docs.tsv) is the id.
+        out["claim_id"] = keys[0]
+    return out
+
+
+def from_flat(row: Mapping[str, Any], columns: Mapping[str, str]) -> FactCheck:
+    """A :class:`FactCheck` from a flat record (CSV row or JSON object) through ``columns``."""
+    values = {name: _text(row.get(col)) for name, col in columns.items()}
+    return _finish(values)
+
+
+def _claimreviews_in(doc: Any) -> Iterator[Any]:
+    """ClaimReview objects in a JSON-LD document: an object, an array, ``@graph``, or a DataFeed."""
+    if isinstance(doc, list):
+        for item in doc:
+            yield from _claimreviews_in(item)
+    elif isinstance(doc, dict):
+        if "@graph" in doc:
+            yield from _claimreviews_in(doc["@graph"])
+        elif "dataFeedElement" in doc:
+            for element in doc["dataFeedElement"] or []:
+                items = element.get("item", []) if isinstance(element, dict) else element
+                yield from _claimreviews_in(items if isinstance(items, list) else [items])
+        else:
+            yield doc
+    else:
+        yield doc
+
+
+def _line_index(text: str) -> list[int]:
+    """Start offsets of each line, for mapping character positions to line numbers."""
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def _object_lines(text: str, count: int) -> list[int] | None:
+    """Line numbers of the ``count`` ClaimReview objects in a JSON document, or ``None`` if unsure.
+
+    Looks for ``"@type": "ClaimReview"`` and then ``"claimReviewed"`` keys; a pattern is used
+    only when it occurs exactly once per object.
+    """
+    import bisect
+
+    starts = _line_index(text)
+    for pattern in (r'"@type"\s*:\s*"ClaimReview"', r'"claimReviewed"\s*:'):
+        found = [bisect.bisect_right(starts, m.start()) for m in re.finditer(pattern, text)]
+        if len(found) == count:
+            return found
+    return None
+
+
+def detect_format(path: Path, head: str) -> str:
+    """``jsonld`` (one JSON document), ``jsonl`` (one JSON object a line) or ``csv``/``tsv``."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".tsv":
+        return "tsv"
+    if suffix == ".csv":
+        return "csv"
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if suffix in (".json", ".jsonld") or stripped[:1] in ("{", "["):
+        first = stripped.split("\n", 1)[0].strip()
+        if first.startswith("{") and first.endswith("}") and "\n" in stripped.strip():
+            try:
+                json.loads(first)
+                return "jsonl"
+            except ValueError:
+                pass
+        return "jsonld"
+    if "\t" in head.split("\n", 1)[0]:
+        return "tsv"
+    if "," in head.split("\n", 1)[0]:
+        return "csv"
+    raise UnknownFormatError("not JSON-LD, JSONL, CSV or TSV (use --format)", source=str(path))
+
+
+def _open_text(path: Path) -> IO[str]:
+    if not path.exists() or not path.is_file():
+        raise FileNotFound("no such file", source=str(path))
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if b"\x00" in head:
+        raise BinaryInputError("is a binary file, not text", source=str(path))
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def _decode_lines(fh: IO[str], source: str) -> Iterator[tuple[int, str]]:
+    n = 0
+    try:
+        for n, line in enumerate(fh, 1):  # noqa: B007 - n is read after the loop on errors
+            yield n, line
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=source, line=n + 1) from exc
+
+
+def read_records(
+    path: str | Path,
+    fmt: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    max_json_bytes: int = MAX_JSON_DOCUMENT_BYTES,
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    """Records of a file, each with its line: a :class:`FactCheck` or an :class:`ImportIssue`.
+
+    Args:
+        path: JSON-LD (object, array, ``@graph``, DataFeed), JSONL, CSV or TSV file.
+        fmt: ``jsonld``, ``jsonl``, ``csv`` or ``tsv``; detected from name and content when ``None``.
+        mapping: field -> column name, for CSV/TSV headers and flat JSON records.
+        max_json_bytes: largest whole JSON document read (JSONL and CSV stream, any size).
+
+    Raises:
+        MalformedInputError: a whole JSON document does not parse (nothing is read from it).
+        InputTooLargeError: a whole JSON document is over ``max_json_bytes``.
+    """
+    path = Path(path)
+    source = str(path)
+    fh = _open_text(path)
+    with fh:
+        try:
+            head = fh.read(65536)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=source) from exc
+        fh.seek(0)
+        fmt = (fmt or detect_format(path, head)).lower()
+        if fmt in ("json", "json-ld"):
+            fmt = "jsonld"
+        if fmt == "jsonld":
+            yield from _read_jsonld(path, fh, mapping, max_json_bytes)
+        elif fmt == "jsonl":
+            yield from _read_jsonl(source, fh, mapping)
+        elif fmt in ("csv", "tsv"):
+            yield from _read_csv(source, fh, "\t" if fmt == "tsv" else ",", mapping)
+        else:
+            raise UnknownFormatError(f"unknown format {fmt!r} (jsonld, jsonl, csv, tsv)", source=source)
+
+
+def _record(obj: Any, mapping: Mapping[str, str] | None) -> FactCheck:
+    if not isinstance(obj, dict):
+        raise _BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+    if _is_claimreview(obj) and not mapping:
+        return from_claimreview(obj)
+    return from_flat(obj, _flat_mapping(obj.keys(), mapping))
+
+
+def _read_jsonld(
+    path: Path, fh: IO[str], mapping: Mapping[str, str] | None, max_bytes: int
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputTooLargeError(
+            f"a single JSON document of {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit; "
+            "write one ClaimReview per line (JSONL), which imports at any size",
+            source=str(path),
+        )
+    try:
+        text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=str(path)) from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedInputError(
+            f"malformed JSON at column {exc.colno}: {exc.msg}; nothing imported", source=str(path), line=exc.lineno
+        ) from exc
+    objects = list(_claimreviews_in(doc))
+    lines = _object_lines(text, len(objects))
+    for i, obj in enumerate(objects):
+        line = lines[i] if lines else None
+        try:
+            yield line, _record(obj, mapping)
+        except _BadRecord as exc:
+            yield line, ImportIssue(line, exc.message if lines else f"object {i + 1}: {exc.message}", exc.field)
+
+
+def _read_jsonl(
+    source: str, fh: IO[str], mapping: Mapping[str, str] | None
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    for n, line in _decode_lines(fh, source):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, ImportIssue(n, f"not valid JSON (column {exc.colno}: {exc.msg})")
+            continue
+        try:
+            yield n, _record(obj, mapping)
+        except _BadRecord as exc:
+            yield n, ImportIssue(n, exc.message, exc.field)
+
+
+def _read_csv(
+    source: str, fh: IO[str], delimiter: str, mapping: Mapping[str, str] | None
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    lines = _decode_lines(fh, source)
+    current = [0]
+
+    def feed() -> Iterator[str]:
+        for n, line in lines:
+            current[0] = n
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise MalformedInputError(f"bad header: {exc}", source=source, line=1) from exc
+    columns = _flat_mapping(header, mapping)
+    if "claim" not in columns:
+        raise UnknownFormatError(
+            f"no claim column in the header {header}; name one with --map claim=COLUMN", source=source, line=1
+        )
+    width = len(header)
+    while True:
+        start = current[0] + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, ImportIssue(start, f"bad CSV row: {exc}")
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            yield start, ImportIssue(start, f"has {len(row)} columns, the header has {width}")
+            continue
+        try:
+            yield start, from_flat(dict(zip(header, row, strict=True)), columns)
+        except _BadRecord as exc:
+            yield start, ImportIssue(start, exc.message, exc.field)
+
+
+# --- the store -------------------------------------------------------------------------
+
+_SQLITE_SETUP = [
+    # External-content FTS5 index over claim, title and claimant; Porter stemming.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS factchecks_fts USING fts5("
+    "claim, title, claimant, content='factchecks', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS factchecks_ai AFTER INSERT ON factchecks BEGIN "
+    "INSERT INTO factchecks_fts(rowid, claim, title, claimant) "
+    "VALUES (new.id, new.claim, new.title, new.claimant); END",
+    "CREATE TRIGGER IF NOT EXISTS factchecks_ad AFTER DELETE ON factchecks BEGIN "
+    "INSERT INTO factchecks_fts(factchecks_fts, rowid, claim, title, claimant) "
+    "VALUES ('delete', old.id, old.claim, old.title, old.claimant); END",
+]
+
+_PG_SETUP = [
+    "ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('english', coalesce(claim, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(title, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(claimant, '')), 'C')) STORED",
+    "CREATE INDEX IF NOT EXISTS factchecks_search_idx ON factchecks USING gin(search)",
+]
+
+_TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class FactCheckStore:
+    """Fact-checks in a database: SQLite file path (default) or database URL.
+
+    Args:
+        target: SQLite file path or SQLAlchemy/PostgreSQL URL; tables and the
+            search index are created on first use.
+
+    Raises:
+        StoreError: the database cannot be opened or set up.
+    """
+
+    def __init__(self, target: str | Path = DEFAULT_DB) -> None:
+        self.target = str(target)
+        self.engine: Engine = engine(self.target)
+        self.dialect = self.engine.dialect.name
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+            with self.engine.begin() as conn:
+                for statement in _SQLITE_SETUP if self.dialect == "sqlite" else _PG_SETUP:
+                    conn.execute(sql_text(statement))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot set up the fact-check tables: {_reason(exc)}", source=self.target) from exc
+
+    # -- writing --
+
+    def import_file(
+        self,
+        path: str | Path,
+        fmt: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        strict: bool = False,
+        max_json_bytes: int = MAX_JSON_DOCUMENT_BYTES,
+    ) -> ImportResult:
+        """Import a JSON-LD, JSONL, CSV or TSV file in one transaction.
+
+        Args:
+            path: the file.
+            fmt: format name, detected when ``None`` (see :func:`read_records`).
+            mapping: field -> column name for CSV/TSV and flat JSON records.
+            strict: on the first bad record, store nothing and raise.
+            max_json_bytes: largest whole JSON document accepted.
+
+        Returns:
+            Counts of records read, imported, already stored and skipped, and the issues.
+
+        Raises:
+            MalformedInputError: a bad record with ``strict`` (nothing stored), or an
+                unparseable JSON document.
+            StoreError: the database failed; the transaction was rolled back, nothing stored.
+        """
+        import time
+
+        started = time.perf_counter()
+        result = ImportResult(source=str(path))
+        records = read_records(path, fmt, mapping, max_json_bytes)
+        self._import(records, result, strict)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def add(self, records: Iterable[FactCheck], source: str = "records") -> ImportResult:
+        """Store fact-checks (in one transaction), leaving ids already stored as they are."""
+        result = ImportResult(source=source)
+        self._import(((None, r) for r in records), result, strict=False)
+        return result
+
+    def _import(
+        self, records: Iterable[tuple[int | None, FactCheck | ImportIssue]], result: ImportResult, strict: bool
+    ) -> None:
+        seen: dict[str, int | None] = {}
+        batch: list[FactCheck] = []
+        table = factchecks_table
+        try:
+            with self.engine.begin() as conn:
+                for line, item in records:
+                    result.read += 1
+                    if isinstance(item, FactCheck) and item.claim_id in seen:
+                        first = seen[item.claim_id]
+                        item = ImportIssue(
+                            line,
+                            f"duplicate claim id {item.claim_id!r}"
+                            + (f" (first on line {first})" if first is not None else ""),
+                            "claim_id",
+                        )
+                    if isinstance(item, ImportIssue):
+                        if strict:
+                            raise MalformedInputError(
+                                f"{item.message}; nothing imported (strict)",
+                                source=result.source, line=item.line, field=item.field,
+                            )
+                        result.skipped += 1
+                        result.issues.append(item)
+                        continue
+                    seen[item.claim_id] = line
+                    batch.append(item)
+                    if len(batch) >= BATCH_SIZE:
+                        self._write(conn, table, batch, result)
+                        batch = []
+                if batch:
+                    self._write(conn, table, batch, result)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"import failed and was rolled back, nothing stored: {_reason(exc)}", source=self.target
+            ) from exc
+
+    def _write(self, conn: Any, table: Table, batch: list[FactCheck], result: ImportResult) -> None:
+        ids = [r.claim_id for r in batch]
+        existing = set(conn.execute(select(table.c.claim_id).where(table.c.claim_id.in_(ids))).scalars())
+        rows = [r.to_dict() for r in batch if r.claim_id not in existing]
+        result.already_stored += len(batch) - len(rows)
+        if rows:
+            conn.execute(insert(table), rows)
+            result.imported += len(rows)
+
+    def delete(self, claim_ids: Iterable[str]) -> int:
+        """Remove fact-checks by id; returns how many were removed."""
+        ids = list(claim_ids)
+        with self.engine.begin() as conn:
+            res = conn.execute(factchecks_table.delete().where(factchecks_table.c.claim_id.in_(ids)))
+        return int(res.rowcount or 0)
+
+    # -- reading --
+
+    def __len__(self) -> int:
+        """Count the stored fact-checks."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(factchecks_table)).scalar() or 0)
+
+    def version(self) -> tuple[int, int]:
+        """``(count, largest row id)``: changes whenever records are added or removed."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.max(factchecks_table.c.id))).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def get(self, claim_id: str) -> FactCheck | None:
+        """The fact-check with this id, or ``None``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_columns()).where(factchecks_table.c.claim_id == claim_id)).first()
+        return FactCheck(*row) if row else None
+
+    def iter_all(self, limit: int | None = None, offset: int = 0, chunk: int = 10_000) -> Iterator[FactCheck]:
+        """Stored fact-checks in import order."""
+        last = 0
+        skipped = 0
+        returned = 0
+        with self.engine.connect() as conn:
+            while True:
+                query = (
+                    select(factchecks_table.c.id, *_columns())
+                    .where(factchecks_table.c.id > last)
+                    .order_by(factchecks_table.c.id)
+                    .limit(chunk)
+                )
+                rows = conn.execute(query).all()
+                if not rows:
+                    return
+                for row in rows:
+                    last = row[0]
+                    if skipped < offset:
+                        skipped += 1
+                        continue
+                    if limit is not None and returned >= limit:
+                        return
+                    returned += 1
+                    yield FactCheck(*row[1:])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: total, by rating, by reviewer and by language (top 20 of each)."""
+        out: dict[str, Any] = {"factchecks": len(self), "backend": self.dialect}
+        with self.engine.connect() as conn:
+            for name in ("rating", "reviewer", "language"):
+                col = factchecks_table.c[name]
+                rows = conn.execute(
+                    select(col, func.count()).group_by(col).order_by(func.count().desc(), col).limit(20)
+                ).all()
+                out[f"by_{name}"] = {str(k) if k is not None else "(none)": int(v) for k, v in rows}
+        return out
+
+    def export(self, out: IO[str], fmt: str = "jsonl") -> int:
+        """Write every fact-check to ``out`` as ``jsonl``, ``jsonld`` (an ``@graph``) or ``csv``; returns the count."""
+        n = 0
+        if fmt == "csv":
+            writer = csv.DictWriter(out, fieldnames=list(FIELDS))
+            writer.writeheader()
+            for rec in self.iter_all():
+                writer.writerow(rec.to_dict())
+                n += 1
+        elif fmt == "jsonl":
+            for rec in self.iter_all():
+                out.write(json.dumps(rec.to_claimreview(), ensure_ascii=False) + "\n")
+                n += 1
+        elif fmt == "jsonld":
+            out.write('{"@context": "https://schema.org", "@graph": [\n')
+            for rec in self.iter_all():
+                body = dict(rec.to_claimreview())
+                body.pop("@context", None)
+                out.write((",\n" if n else "") + json.dumps(body, ensure_ascii=False))
+                n += 1
+            out.write("\n]}\n")
+        else:
+            raise UnknownFormatError(f"unknown export format {fmt!r} (jsonl, jsonld, csv)")
+        return n
+
+    def search(self, terms: Iterable[str], limit: int = 50) -> list[tuple[FactCheck, float]]:
+        """Lexical candidates for a bag of words, best first, with the backend's rank score.
+
+        SQLite ranks with FTS5's BM25 over claim, title and claimant; PostgreSQL with
+        ``ts_rank`` over a weighted tsvector. Any term may match (OR query).
+
+        Args:
+            terms: query words (lower-cased; stop words already removed).
+            limit: most candidates returned.
+        """
+        words = [w for w in dict.fromkeys(t.lower() for t in terms) if _TERM_RE.fullmatch(w)]
+        if not words:
+            return []
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    expr = " OR ".join(f'"{w}"' for w in words)
+                    rows = conn.execute(
+                        sql_text(
+                            "SELECT f.claim_id, f.claim, f.title, f.claimant, f.claim_date, f.rating, f.reviewer, "
+                            "f.url, f.language, f.review_date, -s.score FROM "
+                            "(SELECT rowid, bm25(factchecks_fts, 1.0, 1.0, 0.5) AS score FROM factchecks_fts "
+                            "WHERE factchecks_fts MATCH :q ORDER BY score LIMIT :k) AS s "
+                            "JOIN factchecks AS f ON f.id = s.rowid ORDER BY s.score"
+                        ),
+                        {"q": expr, "k": limit},
+                    ).all()
+                else:
+                    expr = " | ".join(words)
+                    rows = conn.execute(
+                        sql_text(
+                            "SELECT claim_id, claim, title, claimant, claim_date, rating, reviewer, url, language, "
+                            "review_date, ts_rank(search, q) AS score FROM factchecks, "
+                            "to_tsquery('english', :q) AS q WHERE search @@ q ORDER BY score DESC LIMIT :k"
+                        ),
+                        {"q": expr, "k": limit},
+                    ).all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"search failed: {_reason(exc)}", source=self.target) from exc
+        return [(FactCheck(*row[:-1]), float(row[-1])) for row in rows]
+
+
+def _columns() -> list[Column[Any]]:
+    return [factchecks_table.c[name] for name in FIELDS]
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return f"{exc.__class__.__name__}: {orig}" if orig is not None else exc.__class__.__name__
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """``["claim=vclaim", "claim_id=id"]`` -> ``{"claim": "vclaim", "claim_id": "id"}``.
+
+    Raises:
+        UnknownFormatError: a pair is not ``FIELD=COLUMN`` or names an unknown field.
+    """
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in FIELDS:
+            raise UnknownFormatError(f"bad column mapping {pair!r}: use FIELD=COLUMN, FIELD one of {', '.join(FIELDS)}")
+        out[name] = column
+    return out
+
+
+def dumps_records(records: Iterable[FactCheck]) -> str:
+    """Records as JSONL text (flat form), e.g. for tests and fixtures."""
+    buf = io.StringIO()
+    for rec in records:
+        buf.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+    return buf.getvalue()
