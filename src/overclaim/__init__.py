@@ -1,9 +1,9 @@
 """overclaim: show, with evidence, where a headline says more than its article does.
 
-    >>> import overclaim
-    >>> report = overclaim.check("Air strikes will soon begin", "Officials are evaluating plans ...")
-    >>> report.verdict.label
-    'overstated'
+>>> import overclaim
+>>> report = overclaim.check("Air strikes will soon begin", "Officials are evaluating plans ...")
+>>> report.verdict.label
+'overstated'
 """
 
 from __future__ import annotations

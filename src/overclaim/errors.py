@@ -15,8 +15,9 @@ class OverclaimError(Exception):
     exit_code = 2
     http_status = 400
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
         self.message = message
         self.source = source
         self.line = line

@@ -170,7 +170,7 @@ class Checker:
         outlet: str | None = None,
         published: str | None = None,
     ) -> Report:
-        """Check one post: does ``body`` back ``headline``?"""
+        """Check one post: whether ``body`` backs ``headline``."""
         headline = _as_text(headline, "headline")
         body = _as_text(body, "body")
         if not headline.strip():
@@ -203,9 +203,7 @@ def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
         probabilities=StanceProbabilities(agree=0.0, disagree=0.0, discuss=0.0, unrelated=1.0),
         model="none",
     )
-    certainty = ctx.certainty or Certainty(
-        headline=CertaintyScore(score=0.5), body=CertaintyScore(score=0.5), gap=0.0
-    )
+    certainty = ctx.certainty or Certainty(headline=CertaintyScore(score=0.5), body=CertaintyScore(score=0.5), gap=0.0)
     verdict = ctx.verdict or Verdict(
         label=stance.label if stance.label == "unrelated" else "overstated",
         score=0.5,

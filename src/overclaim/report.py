@@ -108,8 +108,13 @@ class StanceProbabilities(_Model):
 
     def label(self) -> StanceLabel:
         """The most probable stance."""
-        items = self.model_dump()
-        return max(items, key=items.__getitem__)  # type: ignore[return-value]
+        items: dict[StanceLabel, float] = {
+            "agree": self.agree,
+            "disagree": self.disagree,
+            "discuss": self.discuss,
+            "unrelated": self.unrelated,
+        }
+        return max(items, key=items.__getitem__)
 
 
 class Stance(_Model):
@@ -210,7 +215,7 @@ class Reason(_Model):
 
 
 class Verdict(_Model):
-    """The call: does the body back the headline?"""
+    """The call: whether the body backs the headline."""
 
     label: VerdictLabel
     score: float = Field(ge=0.0, le=1.0, description="Overclaim score: 0 = fully backed, 1 = not backed at all.")

@@ -8,7 +8,7 @@ from the ``wordfreq`` package's bundled data.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ LEXICON_DIR = PACKAGE_ROOT / "lexicons"
 ARTIFACT_DIR = PACKAGE_ROOT / "artifacts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(name: str) -> tuple[str, ...]:
     """Entries of ``lexicons/<name>.txt``: one a line, ``#`` starts a comment, blank lines skipped."""
     path = LEXICON_DIR / f"{name}.txt"
@@ -71,7 +71,7 @@ def artifact_dir(name: str) -> Path:
     return ARTIFACT_DIR / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str, filename: str = "model.joblib") -> Any:
     """Load a trained model artifact (joblib) once per process.
 

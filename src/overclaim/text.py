@@ -103,9 +103,7 @@ class TextView:
             out.append(rep.text)
             starts.extend([o_start] * len(rep.text))
             ends.extend([o_end] * len(rep.text))
-            edits.append(
-                AppliedEdit(o_start, o_end, self.original[o_start:o_end], rep.text, rep.kind, rep.confidence)
-            )
+            edits.append(AppliedEdit(o_start, o_end, self.original[o_start:o_end], rep.text, rep.kind, rep.confidence))
             pos = rep.end
         out.append(clean[pos:])
         starts.extend(self._starts[pos:])

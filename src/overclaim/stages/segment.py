@@ -21,9 +21,7 @@ TOKEN_RE = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*|\S", re.UNI
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with offsets shifted by ``offset``."""
-    return [
-        Token(m.start() + offset, m.end() + offset, m.group(), m.group().lower()) for m in TOKEN_RE.finditer(text)
-    ]
+    return [Token(m.start() + offset, m.end() + offset, m.group(), m.group().lower()) for m in TOKEN_RE.finditer(text)]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

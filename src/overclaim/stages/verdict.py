@@ -151,9 +151,13 @@ class VerdictMaker:
 
         src = ctx.sourcing
         anon = [a.speaker for a in src.attributions if a.kind == "anonymous"]
-        if anon and label != "unrelated" and (
-            src.evidence_anonymous_share >= self.config.anonymous_share_threshold
-            or src.anonymous_share >= self.config.anonymous_share_threshold
+        if (
+            anon
+            and label != "unrelated"
+            and (
+                src.evidence_anonymous_share >= self.config.anonymous_share_threshold
+                or src.anonymous_share >= self.config.anonymous_share_threshold
+            )
         ):
             out.append(
                 Reason(

@@ -1,7 +1,7 @@
 """Database engines: a file path means SQLite (WAL mode), a URL means that database.
 
-    engine("overclaim.sqlite")                        # SQLite file, WAL journal
-    engine("postgresql+psycopg://user@localhost/db")  # PostgreSQL (extra: postgres)
+engine("overclaim.sqlite")                        # SQLite file, WAL journal
+engine("postgresql+psycopg://user@localhost/db")  # PostgreSQL (extra: postgres)
 """
 
 from __future__ import annotations

@@ -1,0 +1,112 @@
+"""``overclaim check`` (one post, or every post of a small file) and ``overclaim schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from overclaim.cli import app
+from overclaim.errors import EmptyFieldError, InputError
+
+
+class OutputFormat(str, Enum):
+    """How ``check`` prints the report."""
+
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
+    """``["headline=title", "body=text"]`` -> ``{"headline": "title", "body": "text"}``."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise InputError(f"--map expects FIELD=COLUMN, got {pair!r}", field="--map")
+        out[field.strip()] = column.strip()
+    return out
+
+
+@app.command()
+def check(
+    path: Annotated[
+        str | None, typer.Argument(help="Post file (text, JSON, JSONL, CSV, HTML), or - for stdin.")
+    ] = None,
+    headline: Annotated[str | None, typer.Option("--headline", "-H", help="Headline text (with --body).")] = None,
+    body: Annotated[str | None, typer.Option("--body", "-B", help="Body text (with --headline).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.terminal,
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", help="text, json, jsonl, csv or html (default: guess).")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/JSON inputs, e.g. headline=title.")
+    ] = None,
+    factchecks: Annotated[
+        str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Check whether the article backs the headline, and say why."""
+    from overclaim.pipeline import Checker
+    from overclaim.readers import read_posts
+    from overclaim.render import render
+
+    if path is None and headline is None and body is None:
+        raise InputError("give a post file, '-' for stdin, or --headline and --body")
+    if path is not None and (headline is not None or body is not None):
+        raise InputError("give either a post file or --headline/--body, not both")
+    if path is None:
+        if not headline or not headline.strip():
+            raise EmptyFieldError("is empty", field="--headline")
+        if not body or not body.strip():
+            raise EmptyFieldError("is empty", field="--body")
+        from overclaim.report import Post
+
+        posts = [Post(headline=headline, body=body)]
+    else:
+        posts = read_posts(path, input_format, parse_mapping(mapping))
+    checker = Checker(factchecks=factchecks)
+    reports = [checker.check_post(p) for p in posts]
+    if fmt is OutputFormat.terminal and out is None:
+        from overclaim.render.terminal import print_report
+
+        for report in reports:
+            print_report(report)
+        return
+    if fmt is OutputFormat.json and len(reports) > 1:
+        text = json.dumps([json.loads(r.to_json()) for r in reports], indent=2, ensure_ascii=False)
+    else:
+        text = "\n".join(render(r, fmt.value) for r in reports)
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the published JSON schema of the report."""
+    from overclaim.report import report_schema_json
+
+    typer.echo(report_schema_json())
+
+
+@app.command()
+def version() -> None:
+    """Print the overclaim version and the models it ships."""
+    from overclaim import __version__
+    from overclaim.resources import ARTIFACT_DIR, model_card
+
+    typer.echo(f"overclaim {__version__}")
+    if ARTIFACT_DIR.exists():
+        for d in sorted(p for p in ARTIFACT_DIR.iterdir() if p.is_dir()):
+            card = model_card(d.name)
+            typer.echo(f"  model {d.name}: {card.get('version', card.get('trained', 'unknown'))}")

@@ -1,0 +1,56 @@
+"""The report as Markdown, for pasting into tickets and notes."""
+
+from __future__ import annotations
+
+from overclaim.report import Report
+
+
+def _md(text: str) -> str:
+    """Escape Markdown control characters in user text."""
+    for ch in "\\`*_{}[]<>#|":
+        text = text.replace(ch, "\\" + ch)
+    return " ".join(text.split())
+
+
+def render_markdown(report: Report) -> str:
+    """Markdown text of ``report``."""
+    v = report.verdict
+    p = report.stance.probabilities
+    c = report.certainty
+    lines = [
+        f"## {_md(report.post.headline)}",
+        "",
+        f"**Verdict: {v.label}** (overclaim score {v.score:.2f}): {v.definition}",
+        "",
+    ]
+    lines += [f"{i}. {_md(r.text)}" for i, r in enumerate(v.reasons, 1)]
+    lines += [
+        "",
+        f"Stance: agree {p.agree:.0%}, disagree {p.disagree:.0%}, discuss {p.discuss:.0%}, "
+        f"unrelated {p.unrelated:.0%} ({report.stance.model}). "
+        f"Certainty: headline {c.headline.score:.2f}, body {c.body.score:.2f} (gap {c.gap:+.2f}).",
+    ]
+    if report.sensational.clickbait_probability is not None or report.sensational.markers:
+        markers = ", ".join(f"`{_md(m.span.text)}` ({m.name})" for m in report.sensational.markers) or "none"
+        prob = report.sensational.clickbait_probability
+        lines.append(f"Sensational markers: {markers}" + (f"; clickbait probability {prob:.0%}." if prob else "."))
+    if report.normalization.disguised_words:
+        words = ", ".join(f"`{_md(d.original)}` → `{_md(d.clean)}`" for d in report.normalization.disguised_words)
+        lines.append(f"Disguised words: {words}.")
+    if report.evidence:
+        lines += ["", "| # | relevance | stance | sentence |", "|---|---|---|---|"]
+        for e in report.evidence:
+            st = e.stance.label() if e.stance else "-"
+            lines.append(f"| {e.index} | {e.relevance:.2f} | {st} | {_md(e.span.text)} |")
+    if report.sourcing.attributions:
+        lines += ["", f"Sources: {report.sourcing.named} named, {report.sourcing.anonymous} anonymous."]
+        lines += [f"- {_md(a.speaker.text)} ({a.kind.replace('_', ' ')})" for a in report.sourcing.attributions]
+    if report.matches:
+        lines += ["", "Fact-checks:"]
+        for m in report.matches:
+            rating = f" **{_md(m.rating)}**" if m.rating else ""
+            url = f" <{m.url}>" if m.url else ""
+            lines.append(f"- {m.probability:.0%}{rating}: {_md(m.claim)}{url}")
+    for note in report.notes:
+        lines.append(f"\n_Note: {_md(note)}_")
+    return "\n".join(lines) + "\n"

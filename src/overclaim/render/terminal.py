@@ -1,0 +1,87 @@
+"""A one-screen terminal view of a report (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from overclaim.report import Report, Span
+
+VERDICT_STYLE = {
+    "supported": "bold white on green",
+    "overstated": "bold black on yellow",
+    "contradicted": "bold white on red",
+    "unrelated": "bold white on blue",
+}
+STANCE_STYLE = {"agree": "green", "disagree": "red", "discuss": "yellow", "unrelated": "dim"}
+
+
+def _highlight(text: str, offset: int, spans: list[tuple[Span, str]]) -> Text:
+    """``text`` (starting at ``offset`` in its field) with ``spans`` styled."""
+    out = Text(text)
+    for span, style in spans:
+        s, e = span.start - offset, span.end - offset
+        if e > 0 and s < len(text):
+            out.stylize(style, max(0, s), min(len(text), e))
+    return out
+
+
+def build_view(report: Report) -> Group:
+    """The rich renderable for ``report``."""
+    v = report.verdict
+    parts: list[object] = []
+    head_spans: list[tuple[Span, str]] = [(m.span, "bold magenta") for m in report.sensational.markers]
+    head_spans += [(d.span, "bold red underline") for d in report.normalization.disguised_words]
+    head_spans += [(c.span, "bold cyan") for c in report.certainty.headline.cues]
+    title = Text.assemble((f" {v.label.upper()} ", VERDICT_STYLE[v.label]), f"  overclaim score {v.score:.2f}")
+    parts.append(Panel(_highlight(report.post.headline, 0, head_spans), title=title, title_align="left"))
+    parts.append(Text(v.definition, style="italic dim"))
+    for i, r in enumerate(v.reasons, 1):
+        parts.append(Text(f"{i}. {r.text}"))
+    p = report.stance.probabilities
+    stance_line = Text("stance: ")
+    for label in ("agree", "disagree", "discuss", "unrelated"):
+        stance_line.append(f"{label} {getattr(p, label):.0%}  ", style=STANCE_STYLE[label])
+    c = report.certainty
+    stance_line.append(f"| certainty headline {c.headline.score:.2f} vs body {c.body.score:.2f}")
+    if report.sensational.clickbait_probability is not None:
+        stance_line.append(f" | clickbait {report.sensational.clickbait_probability:.0%}")
+    parts.append(stance_line)
+    if report.evidence:
+        table = Table(title="Evidence (body sentences that decide it)", show_lines=False, expand=True)
+        table.add_column("#", justify="right", width=3)
+        table.add_column("rel", justify="right", width=4)
+        table.add_column("stance", width=9)
+        table.add_column("sentence", ratio=1)
+        body_spans = [(q.span, "bold cyan") for e in report.evidence for q in e.cues]
+        body_spans += [(a.speaker, "magenta") for a in report.sourcing.attributions if a.kind == "anonymous"]
+        for e in report.evidence:
+            st = e.stance.label() if e.stance else "-"
+            sent = _highlight(e.span.text, e.span.start, body_spans)
+            table.add_row(str(e.index), f"{e.relevance:.2f}", Text(st, style=STANCE_STYLE.get(st, "")), sent)
+        parts.append(table)
+    src = report.sourcing
+    if src.attributions:
+        names = "; ".join(f"{a.speaker.text} ({a.kind.replace('_', ' ')})" for a in src.attributions[:8])
+        parts.append(Text(f"sources: {src.named} named, {src.anonymous} anonymous: {names}", style="dim"))
+    for m in report.matches:
+        rating = f" [{m.rating}]" if m.rating else ""
+        parts.append(Text(f"fact-check{rating} {m.probability:.0%}: {m.claim} {m.url or ''}", style="bold"))
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="dim italic"))
+    return Group(*parts)  # type: ignore[arg-type]
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    """Print the terminal view."""
+    (console or Console()).print(build_view(report))
+
+
+def render_terminal_text(report: Report, width: int = 100) -> str:
+    """The terminal view as plain text (no colour), e.g. for logs and tests."""
+    console = Console(width=width, record=True, file=None, force_terminal=False, color_system=None)
+    with console.capture() as capture:
+        console.print(build_view(report))
+    return capture.get()

@@ -1,0 +1,62 @@
+import json
+
+import jsonschema
+import pytest
+
+from tests.conftest import SEED_POST
+
+
+def test_seed_post_json_validates_against_published_schema(run_cli):
+    code, out, _ = run_cli("schema")
+    assert code == 0
+    schema = json.loads(out)
+    code, out, err = run_cli("check", str(SEED_POST), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["post"]["headline"].startswith("🚨Update:")
+
+
+def test_headline_and_body_options_and_stdin_agree(run_cli):
+    text = SEED_POST.read_text(encoding="utf-8")
+    headline, body = text.split("\n", 1)
+    _, by_file, _ = run_cli("check", str(SEED_POST), "-f", "json")
+    _, by_stdin, _ = run_cli("check", "-", "-f", "json", stdin=text)
+    _, by_options, _ = run_cli("check", "--headline", headline, "--body", body, "-f", "json")
+    labels = {json.loads(x)["verdict"]["label"] for x in (by_file, by_stdin, by_options)}
+    assert len(labels) == 1
+
+
+@pytest.mark.parametrize("fmt, needle", [("markdown", "**Verdict:"), ("terminal", "overclaim score")])
+def test_other_formats_render_the_verdict(run_cli, tmp_path, fmt, needle):
+    out_file = tmp_path / "report.out"
+    code, _, _ = run_cli("check", str(SEED_POST), "-f", fmt, "-o", str(out_file))
+    assert code == 0
+    assert needle in out_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "setup, args, needle",
+    [
+        (None, ["check", "missing.txt"], "no such file"),
+        (("empty.txt", b""), ["check", "{path}"], "is empty"),
+        (("h.txt", b"Headline only\n"), ["check", "{path}"], "field 'body'"),
+        (("bin.txt", b"\x00\x01\x02binary"), ["check", "{path}"], "binary"),
+        (("l1.txt", b"Caf\xe9\nbody"), ["check", "{path}"], "not valid UTF-8"),
+        (("x.pdf", b"%PDF-1.4"), ["check", "{path}"], "unknown format"),
+        (None, ["check", "--headline", " ", "--body", "text"], "--headline"),
+        (None, ["check"], "give a post file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, monkeypatch, setup, args, needle):
+    monkeypatch.chdir(tmp_path)
+    path = ""
+    if setup:
+        name, data = setup
+        (tmp_path / name).write_bytes(data)
+        path = name
+    code, out, err = run_cli(*[a.format(path=path) for a in args])
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("overclaim: error:")
+    assert needle in lines[0]

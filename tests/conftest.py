@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SEED_POST = ROOT / "examples" / "seed_post.txt"
+
+
+@pytest.fixture(scope="session")
+def checker():
+    from overclaim import Checker
+
+    return Checker()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_POST.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_report(checker, seed_text):
+    headline, body = seed_text.split("\n", 1)
+    return checker.check(headline, body)
+
+
+def load_jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.strip()]

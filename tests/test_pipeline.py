@@ -1,0 +1,74 @@
+"""End-to-end: the whole pipeline on the seed post and on posts written for each verdict."""
+
+import pytest
+
+import overclaim
+from overclaim.report import Report
+from tests.conftest import load_jsonl
+
+POSTS = load_jsonl("verdict_posts.jsonl")
+
+
+@pytest.mark.parametrize("post", POSTS, ids=[p["id"] for p in POSTS])
+def test_fixture_posts_get_their_verdict(checker, post):
+    report = checker.check(post["headline"], post["body"], id=post["id"])
+    assert report.verdict.label == post["expect"], [r.text for r in report.verdict.reasons]
+    assert report.post.id == post["id"]
+    assert 1 <= len(report.verdict.reasons) <= 5
+
+
+def test_seed_post_is_overstated_with_reasons_citing_the_evidence(seed_report):
+    v = seed_report.verdict
+    assert v.label == "overstated"
+    codes = {r.code for r in v.reasons}
+    assert {"certainty_gap", "anonymous_sources", "sensational"} <= codes
+    cited = " ".join(s.text for r in v.reasons for s in r.spans)
+    for phrase in (
+        "evaluating plans",
+        "potentially",
+        "unlikely",
+        "officials said",
+        "familiar with the matter",
+        "🚨",
+        "Update:",
+    ):
+        assert phrase in cited or any(phrase in s.text for r in v.reasons for s in r.spans), phrase
+
+
+def test_every_span_points_into_the_original_text(seed_report):
+    texts = {"headline": seed_report.post.headline, "body": seed_report.post.body}
+    spans = [s for r in seed_report.verdict.reasons for s in r.spans]
+    spans += [e.span for e in seed_report.evidence]
+    spans += [m.span for m in seed_report.sensational.markers]
+    spans += [a.speaker for a in seed_report.sourcing.attributions]
+    spans += [d.span for d in seed_report.normalization.disguised_words]
+    assert spans
+    for s in spans:
+        assert texts[s.field][s.start : s.end] == s.text
+
+
+def test_module_level_check_and_report_round_trip():
+    report = overclaim.check("Council approves budget", "The council approved the budget on Tuesday by 7 votes to 2.")
+    again = Report.model_validate_json(report.to_json())
+    assert again == report
+
+
+@pytest.mark.parametrize(
+    "headline, body",
+    [
+        ("Short", "Too short."),
+        ("Nachrichten", "Der Bundestag hat heute ein neues Gesetz beschlossen, sagte die Regierung in Berlin."),
+        ("Giant body", "The council met again today to discuss the budget. " * 20000),
+    ],
+)
+def test_odd_bodies_do_not_crash(checker, headline, body):
+    report = checker.check(headline, body)
+    assert report.verdict.label in {"unrelated", "supported", "overstated", "contradicted"}
+
+
+@pytest.mark.parametrize("headline, body, field", [("", "body", "headline"), ("head", "  ", "body")])
+def test_empty_fields_raise(checker, headline, body, field):
+    from overclaim.errors import EmptyFieldError
+
+    with pytest.raises(EmptyFieldError, match=field):
+        checker.check(headline, body)
