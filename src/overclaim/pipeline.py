@@ -50,13 +50,29 @@ class Token:
 
 @dataclass
 class Sentence:
-    """A body sentence in clean coordinates, with its tokens."""
+    """A body sentence in clean coordinates; its tokens are computed on first use."""
 
     index: int
     start: int
     end: int
     text: str
-    tokens: list[Token] = field(default_factory=list)
+    _tokens: list[Token] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def tokens(self) -> list[Token]:
+        """Tokens of the sentence, with offsets in the clean body."""
+        if self._tokens is None:
+            from overclaim.stages.segment import tokenize
+
+            self._tokens = tokenize(self.text, self.start)
+        return self._tokens
+
+    @property
+    def words(self) -> list[str]:
+        """Lower-cased word tokens (no offsets): the cheap form for bag-of-words features."""
+        from overclaim.stages.segment import WORD_RE
+
+        return WORD_RE.findall(self.text.lower())
 
 
 @dataclass

@@ -58,23 +58,28 @@ class TextView:
         self.field: Field_ = field
         self.original = original
         self.clean = original if clean is None else clean
-        n = len(original)
-        if starts is None or ends is None:
-            # Identity mapping; the extra sentinel entry stands for the end of the text.
-            self._starts: list[int] = list(range(n + 1))
-            self._ends: list[int] = [*range(1, n + 1), n]
-        else:
-            self._starts = list(starts)
-            self._ends = list(ends)
+        # None means the identity mapping (no edits), the common case, built only when needed.
+        self._starts: list[int] | None = None if starts is None else list(starts)
+        self._ends: list[int] | None = None if ends is None else list(ends)
         self.edits: list[AppliedEdit] = list(edits)
+
+    def _maps(self) -> tuple[list[int], list[int]]:
+        if self._starts is None or self._ends is None:
+            # Identity mapping; the extra sentinel entry stands for the end of the text.
+            n = len(self.original)
+            self._starts, self._ends = list(range(n + 1)), [*range(1, n + 1), n]
+        return self._starts, self._ends
 
     def original_range(self, start: int, end: int) -> tuple[int, int]:
         """Map a clean range ``[start, end)`` to the original range it came from."""
         start = max(0, min(start, len(self.clean)))
         end = max(start, min(end, len(self.clean)))
+        if self._starts is None:
+            return start, end
         o_start = self._starts[start]
         if end == start:
             return o_start, o_start
+        assert self._ends is not None
         return o_start, max(o_start, self._ends[end - 1])
 
     def span(self, start: int, end: int) -> Span:
@@ -88,6 +93,7 @@ class TextView:
         if not reps:
             return self
         clean = self.clean
+        old_starts, old_ends = self._maps()
         out: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -97,8 +103,8 @@ class TextView:
             if rep.start < pos or rep.end < rep.start or rep.end > len(clean):
                 raise ValueError(f"overlapping or out-of-range replacement {rep!r}")
             out.append(clean[pos : rep.start])
-            starts.extend(self._starts[pos : rep.start])
-            ends.extend(self._ends[pos : rep.start])
+            starts.extend(old_starts[pos : rep.start])
+            ends.extend(old_ends[pos : rep.start])
             o_start, o_end = self.original_range(rep.start, rep.end)
             out.append(rep.text)
             starts.extend([o_start] * len(rep.text))
@@ -106,8 +112,8 @@ class TextView:
             edits.append(AppliedEdit(o_start, o_end, self.original[o_start:o_end], rep.text, rep.kind, rep.confidence))
             pos = rep.end
         out.append(clean[pos:])
-        starts.extend(self._starts[pos:])
-        ends.extend(self._ends[pos:])
+        starts.extend(old_starts[pos:])
+        ends.extend(old_ends[pos:])
         new_clean = "".join(out)
         # Sentinel for the end of the text.
         starts[len(new_clean) :] = [len(self.original)]

@@ -44,12 +44,12 @@ def content_terms(tokens: list[Token]) -> dict[str, float]:
     return out
 
 
-def coverage(query: dict[str, float], tokens: list[Token]) -> float:
-    """Share of the query's term weight found among ``tokens`` (0-1)."""
+def coverage(query: dict[str, float], words: list[str]) -> float:
+    """Share of the query's term weight found among lower-cased ``words`` (0-1)."""
     total = sum(query.values())
     if total <= 0:
         return 0.0
-    present = {t[0] for tok in tokens if (t := term(tok.lower)) is not None}
+    present = {t[0] for word in set(words) if (t := term(word)) is not None}
     return sum(w for s, w in query.items() if s in present) / total
 
 
@@ -65,7 +65,8 @@ class EvidenceRanker:
         """Fill ``ctx.evidence`` and ``ctx.extras['relevance']`` (one score per sentence)."""
         query = content_terms(ctx.headline_tokens)
         ctx.extras["headline_terms"] = query
-        scores = [coverage(query, s.tokens) for s in ctx.sentences]
+        words = [s.words for s in ctx.sentences]
+        scores = [coverage(query, w) for w in words]
         ctx.extras["relevance"] = scores
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         top = [i for i in ranked if scores[i] > 0][: self.config.evidence_top_k]
@@ -77,7 +78,7 @@ class EvidenceRanker:
             )
             for i in top
         ]
-        body_words = sum(1 for s in ctx.sentences for tok in s.tokens if term(tok.lower) is not None)
+        body_words = sum(1 for ws in words for w in ws if term(w) is not None)
         if body_words < self.config.min_body_words:
             ctx.too_short = True
             ctx.notes.append(f"The body has only {body_words} content words: too short to judge.")

@@ -17,6 +17,8 @@ from overclaim.pipeline import Context, Sentence, Token
 # Words (with inner apostrophes, hyphens, dots as in "U.S."), numbers, then any other
 # non-space symbol (emoji, punctuation) as its own token.
 TOKEN_RE = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*|\S", re.UNICODE)
+# The word part of TOKEN_RE alone, for cheap bag-of-words use.
+WORD_RE = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
 
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
@@ -62,5 +64,5 @@ class Segmenter:
         ctx.headline_tokens = tokenize(ctx.headline.clean)
         body = ctx.body.clean
         ctx.sentences = [
-            Sentence(i, s, e, body[s:e], tokenize(body[s:e], s)) for i, (s, e) in enumerate(split_sentences(body))
+            Sentence(i, s, e, body[s:e]) for i, (s, e) in enumerate(split_sentences(body))
         ]
