@@ -28,6 +28,21 @@ def _highlight(text: str, offset: int, spans: list[tuple[Span, str]]) -> Text:
     return out
 
 
+def _key_word_spans(report: Report, sentence: Span) -> list[tuple[Span, str]]:
+    """Spans of the words in ``sentence`` that share a stem with a headline content word."""
+    from overclaim.stages.evidence import term
+    from overclaim.stages.segment import WORD_RE
+
+    stems = {t[0] for w in WORD_RE.findall(report.normalization.headline_clean.lower()) if (t := term(w))}
+    out = []
+    for m in WORD_RE.finditer(sentence.text):
+        t = term(m.group().lower())
+        if t and t[0] in stems:
+            start = sentence.start + m.start()
+            out.append((Span(field="body", start=start, end=start + len(m.group()), text=m.group()), "underline"))
+    return out
+
+
 def build_view(report: Report) -> Group:
     """The rich renderable for ``report``."""
     v = report.verdict
@@ -59,7 +74,7 @@ def build_view(report: Report) -> Group:
         body_spans += [(a.speaker, "magenta") for a in report.sourcing.attributions if a.kind == "anonymous"]
         for e in report.evidence:
             st = e.stance.label() if e.stance else "-"
-            sent = _highlight(e.span.text, e.span.start, body_spans)
+            sent = _highlight(e.span.text, e.span.start, _key_word_spans(report, e.span) + body_spans)
             table.add_row(str(e.index), f"{e.relevance:.2f}", Text(st, style=STANCE_STYLE.get(st, "")), sent)
         parts.append(table)
     src = report.sourcing
