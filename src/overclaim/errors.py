@@ -139,3 +139,24 @@ class FetchError(OverclaimError):
 
     code = "fetch_refused"
     http_status = 400
+
+
+class AuthError(OverclaimError):
+    """The service requires an API key and the request has none or a wrong one."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class RequestTimeoutError(OverclaimError):
+    """The client did not send its request body within the service's time limit."""
+
+    code = "request_timeout"
+    http_status = 408
+
+
+class CheckTimeoutError(OverclaimError):
+    """A check took longer than the service's time limit."""
+
+    code = "timeout"
+    http_status = 504
