@@ -1,0 +1,71 @@
+"""``overclaim serve``: the HTTP API and web page (FastAPI app served by uvicorn)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from overclaim.cli import app
+from overclaim.errors import InputError
+from overclaim.store.db import DEFAULT_DB
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str, typer.Option(help="Report store: SQLite file path or database URL (postgresql://...).")
+    ] = DEFAULT_DB,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Keep no reports (GET /v1/reports answers 404).")
+    ] = False,
+    factchecks: Annotated[
+        str | None, typer.Option(help="Fact-check store for matches (default: the --db database).")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="OVERCLAIM_API_KEY", help="Require this key on every /v1 route (X-API-Key or Bearer)."),
+    ] = None,
+    allow_fetch: Annotated[
+        bool, typer.Option(help="Allow {\"url\": ...} in /v1/check (public http(s) addresses only).")
+    ] = False,
+    max_request_bytes: Annotated[int, typer.Option(help="Largest request body, in bytes (413 above).")] = 2_000_000,
+    max_batch: Annotated[int, typer.Option(help="Most posts in one /v1/batch request.")] = 100,
+    timeout: Annotated[float, typer.Option(help="Seconds one check may take (504 above).")] = 30.0,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the models once).")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""
+    import uvicorn
+
+    from overclaim.web.app import ServiceSettings, create_app
+
+    if not 0 < port < 65536:
+        raise InputError(f"must be 1-65535, got {port}", field="--port")
+    if workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", field="--workers")
+    if api_key is not None and not api_key.strip():
+        api_key = None
+    settings = ServiceSettings(
+        db=None if no_store else db,
+        factchecks=factchecks,
+        api_key=api_key,
+        allow_fetch=allow_fetch,
+        max_request_bytes=max_request_bytes,
+        max_batch=max_batch,
+        check_timeout_s=timeout,
+    )
+    if settings.db:
+        from overclaim.store.reports import ReportStore
+
+        ReportStore(settings.db)  # fail now, with a one-line error, if the database cannot be used
+    common = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        return
+    # Worker processes import the app themselves: pass the settings in the environment.
+    os.environ.update(settings.to_env())
+    uvicorn.run("overclaim.web.app:create_app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]

@@ -1,0 +1,620 @@
+"""The HTTP service: a FastAPI app over the library, built by :func:`create_app`.
+
+Routes (every ``/v1`` route needs the API key when one is set):
+
+- ``POST /v1/check``: one post as JSON (``headline``, ``body``, optional ``id``,
+  ``url``, ``outlet``, ``published``), an HTML page (``Content-Type: text/html``
+  or JSON ``{"html": ...}``), plain text (first line headline), or
+  ``{"url": ...}`` when fetching is allowed; returns the report, stored under the
+  id in the ``X-Report-Id`` and ``Location`` headers.
+- ``POST /v1/batch``: ``{"posts": [...]}`` (or a bare array), at most
+  ``max_batch`` posts; one result per post, a report or an error.
+- ``POST /v1/match``: fact-checks that may cover a claim.
+- ``GET /v1/reports/{id}``: a stored report (``?format=html`` for the page).
+- ``GET /v1/schema``: the report's JSON schema. ``GET /healthz``: liveness.
+- ``GET /`` and ``POST /``: the web page. ``GET /docs``: the API reference
+  (rendered here, no CDN); ``GET /openapi.json``.
+
+Every 4xx/5xx from the API is ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from overclaim import __version__
+from overclaim.errors import (
+    AuthError,
+    CheckTimeoutError,
+    EmptyFieldError,
+    FetchError,
+    InputError,
+    InputTooLargeError,
+    MalformedInputError,
+    OverclaimError,
+    RequestTimeoutError,
+    UnknownFormatError,
+    WrongTypeError,
+)
+from overclaim.pipeline import Checker
+from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
+from overclaim.store.db import DEFAULT_DB
+from overclaim.web.fetch import AddressPolicy, fetch_url, public_only
+
+log = logging.getLogger("overclaim.web")
+T = TypeVar("T")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Limits and options of the service; ``overclaim serve`` sets them from its options.
+
+    Every field can also come from an ``OVERCLAIM_<FIELD>`` environment variable
+    (see :meth:`from_env`), which is how ``serve --workers N`` passes them on.
+    """
+
+    # Report store (SQLite path or database URL); None keeps no reports.
+    db: str | None = DEFAULT_DB
+    # Fact-check store for matches; None means the same database as ``db``.
+    factchecks: str | None = None
+    # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
+    api_key: str | None = None
+    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.web.fetch).
+    allow_fetch: bool = False
+    # Largest request body. 2 MB holds a post at the pipeline's 200k-character body
+    # cap in any script (up to 4 bytes a character is 800 KB) with room for a batch.
+    max_request_bytes: int = 2_000_000
+    # Most posts in one /v1/batch request.
+    max_batch: int = 100
+    # Seconds one check (or one whole batch) may take before the answer is 504.
+    check_timeout_s: float = 30.0
+    batch_timeout_s: float = 120.0
+    # Seconds the client has to send each part of its request body (slow senders get 408).
+    read_timeout_s: float = 30.0
+    # Checks run at once in worker threads (the pipeline is CPU-bound: more threads
+    # than cores only add waiting); the others queue.
+    check_threads: int = 4
+    # URL fetch limits.
+    fetch_timeout_s: float = 10.0
+    fetch_max_bytes: int = 2_000_000
+    # Load the models when the service starts rather than on the first request.
+    warm_up: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServiceSettings:
+        """Settings from ``OVERCLAIM_<FIELD>`` environment variables (defaults elsewhere)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"OVERCLAIM_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name)
+            if isinstance(default, bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw or None
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as ``OVERCLAIM_<FIELD>`` variables (for worker processes)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f"OVERCLAIM_{f.name.upper()}"] = "" if value is None else str(value)
+        return out
+
+
+# --- request and response models (for validation of /v1/match and the OpenAPI docs) ---
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, in one line."""
+
+    code: str
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+class CheckRequest(BaseModel):
+    """A post to check: headline and body, or ``html``, or ``url`` (with fetching allowed)."""
+
+    headline: str | None = None
+    body: str | None = None
+    id: str | None = None
+    url: str | None = Field(default=None, description="Fetched when headline/body/html are absent (--allow-fetch).")
+    outlet: str | None = None
+    published: str | None = None
+    html: str | None = Field(default=None, description="An article page; title and main text are extracted.")
+
+
+class BatchRequest(BaseModel):
+    """Posts to check (each like a :class:`CheckRequest` without ``url``)."""
+
+    posts: list[dict[str, Any]]
+
+
+class BatchItem(BaseModel):
+    """One post's result: a report with its id, or an error."""
+
+    index: int
+    id: str | None = None
+    report: Report | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchResponse(BaseModel):
+    """Results in the order of the posts."""
+
+    results: list[BatchItem]
+    count: int
+    errors: int
+
+
+class MatchRequest(BaseModel):
+    """A claim (or a headline) to look up in the fact-check store."""
+
+    claim: str | None = None
+    headline: str | None = None
+    body: str | None = None
+
+
+class MatchResponse(BaseModel):
+    """Stored fact-checks that may cover the claim, best first."""
+
+    claim: str
+    matches: list[FactCheckMatch]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Bad input"),
+        (401, "API key missing or wrong"),
+        (404, "Not found"),
+        (408, "Request body too slow"),
+        (413, "Request or batch too large"),
+        (415, "Unsupported content type"),
+        (422, "Missing or invalid field"),
+        (500, "Internal error"),
+        (503, "Database unavailable"),
+        (504, "Check took too long"),
+    )
+}
+
+
+def error_response(exc: OverclaimError) -> JSONResponse:
+    """The JSON answer for an :class:`OverclaimError`."""
+    headers = {"WWW-Authenticate": 'Bearer realm="overclaim"'} if isinstance(exc, AuthError) else None
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
+
+
+def _plain_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+# --- the outer guard: body size cap, body read timeout, security headers ---
+
+_HTML_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class GuardMiddleware:
+    """Caps the request body (413), times out slow bodies (408), adds security headers."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.read_timeout_s = read_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes or declared < 0:
+                    await error_response(self._too_large() if declared >= 0 else MalformedInputError(
+                        "bad Content-Length header")
+                    )(scope, receive, send)
+                    return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            with anyio.move_on_after(self.read_timeout_s) as scope_:
+                message = await receive()
+            if scope_.cancelled_caught:
+                raise RequestTimeoutError(f"the request body did not arrive within {self.read_timeout_s:g} s")
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise self._too_large()
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    headers.append((b"content-security-policy", _HTML_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+    def _too_large(self) -> InputTooLargeError:
+        return InputTooLargeError(f"the request is larger than {self.max_bytes} bytes")
+
+
+# --- the service ---
+
+
+class Service:
+    """What the routes share: settings, the checker, the stores, the thread limiter."""
+
+    def __init__(self, settings: ServiceSettings, checker: Checker | None, policy: AddressPolicy) -> None:
+        self.settings = settings
+        factchecks = settings.factchecks or settings.db
+        self.checker = checker or Checker(factchecks=factchecks)
+        self.policy = policy
+        self.limiter = anyio.CapacityLimiter(max(1, settings.check_threads))
+        self._store: Any = None
+
+    @property
+    def store(self) -> Any:
+        """The report store (opened on first use), or None when reports are not kept."""
+        if self._store is None and self.settings.db:
+            from overclaim.store.reports import ReportStore
+
+            self._store = ReportStore(self.settings.db)
+        return self._store
+
+    async def run(self, fn: Callable[[], T], timeout: float, what: str) -> T:
+        """Run CPU-bound ``fn`` in a worker thread, giving up (504) after ``timeout`` seconds."""
+        with anyio.move_on_after(timeout):
+            return await anyio.to_thread.run_sync(fn, limiter=self.limiter, abandon_on_cancel=True)
+        raise CheckTimeoutError(f"{what} took longer than {timeout:g} s")
+
+    def check_and_store(self, post: Post) -> tuple[str | None, Report]:
+        """Check one post and store its report (id is None when reports are not kept)."""
+        report = self.checker.check_post(post)
+        store = self.store
+        return (store.add(report) if store is not None else None), report
+
+    def post_from_json(self, record: object, source: str = "request") -> Post:
+        """A post from a parsed JSON object: fields, or an HTML page, (or a URL: see :meth:`fetch_post`)."""
+        from overclaim.readers import parse_html, post_from_record
+
+        if isinstance(record, dict) and record.get("html") is not None and not record.get("body"):
+            html = record["html"]
+            if not isinstance(html, str):
+                raise WrongTypeError(f"must be text, got {type(html).__name__}", source=source, field="html")
+            url = record.get("url") if isinstance(record.get("url"), str) else None
+            return parse_html(html, source=source, url=url)
+        return post_from_record(record, source=source)
+
+    def fetch_post(self, url: object) -> Post:
+        """Fetch ``url`` (guarded) and read it as an article page."""
+        from overclaim.readers import parse_html
+
+        if not self.settings.allow_fetch:
+            raise FetchError("fetching URLs is off on this service (start it with --allow-fetch)", field="url")
+        if not isinstance(url, str) or not url.strip():
+            raise WrongTypeError("must be an http(s) URL", field="url")
+        page = fetch_url(
+            url,
+            max_bytes=self.settings.fetch_max_bytes,
+            timeout=self.settings.fetch_timeout_s,
+            policy=self.policy,
+        )
+        if page.content_type == "text/plain":
+            from overclaim.readers import parse_text
+
+            return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
+        return parse_html(page.text, source=page.url, url=page.url)
+
+    def matches_for(self, claim: str, body: str | None) -> list[FactCheckMatch]:
+        """Fact-checks for ``claim``, found exactly as ``/v1/check`` finds them for a headline.
+
+        The claim goes through the whole pipeline (so disguised words are read as
+        the clean words the match stage searches for); ``body`` defaults to the claim.
+        """
+        if not (self.settings.factchecks or self.settings.db):
+            from overclaim.errors import StoreError
+
+            raise StoreError("this service has no fact-check store (start it with --db or --factchecks)")
+        return self.checker.check(claim, body or claim).matches
+
+
+async def _read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise EmptyFieldError("the request body is empty", field="body")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError("the request body is not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedInputError(f"the request body is not valid JSON ({exc.msg} at line {exc.lineno}, "
+                                  f"column {exc.colno})", line=exc.lineno) from exc
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+
+async def _decoded_body(request: Request, source: str) -> str:
+    from overclaim.readers import decode
+
+    raw = await request.body()
+    if not raw.strip():
+        raise EmptyFieldError("the request body is empty", field="body")
+    return decode(raw, source)
+
+
+def _report_response(report_id: str | None, report: Report) -> Response:
+    headers = {"X-Report-Id": report_id, "Location": f"/v1/reports/{report_id}"} if report_id else None
+    return Response(report.to_json(indent=None), media_type="application/json", headers=headers)
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    checker: Checker | None = None,
+    fetch_policy: AddressPolicy = public_only,
+) -> FastAPI:
+    """Build the service app.
+
+    Args:
+        settings: limits and options; defaults to :class:`ServiceSettings` ``()``.
+        checker: the checker to use (built from the settings when None).
+        fetch_policy: which addresses URL fetching may reach (tests only; the
+            default allows public addresses only).
+
+    Returns:
+        The FastAPI application (serve it with uvicorn).
+    """
+    settings = settings or ServiceSettings()
+    service = Service(settings, checker, fetch_policy)
+
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if settings.warm_up:
+            await anyio.to_thread.run_sync(service.checker.warm_up)
+        yield
+
+    app = FastAPI(
+        title="overclaim",
+        version=__version__,
+        summary="Show, with evidence, where a headline says more than its article does.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.add_middleware(GuardMiddleware, max_bytes=settings.max_request_bytes, read_timeout_s=settings.read_timeout_s)
+    _add_error_handlers(app)
+
+    async def require_key(request: Request) -> None:
+        if settings.api_key is None:
+            return
+        given = request.headers.get("x-api-key")
+        auth = request.headers.get("authorization", "")
+        if given is None and auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        if not given:
+            raise AuthError("this service needs an API key (X-API-Key header or Authorization: Bearer)")
+        if not hmac.compare_digest(given.encode(), settings.api_key.encode()):
+            raise AuthError("the API key is wrong")
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERROR_RESPONSES)
+
+    @v1.post(
+        "/check",
+        summary="Check one post",
+        response_model=None,
+        responses={200: {"model": Report, "description": "The report (its id in X-Report-Id and Location)"}},
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": CheckRequest.model_json_schema()},
+                    "text/html": {"schema": {"type": "string"}},
+                    "text/plain": {"schema": {"type": "string"}},
+                },
+                "required": True,
+            }
+        },
+    )
+    async def check(request: Request) -> Response:
+        """Check one post: JSON fields, an HTML page, plain text, or a URL (with fetching allowed)."""
+        ctype = _content_type(request)
+        if ctype in ("text/html", "application/xhtml+xml"):
+            from overclaim.readers import parse_html
+
+            post = parse_html(await _decoded_body(request, "request"), source="request")
+        elif ctype == "text/plain":
+            from overclaim.readers import parse_text
+
+            post = parse_text(await _decoded_body(request, "request"), source="request")
+        elif ctype in ("application/json", "") or ctype.endswith("+json"):
+            record = await _read_json(request)
+            if (
+                isinstance(record, dict)
+                and record.get("url") is not None
+                and record.get("headline") is None
+                and record.get("body") is None
+                and record.get("html") is None
+            ):
+                post = await service.run(lambda: service.fetch_post(record["url"]),
+                                         settings.fetch_timeout_s + 5, "fetching the URL")
+            else:
+                post = service.post_from_json(record)
+        else:
+            raise UnknownFormatError(
+                f"cannot read content type {ctype!r}; send application/json, text/html or text/plain"
+            )
+        report_id, report = await service.run(lambda: service.check_and_store(post), settings.check_timeout_s,
+                                              "the check")
+        return _report_response(report_id, report)
+
+    @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
+    async def batch(request: Request) -> Response:
+        """Check up to ``max_batch`` posts; each result is a report (with its id) or an error."""
+        data = await _read_json(request)
+        posts_in = data.get("posts") if isinstance(data, dict) else data
+        if not isinstance(posts_in, list):
+            raise MalformedInputError("expected {\"posts\": [...]} or an array of posts", field="posts")
+        if len(posts_in) > settings.max_batch:
+            raise InputTooLargeError(f"the batch has {len(posts_in)} posts; at most {settings.max_batch}",
+                                     field="posts")
+
+        def work() -> list[dict[str, Any]]:
+            results: list[dict[str, Any]] = []
+            parsed: list[tuple[int, Post]] = []
+            for i, record in enumerate(posts_in):
+                try:
+                    parsed.append((i, service.post_from_json(record, source=f"posts[{i}]")))
+                except InputError as exc:
+                    results.append({"index": i, "error": exc.to_dict()})
+            reports: list[tuple[int, Report]] = []
+            for i, post in parsed:
+                try:
+                    reports.append((i, service.checker.check_post(post)))
+                except OverclaimError as exc:
+                    results.append({"index": i, "error": exc.to_dict()})
+            store = service.store
+            ids = store.add_many([r for _, r in reports]) if store is not None else [None] * len(reports)
+            for (i, report), report_id in zip(reports, ids, strict=True):
+                results.append({"index": i, "id": report_id, "report": json.loads(report.to_json(indent=None))})
+            results.sort(key=lambda r: r["index"])
+            return results
+
+        results = await service.run(work, settings.batch_timeout_s, "the batch")
+        errors = sum(1 for r in results if "error" in r)
+        return JSONResponse({"results": results, "count": len(results), "errors": errors})
+
+    @v1.post("/match", summary="Find fact-checks for a claim", response_model=MatchResponse)
+    async def match(request: MatchRequest) -> MatchResponse:
+        """Stored fact-checks that may cover the claim (``claim`` or ``headline``), best first."""
+        claim = request.claim if request.claim is not None else request.headline
+        if claim is None or not claim.strip():
+            raise EmptyFieldError("is missing or empty", field="claim")
+        found = await service.run(lambda: service.matches_for(claim, request.body), settings.check_timeout_s,
+                                  "the match")
+        return MatchResponse(claim=claim, matches=found)
+
+    @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
+            responses={200: {"model": Report, "description": "The report (HTML with ?format=html)"}})
+    async def get_report(report_id: str, format: str = "json") -> Response:
+        """The stored report with this id, as JSON or (``format=html``) as a page."""
+        store = service.store
+        if store is None:
+            from overclaim.errors import NotFoundError
+
+            raise NotFoundError("this service keeps no reports (started without a database)")
+        report = await anyio.to_thread.run_sync(store.get, report_id)
+        if format == "html":
+            from overclaim.render.html import render_html
+
+            return HTMLResponse(render_html(report))
+        if format != "json":
+            raise WrongTypeError("must be json or html", field="format")
+        return _report_response(None, report)
+
+    @v1.get("/schema", summary="The report's JSON schema")
+    async def schema() -> dict[str, Any]:
+        """The published JSON schema of the report."""
+        return report_schema()
+
+    app.include_router(v1)
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, Any]:
+        """The service is up: version, schema version, whether reports are kept."""
+        return {"status": "ok", "version": __version__, "schema_version": SCHEMA_VERSION,
+                "store": bool(settings.db), "fetch": settings.allow_fetch}
+
+    from overclaim.web.page import add_page_routes
+
+    add_page_routes(app, service, require_key)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OverclaimError)
+    async def on_overclaim_error(request: Request, exc: OverclaimError) -> Response:
+        if request.url.path.startswith("/v1") or request.method != "POST" or request.url.path != "/":
+            return error_response(exc)
+        from overclaim.web.page import error_page
+
+        return await error_page(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        field = ".".join(loc) or None
+        message = str(first.get("msg", "invalid request"))
+        if first.get("type") == "json_invalid":
+            message = "the request body is not valid JSON"
+        body = {"code": "invalid_request", "message": f"field '{field}': {message}" if field else message}
+        if field:
+            body["field"] = field
+        return JSONResponse({"error": body}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = {404: f"no route {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+        return _plain_error(exc.status_code, codes.get(exc.status_code, "http_error"),
+                            message.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _plain_error(500, "internal", "internal error; the service log has the details")
+
+
+def create_app_from_env() -> FastAPI:
+    """App factory for ``uvicorn --factory`` and worker processes: settings from ``OVERCLAIM_*``."""
+    return create_app(ServiceSettings.from_env())
+
+
+__all__ = ["ServiceSettings", "create_app", "create_app_from_env", "error_response"]
