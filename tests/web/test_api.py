@@ -1,0 +1,349 @@
+"""The HTTP API in process (httpx ASGI transport): every route, status and error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import jsonschema
+import pytest
+
+from overclaim.pipeline import Checker
+from overclaim.report import Report, report_schema
+
+pytestmark = pytest.mark.anyio
+
+ARTICLE_HTML = """<!DOCTYPE html><html><head><title>Air strikes will soon begin against cartels</title></head>
+<body><nav>Home | World</nav><article><h1>Air strikes will soon begin against cartels</h1>
+<p>The administration is evaluating plans for using military force against drug cartels, current and former
+officials said, a potentially dramatic escalation in the region.</p>
+<p>Military strikes would be audacious and potentially unlikely to get approval, a U.S. official familiar with
+the issue said. Discussions have ranged from using Navy destroyers to partnering with local authorities.</p>
+</article><footer>Copyright</footer></body></html>"""
+
+
+def error_of(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] and body["error"]["message"], body
+    return body["error"]
+
+
+# --- POST /v1/check ----------------------------------------------------------
+
+
+async def test_check_json_returns_report_stored_under_its_id(client, seed):
+    r = await client.post("/v1/check", json=seed)
+    assert r.status_code == 200
+    report = Report.model_validate(r.json())
+    jsonschema.Draft202012Validator(report_schema()).validate(r.json())
+    assert report.post.headline == seed["headline"]
+    report_id = r.headers["x-report-id"]
+    assert r.headers["location"] == f"/v1/reports/{report_id}"
+    again = await client.get(f"/v1/reports/{report_id}")
+    assert again.status_code == 200
+    assert again.json() == r.json()
+
+
+async def test_check_spans_point_into_the_original_text(client, seed):
+    report = (await client.post("/v1/check", json=seed)).json()
+    assert report["evidence"], "the seed post has evidence sentences"
+    for ev in report["evidence"]:
+        span = ev["span"]
+        assert seed["body"][span["start"]:span["end"]] == span["text"]
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/html; charset=utf-8", "application/xhtml+xml"])
+async def test_check_html_page(client, content_type):
+    r = await client.post("/v1/check", content=ARTICLE_HTML.encode(), headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["post"]["headline"] == "Air strikes will soon begin against cartels"
+    assert "evaluating plans" in report["post"]["body"]
+    assert "Copyright" not in report["post"]["body"]
+
+
+async def test_check_html_in_json(client):
+    r = await client.post("/v1/check", json={"html": ARTICLE_HTML, "url": "https://news.example/a"})
+    assert r.status_code == 200, r.text
+    assert r.json()["post"]["url"] == "https://news.example/a"
+    assert "evaluating plans" in r.json()["post"]["body"]
+
+
+async def test_check_plain_text(client, seed_text):
+    r = await client.post("/v1/check", content=seed_text.encode(), headers={"content-type": "text/plain"})
+    assert r.status_code == 200
+    assert r.json()["post"]["headline"] == seed_text.split("\n", 1)[0]
+
+
+async def test_check_keeps_metadata(client, seed):
+    meta = {"id": "post-7", "outlet": "The Post", "published": "2025-03-01", "url": "https://x.example/a"}
+    r = await client.post("/v1/check", json={**seed, **meta})
+    assert r.status_code == 200
+    assert {k: r.json()["post"][k] for k in meta} == meta
+
+
+@pytest.mark.parametrize(
+    "content, content_type, status, code, needle",
+    [
+        (json.dumps({"headline": "Strikes begin"}), "application/json", 422, "empty_field", "body"),
+        (json.dumps({"headline": "Strikes begin", "body": "   "}), "application/json", 422, "empty_field", "body"),
+        (json.dumps({"headline": 3, "body": "text"}), "application/json", 422, "wrong_type", "headline"),
+        (json.dumps({"headline": "a", "body": ["x"]}), "application/json", 422, "wrong_type", "body"),
+        (json.dumps(["not", "an", "object"]), "application/json", 400, "malformed", "object"),
+        ('{"headline": "a", "body": ', "application/json", 400, "malformed", "not valid JSON"),
+        ("", "application/json", 422, "empty_field", "empty"),
+        (json.dumps({"html": 5}), "application/json", 422, "wrong_type", "html"),
+        ("<html><head><title>t</title></head><body></body></html>", "text/html", 422, "empty_field", "article"),
+        ("headline only", "text/plain", 422, "empty_field", "body"),
+        ("a,b\n1,2", "text/csv", 415, "unknown_format", "text/csv"),
+        (b"\xff\xfe<html>bad", "text/html", 415, "bad_encoding", "UTF-8"),
+        (json.dumps({"url": "https://news.example/a"}), "application/json", 400, "fetch_refused", "--allow-fetch"),
+    ],
+)
+async def test_check_bad_input_is_a_json_error(client, content, content_type, status, code, needle):
+    data = content.encode() if isinstance(content, str) else content
+    r = await client.post("/v1/check", content=data, headers={"content-type": content_type})
+    assert r.status_code == status, r.text
+    err = error_of(r)
+    assert err["code"] == code
+    assert needle in err["message"]
+
+
+async def test_check_over_size_cap_is_413_with_and_without_length(client_for, seed):
+    big = json.dumps({**seed, "body": "x" * 5000}).encode()
+    async with client_for(max_request_bytes=4000) as c:
+        r = await c.post("/v1/check", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert error_of(r)["code"] == "too_large"
+
+        async def chunks():  # no Content-Length: the cap is enforced while reading
+            for i in range(0, len(big), 1000):
+                yield big[i:i + 1000]
+
+        r = await c.post("/v1/check", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert "4000 bytes" in error_of(r)["message"]
+        ok = await c.post("/v1/check", json={"headline": "Strikes begin", "body": "Officials discuss strikes."})
+        assert ok.status_code == 200
+
+
+async def test_slow_request_body_is_408(client_for):
+    async with client_for(read_timeout_s=0.2) as c:
+
+        async def slow():
+            yield b'{"headline": "a",'
+            await asyncio.sleep(1.0)
+            yield b'"body": "b"}'
+
+        r = await c.post("/v1/check", content=slow(), headers={"content-type": "application/json"})
+    assert r.status_code == 408
+    assert error_of(r)["code"] == "request_timeout"
+
+
+class SlowChecker(Checker):
+    def check_post(self, post):
+        time.sleep(1.0)
+        return super().check_post(post)
+
+
+class BrokenChecker(Checker):
+    def check_post(self, post):
+        raise RuntimeError("boom")
+
+
+async def test_check_over_time_limit_is_504(client_for, seed):
+    async with client_for(app_checker=SlowChecker(), check_timeout_s=0.2) as c:
+        started = time.perf_counter()
+        r = await c.post("/v1/check", json=seed)
+        assert time.perf_counter() - started < 0.9
+    assert r.status_code == 504
+    assert error_of(r)["code"] == "timeout"
+
+
+async def test_internal_error_is_500_without_details(client_for, seed):
+    async with client_for(app_checker=BrokenChecker()) as c:
+        r = await c.post("/v1/check", json=seed)
+    assert r.status_code == 500
+    err = error_of(r)
+    assert err["code"] == "internal"
+    assert "boom" not in err["message"]
+
+
+async def test_unusable_database_is_503(client_for, seed, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    async with client_for(db=str(blocker / "sub" / "reports.sqlite")) as c:
+        r = await c.post("/v1/check", json=seed)
+    assert r.status_code == 503
+    assert error_of(r)["code"] == "store_error"
+
+
+async def test_no_store_still_checks_but_keeps_nothing(client_for, seed):
+    async with client_for(db=None) as c:
+        r = await c.post("/v1/check", json=seed)
+        assert r.status_code == 200
+        assert "x-report-id" not in r.headers
+        missing = await c.get("/v1/reports/" + "a" * 32)
+    assert missing.status_code == 404
+    assert "keeps no reports" in error_of(missing)["message"]
+
+
+# --- POST /v1/batch ----------------------------------------------------------
+
+
+async def test_batch_mixes_reports_and_per_post_errors(client, seed):
+    posts = [seed, {"headline": "Council approves budget"}, {**seed, "id": "third"}, "not an object"]
+    r = await client.post("/v1/batch", json={"posts": posts})
+    assert r.status_code == 200
+    out = r.json()
+    assert out["count"] == 4 and out["errors"] == 2
+    assert [x["index"] for x in out["results"]] == [0, 1, 2, 3]
+    assert out["results"][1]["error"]["code"] == "empty_field"
+    assert "posts[1]" in out["results"][1]["error"]["message"]
+    assert out["results"][3]["error"]["code"] == "malformed"
+    third = out["results"][2]
+    assert third["report"]["post"]["id"] == "third"
+    stored = await client.get(f"/v1/reports/{third['id']}")
+    assert stored.json() == third["report"]
+
+
+async def test_batch_accepts_a_bare_array(client, seed):
+    r = await client.post("/v1/batch", json=[seed, seed])
+    assert r.status_code == 200
+    ids = [x["id"] for x in r.json()["results"]]
+    assert len(set(ids)) == 2
+
+
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"posts": "nope"}, 400, "malformed"),
+        ({"items": []}, 400, "malformed"),
+        ({"posts": [{"headline": "h", "body": "b"}] * 4}, 413, "too_large"),
+    ],
+)
+async def test_batch_errors(client_for, payload, status, code):
+    async with client_for(max_batch=3) as c:
+        r = await c.post("/v1/batch", json=payload)
+    assert r.status_code == status
+    assert error_of(r)["code"] == code
+
+
+async def test_batch_over_time_limit_is_504(client_for, seed):
+    async with client_for(app_checker=SlowChecker(), batch_timeout_s=0.2) as c:
+        r = await c.post("/v1/batch", json=[seed])
+    assert r.status_code == 504
+
+
+# --- POST /v1/match ----------------------------------------------------------
+
+
+async def test_match_returns_matches_list(client):
+    r = await client.post("/v1/match", json={"claim": "Air strikes will soon begin against Mexican cartels"})
+    assert r.status_code == 200
+    assert r.json()["claim"].startswith("Air strikes")
+    assert isinstance(r.json()["matches"], list)
+
+
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [({}, 422, "empty_field"), ({"claim": "  "}, 422, "empty_field"), ({"claim": 3}, 422, "invalid_request")],
+)
+async def test_match_errors(client, payload, status, code):
+    r = await client.post("/v1/match", json=payload)
+    assert r.status_code == status
+    assert error_of(r)["code"] == code
+
+
+async def test_match_without_any_store_is_503(client_for):
+    async with client_for(db=None, factchecks=None) as c:
+        r = await c.post("/v1/match", json={"claim": "Strikes begin"})
+    assert r.status_code == 503
+
+
+# --- GET /v1/reports/{id}, /v1/schema, /healthz, unknown routes ---------------
+
+
+@pytest.mark.parametrize("report_id", ["0" * 32, "nothex", "..%2F..%2Fetc%2Fpasswd"])
+async def test_unknown_report_is_404(client, report_id):
+    r = await client.get(f"/v1/reports/{report_id}")
+    assert r.status_code == 404
+    assert error_of(r)["code"] == "not_found"
+
+
+async def test_report_as_html_page(client, seed):
+    report_id = (await client.post("/v1/check", json=seed)).headers["x-report-id"]
+    r = await client.get(f"/v1/reports/{report_id}", params={"format": "html"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert 'class="oc-verdict-label"' in r.text
+    bad = await client.get(f"/v1/reports/{report_id}", params={"format": "xml"})
+    assert bad.status_code == 422
+
+
+async def test_schema_and_health(client):
+    r = await client.get("/v1/schema")
+    assert r.status_code == 200
+    assert r.json() == report_schema()
+    h = await client.get("/healthz")
+    assert h.status_code == 200
+    assert h.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "method, path, status, code",
+    [("GET", "/nope", 404, "not_found"), ("GET", "/v1/check", 405, "method_not_allowed"),
+     ("DELETE", "/v1/reports/" + "a" * 32, 405, "method_not_allowed")],
+)
+async def test_unknown_routes_and_methods(client, method, path, status, code):
+    r = await client.request(method, path)
+    assert r.status_code == status
+    assert error_of(r)["code"] == code
+
+
+async def test_openapi_and_docs_load_nothing_from_outside(client):
+    spec = (await client.get("/openapi.json")).json()
+    assert {"/v1/check", "/v1/batch", "/v1/match", "/v1/reports/{report_id}", "/v1/schema", "/healthz"} <= set(
+        spec["paths"]
+    )
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "/v1/batch" in docs.text
+    assert "cdn" not in docs.text.lower() and "<script" not in docs.text
+
+
+async def test_security_headers(client):
+    r = await client.get("/")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+# --- API key -----------------------------------------------------------------
+
+V1_CALLS = [
+    ("POST", "/v1/check", {"headline": "Strikes begin", "body": "Officials are discussing strikes."}),
+    ("POST", "/v1/batch", {"posts": []}),
+    ("POST", "/v1/match", {"claim": "Strikes begin"}),
+    ("GET", "/v1/reports/" + "0" * 32, None),
+    ("GET", "/v1/schema", None),
+]
+
+
+@pytest.mark.parametrize("method, path, payload", V1_CALLS)
+async def test_api_key_required_on_every_v1_route(client_for, method, path, payload):
+    async with client_for(api_key="s3cret") as c:
+        kw = {"json": payload} if payload is not None else {}
+        missing = await c.request(method, path, **kw)
+        assert missing.status_code == 401
+        assert error_of(missing)["code"] == "unauthorized"
+        assert missing.headers["www-authenticate"].startswith("Bearer")
+        wrong = await c.request(method, path, headers={"x-api-key": "nope"}, **kw)
+        assert wrong.status_code == 401
+        for headers in ({"x-api-key": "s3cret"}, {"authorization": "Bearer s3cret"}):
+            ok = await c.request(method, path, headers=headers, **kw)
+            assert ok.status_code != 401
+            assert ok.status_code in (200, 404), ok.text
+        assert (await c.get("/healthz")).status_code == 200
