@@ -1,0 +1,888 @@
+"""Batch runs: check every record of big JSONL / CSV / Parquet inputs, locally or on Dask.
+
+    summary = run_batch("posts.jsonl", "reports.jsonl", workers=4)
+    summary = run_batch("crawl/", "reports.parquet", resume=True)
+    summary = run_batch("posts.csv", "out.jsonl", mapping={"headline": "title", "body": "text"},
+                        scheduler="tcp://scheduler:8786")
+
+Input: a JSONL (``.jsonl``/``.ndjson``), CSV (``.csv``, header row, columns
+mapped with ``mapping``) or Parquet (``.parquet``) file, or a folder of them
+(read in name order, sub-folders included). Files are streamed: memory stays
+flat whatever their size.
+
+Output: one record per input record, in input order, keyed by ``source`` (the
+file, relative to the input folder), ``line`` (JSONL/CSV line, Parquet row,
+from 1) and ``id`` (the input's id, else ``source:line``). A checked record has
+``status: "ok"``, ``verdict``, ``score`` and the full ``report`` (or only the
+report fields named in ``fields``, as dotted paths); a record that cannot be
+checked has ``status: "error"`` and ``error`` (code, message naming the
+file/line/field). Blank JSONL lines are not records and give no output.
+
+- JSONL output is appended and flushed chunk by chunk. ``resume=True`` cuts a
+  trailing half-written line and skips the records already in the output.
+- Parquet output is a folder of part files (``part-00000.parquet`` ...), each
+  written to a temporary name and renamed when complete, so a killed run never
+  leaves a broken part; ``pyarrow.dataset`` / ``pandas.read_parquet`` read the
+  folder as one table. Report and field columns hold JSON text.
+
+Work is spread over processes (``workers``; one :class:`~overclaim.Checker` per
+process, models loaded once when it starts) or over the workers of a Dask
+distributed cluster (``scheduler``: one Checker per worker process). At most a
+few chunks per worker are in flight, so the reader never runs ahead of the
+checkers.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import multiprocessing
+import os
+import threading
+import time
+import types
+import typing
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, Protocol
+
+from overclaim.errors import (
+    BinaryInputError,
+    EncodingError,
+    FileNotFound,
+    InputError,
+    InputTooLargeError,
+    MalformedInputError,
+    OverclaimError,
+    UnknownFormatError,
+)
+
+InputFormat = Literal["jsonl", "csv", "parquet"]
+OutputFormat = Literal["jsonl", "parquet"]
+
+INPUT_SUFFIXES: dict[str, InputFormat] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+# Records sent to a worker at a time: large enough that inter-process traffic is
+# a small share of the work (a post takes a few ms), small enough for a smooth bar.
+DEFAULT_CHUNK_SIZE = 64
+# Chunks in flight per worker: keeps every worker busy while the next result is
+# written, and bounds memory (records waiting = workers x this x chunk size).
+INFLIGHT_PER_WORKER = 4
+# A JSONL line longer than this is an error record, not read whole (a post body
+# is cut at Config.max_body_chars = 200k characters anyway).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# Rows per Parquet part file.
+PARQUET_PART_ROWS = 5_000
+# Share of control characters above which a line is binary junk rather than text.
+_BINARY_CONTROL_SHARE = 0.10
+_CONTROL = frozenset(range(0, 32)) - {9, 10, 13}
+
+ENVELOPE_FIELDS = ("source", "line", "id", "status", "verdict", "score")
+
+
+# --------------------------------------------------------------------------- input
+
+
+class RawRecord(NamedTuple):
+    """One input record before parsing: a JSONL line (bytes) or a CSV/Parquet row (dict).
+
+    ``error`` holds an error dict (``OverclaimError.to_dict()``) when the reader
+    already knows the record is unusable (line too long, broken CSV row).
+    """
+
+    source: str
+    line: int
+    payload: bytes | dict[str, Any] | None
+    error: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file: its path, the name used in output records, and its format."""
+
+    path: Path
+    source: str
+    format: InputFormat
+
+
+def input_files(path: str | Path, input_format: InputFormat | None = None) -> list[InputFile]:
+    """The files a batch reads: ``path`` itself, or the supported files in a folder (name order).
+
+    Raises:
+        FileNotFound: ``path`` does not exist.
+        UnknownFormatError: the file's format is not JSONL, CSV or Parquet, or the folder has none.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFound("no such file or folder", source=str(root))
+    if root.is_file():
+        fmt = input_format or INPUT_SUFFIXES.get(root.suffix.lower())
+        if fmt is None:
+            raise UnknownFormatError(
+                f"unknown batch input format '{root.suffix}'; use .jsonl, .csv or .parquet (or --input-format)",
+                source=str(root),
+            )
+        return [InputFile(root, root.name, fmt)]
+    files = []
+    for p in sorted(root.rglob("*")):
+        fmt = INPUT_SUFFIXES.get(p.suffix.lower())
+        if p.is_file() and fmt is not None and not p.name.startswith("."):
+            files.append(InputFile(p, p.relative_to(root).as_posix(), input_format or fmt))
+    if not files:
+        raise UnknownFormatError("folder has no .jsonl, .csv or .parquet files", source=str(root))
+    return files
+
+
+def _error(exc: OverclaimError) -> dict[str, object]:
+    return exc.to_dict()
+
+
+def iter_jsonl_raw(file: InputFile) -> Iterator[RawRecord]:
+    """Raw lines of a JSONL file, one :class:`RawRecord` per non-blank line (parsed later, in a worker)."""
+    with open(file.path, "rb") as f:
+        for n in itertools.count(1):
+            data = f.readline(MAX_LINE_BYTES + 1)
+            if not data:
+                return
+            if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
+                while (rest := f.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                err = InputTooLargeError(f"line is over {MAX_LINE_BYTES // (1024 * 1024)} MB",
+                                         source=file.source, line=n)
+                yield RawRecord(file.source, n, None, _error(err))
+                continue
+            if data.strip():
+                yield RawRecord(file.source, n, data)
+
+
+def _csv_header(file: InputFile, mapping: Mapping[str, str] | None) -> None:
+    """Refuse a CSV file whose header lacks the (mapped) headline or body column."""
+    with open(file.path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        header = next(csv.reader(f), [])
+    for name in ("headline", "body"):
+        col = (mapping or {}).get(name, name)
+        if col not in header:
+            raise MalformedInputError(
+                f"CSV header has no column '{col}' (columns: {', '.join(header) or 'none'}); map one with --map",
+                source=file.source, line=1, field=col,
+            )
+
+
+def iter_csv_raw(file: InputFile) -> Iterator[RawRecord]:
+    """Rows of a CSV file (header row first) as dicts; ``line`` is the row's first line."""
+    csv.field_size_limit(MAX_LINE_BYTES)
+    # surrogateescape: a row with bytes that are not UTF-8 becomes an error record
+    # (found in the worker) instead of stopping the whole file.
+    with open(file.path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            return
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                err = MalformedInputError(f"broken CSV row: {exc}", source=file.source, line=start)
+                yield RawRecord(file.source, start, None, _error(err))
+                continue
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != len(header):
+                err = MalformedInputError(f"row has {len(row)} fields, the header has {len(header)}",
+                                          source=file.source, line=start)
+                yield RawRecord(file.source, start, dict(zip(header, row, strict=False)), _error(err))
+                continue
+            yield RawRecord(file.source, start, dict(zip(header, row, strict=False)))
+
+
+def iter_parquet_raw(file: InputFile, batch_rows: int = 1024) -> Iterator[RawRecord]:
+    """Rows of a Parquet file as dicts, read a row group batch at a time; ``line`` is the row number."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(file.path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a broken file
+        raise MalformedInputError(f"cannot read Parquet: {exc}", source=file.source) from exc
+    n = 0
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        for row in batch.to_pylist():
+            n += 1
+            yield RawRecord(file.source, n, row)
+
+
+def iter_raw_records(files: Sequence[InputFile], mapping: Mapping[str, str] | None = None) -> Iterator[RawRecord]:
+    """Every raw record of ``files``, in order, streamed.
+
+    Raises:
+        MalformedInputError: a CSV header lacks the headline or body column (checked
+            for every CSV file before the first record is read).
+    """
+    for file in files:
+        if file.format == "csv":
+            _csv_header(file, mapping)
+    for file in files:
+        if file.format == "jsonl":
+            yield from iter_jsonl_raw(file)
+        elif file.format == "csv":
+            yield from iter_csv_raw(file)
+        else:
+            yield from iter_parquet_raw(file)
+
+
+def estimate_total(files: Sequence[InputFile]) -> int | None:
+    """Records in ``files`` for the progress bar: exact for Parquet, line count for JSONL; None with CSV."""
+    total = 0
+    for file in files:
+        if file.format == "csv":
+            return None
+        if file.format == "parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(file.path).metadata.num_rows
+            continue
+        last = b"\n"
+        with open(file.path, "rb") as f:
+            while block := f.read(1 << 20):
+                total += block.count(b"\n")
+                last = block[-1:]
+        total += last != b"\n"
+    return total
+
+
+# --------------------------------------------------------------------------- output fields
+
+
+def validate_fields(fields: Sequence[str]) -> list[str]:
+    """Check dotted report field paths (``verdict.label``, ``certainty.gap``) against the Report model.
+
+    Raises:
+        InputError: a path names no field of the report.
+    """
+    from pydantic import BaseModel
+
+    from overclaim.report import Report
+
+    out = []
+    for path in fields:
+        path = path.strip()
+        if not path:
+            continue
+        model: Any = Report
+        for part in path.split("."):
+            if model is None or part not in model.model_fields:
+                raise InputError(f"no report field '{path}' (see `overclaim schema`)", field="fields")
+            ann = model.model_fields[part].annotation
+            # Descend into a model or an optional model, never into a list.
+            is_union = typing.get_origin(ann) in (typing.Union, types.UnionType)
+            candidates = [ann, *typing.get_args(ann)] if is_union else [ann]
+            model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        out.append(path)
+    return out
+
+
+def pick(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of a dumped report, None where absent."""
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to turn raw records into output records (small; sent with each chunk)."""
+
+    output_format: OutputFormat = "jsonl"
+    fields: tuple[str, ...] = ()
+    mapping: tuple[tuple[str, str], ...] = ()
+    factchecks: str | None = None
+    skip: tuple[str, ...] = ()
+    want_reports: bool = False
+
+
+class Result(NamedTuple):
+    """One output record: its verdict label (or ``error:<code>``), the record, and the report JSON if asked."""
+
+    label: str
+    record: str | dict[str, Any]
+    report_json: str | None = None
+
+
+_checkers: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_checker_lock = threading.Lock()
+
+
+def worker_checker(job: Job) -> Any:
+    """The :class:`~overclaim.Checker` of this process for ``job``, built and warmed up on first use."""
+    key = (job.factchecks, job.skip)
+    checker = _checkers.get(key)
+    if checker is None:
+        with _checker_lock:
+            checker = _checkers.get(key)
+            if checker is None:
+                from overclaim.pipeline import Checker
+
+                checker = Checker(factchecks=job.factchecks, skip=frozenset(job.skip))
+                checker.warm_up()
+                _checkers[key] = checker
+    return checker
+
+
+def _parse_line(raw: RawRecord) -> object:
+    data = raw.payload
+    assert isinstance(data, bytes)
+    sample = data[:4096]
+    if b"\x00" in sample or sum(b in _CONTROL for b in sample) > _BINARY_CONTROL_SHARE * len(sample):
+        raise BinaryInputError("is binary data, not a JSON line", source=raw.source, line=raw.line)
+    try:
+        text = data.decode("utf-8-sig" if raw.line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {exc.start + 1})",
+                            source=raw.source, line=raw.line) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedInputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                                  source=raw.source, line=raw.line) from exc
+    except RecursionError as exc:
+        raise MalformedInputError("invalid JSON: nested too deeply", source=raw.source, line=raw.line) from exc
+
+
+def _check_text(value: str | None, name: str, raw: RawRecord) -> None:
+    """Refuse text that cannot be written back as UTF-8 (lone surrogates, undecodable CSV bytes)."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EncodingError("is not valid UTF-8 text", source=raw.source, line=raw.line, field=name) from exc
+    if "\x00" in value:
+        raise BinaryInputError("holds binary data (NUL characters)", source=raw.source, line=raw.line, field=name)
+
+
+def _raw_id(record: object, mapping: Mapping[str, str]) -> str | None:
+    if isinstance(record, Mapping):
+        value = record.get(mapping.get("id", "id"))
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            text = str(value)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return None
+            return text
+    return None
+
+
+def _envelope(raw: RawRecord, record_id: str | None) -> dict[str, Any]:
+    return {
+        "source": raw.source,
+        "line": raw.line,
+        "id": record_id if record_id is not None else f"{raw.source}:{raw.line}",
+    }
+
+
+def _error_result(raw: RawRecord, record_id: str | None, error: Mapping[str, object], job: Job) -> Result:
+    head = _envelope(raw, record_id)
+    head.update(status="error", verdict=None, score=None)
+    label = f"error:{error.get('code', 'error')}"
+    if job.output_format == "parquet":
+        head.update(error_code=error.get("code"), error_message=error.get("message"), error_field=error.get("field"))
+        return Result(label, head)
+    head["error"] = dict(error)
+    return Result(label, json.dumps(head, ensure_ascii=False))
+
+
+def _ok_result(raw: RawRecord, report: Any, job: Job) -> Result:
+    head = _envelope(raw, report.post.id)
+    head.update(status="ok", verdict=report.verdict.label, score=report.verdict.score)
+    report_json = report.model_dump_json() if (job.want_reports or not job.fields) else None
+    if job.fields:
+        dumped = report.model_dump(mode="json")
+        picked = {path: pick(dumped, path) for path in job.fields}
+    if job.output_format == "parquet":
+        if job.fields:
+            head.update({path: json.dumps(value, ensure_ascii=False) for path, value in picked.items()})
+        else:
+            head["report"] = report_json
+        return Result(report.verdict.label, head, report_json if job.want_reports else None)
+    if job.fields:
+        head.update(picked)
+        line = json.dumps(head, ensure_ascii=False)
+    else:
+        line = json.dumps(head, ensure_ascii=False)[:-1] + ', "report": ' + str(report_json) + "}"
+    return Result(report.verdict.label, line, report_json if job.want_reports else None)
+
+
+def check_raw(raw: RawRecord, job: Job) -> Result:
+    """Turn one raw record into exactly one output record; never raises."""
+    from overclaim.readers import post_from_record
+
+    mapping = dict(job.mapping)
+    record: object = raw.payload
+    try:
+        if raw.error is not None:
+            return _error_result(raw, _raw_id(raw.payload, mapping), raw.error, job)
+        if isinstance(raw.payload, bytes):
+            record = _parse_line(raw)
+        post = post_from_record(record, source=raw.source, line=raw.line, mapping=mapping)
+        for name in ("headline", "body", "id", "url", "outlet", "published"):
+            _check_text(getattr(post, name), mapping.get(name, name), raw)
+        checker = worker_checker(job)
+        report = checker.check(post.headline, post.body, id=post.id, url=post.url, outlet=post.outlet,
+                               published=post.published)
+        return _ok_result(raw, report, job)
+    except OverclaimError as exc:
+        if exc.source is None:
+            exc.source, exc.line = raw.source, raw.line
+            exc.args = (str(exc),)
+        return _error_result(raw, _raw_id(record, mapping), exc.to_dict(), job)
+    except Exception as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
+        message = f"{raw.source}, line {raw.line}: internal error while checking: {type(exc).__name__}: {exc}"
+        error = {"code": "internal", "message": message[:2000], "line": raw.line}
+        return _error_result(raw, _raw_id(record, mapping), error, job)
+
+
+def check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
+    """Output records for a chunk of raw records, in order (the unit of work sent to a worker)."""
+    return [check_raw(raw, job) for raw in chunk]
+
+
+def _init_worker(job: Job) -> None:
+    """Process-pool initializer: load the models once, before the first chunk."""
+    worker_checker(job)
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _key(source: object, line: object) -> tuple[str, int]:
+    return (str(source), int(line))  # type: ignore[call-overload]
+
+
+class JsonlWriter:
+    """Appends output lines to a JSONL file, flushing after every chunk.
+
+    Args:
+        path: output file.
+        resume: keep what is there (cutting a half-written last line) and report its keys.
+    """
+
+    format: OutputFormat = "jsonl"
+
+    def __init__(self, path: Path, *, resume: bool) -> None:
+        self.path = path
+        self.done: set[tuple[str, int]] = set()
+        if resume and path.exists():
+            self._recover()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "a" if resume else "w", encoding="utf-8")
+
+    def _recover(self) -> None:
+        with open(self.path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            end = size
+            while end > 0:
+                f.seek(max(0, end - 65536))
+                block = f.read(end - max(0, end - 65536))
+                nl = block.rfind(b"\n")
+                if nl >= 0:
+                    end = max(0, end - 65536) + nl + 1
+                    break
+                end = max(0, end - 65536)
+            if end != size:
+                f.truncate(end)
+        with open(self.path, "rb") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    self.done.add(_key(record["source"], record["line"]))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise InputError("is not batch output (cannot resume from it)", source=str(self.path),
+                                     line=n) from exc
+
+    def write(self, records: Iterable[str | dict[str, Any]]) -> None:
+        """Write records (JSON lines) and flush them to the OS."""
+        self._file.write("".join(f"{r}\n" for r in records))
+        self._file.flush()
+
+    def close(self) -> None:
+        """Flush and close."""
+        self._file.close()
+
+
+class ParquetWriter:
+    """Writes output rows to a folder of Parquet part files, each renamed into place when complete.
+
+    Args:
+        path: output folder (``reports.parquet/``).
+        resume: keep the complete parts there and report their keys; otherwise the folder must be empty.
+        fields: report fields chosen (one JSON text column each) or empty for the ``report`` column.
+    """
+
+    format: OutputFormat = "parquet"
+
+    def __init__(self, path: Path, *, resume: bool, fields: Sequence[str]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.done: set[tuple[str, int]] = set()
+        columns = [
+            pa.field("source", pa.string()),
+            pa.field("line", pa.int64()),
+            pa.field("id", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("verdict", pa.string()),
+            pa.field("score", pa.float64()),
+            pa.field("error_code", pa.string()),
+            pa.field("error_message", pa.string()),
+            pa.field("error_field", pa.string()),
+        ]
+        columns += [pa.field(f, pa.string()) for f in fields] if fields else [pa.field("report", pa.string())]
+        self.schema = pa.schema(columns)
+        path.mkdir(parents=True, exist_ok=True)
+        for tmp in path.glob(".part-*.tmp"):
+            tmp.unlink()
+        parts = sorted(path.glob("part-*.parquet"))
+        if resume:
+            for part in parts:
+                table = pq.read_table(part, columns=["source", "line"])
+                self.done.update(zip(table.column("source").to_pylist(), table.column("line").to_pylist(), strict=True))
+        else:
+            for part in parts:
+                part.unlink()
+        self._next = 1 + max((int(p.stem.split("-")[1]) for p in parts if resume), default=-1)
+        self._rows: list[dict[str, Any]] = []
+
+    def write(self, records: Iterable[str | dict[str, Any]]) -> None:
+        """Buffer rows; write a part file when enough have gathered."""
+        self._rows.extend(r for r in records if isinstance(r, dict))
+        if len(self._rows) >= PARQUET_PART_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self._rows:
+            return
+        table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        final = self.path / f"part-{self._next:05d}.parquet"
+        tmp = self.path / f".part-{self._next:05d}.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, final)
+        self._next += 1
+        self._rows = []
+
+    def close(self) -> None:
+        """Write the last part."""
+        self._flush()
+
+
+def output_format_for(path: str | Path) -> OutputFormat:
+    """``parquet`` for a ``.parquet`` output path, else ``jsonl``."""
+    return "parquet" if Path(path).suffix.lower() in (".parquet", ".pq") else "jsonl"
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did: counts by verdict and error code, time, speed."""
+
+    input: str
+    output: str
+    workers: int
+    scheduler: str | None = None
+    records: int = 0
+    skipped: int = 0
+    ok: int = 0
+    errors: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    error_codes: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    stored: int = 0
+
+    @property
+    def records_per_second(self) -> float:
+        """Records checked per second of wall time (skipped ones not counted)."""
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    def add(self, results: Sequence[Result]) -> None:
+        """Count a chunk of results."""
+        counts = Counter(r.label for r in results)
+        for label, n in counts.items():
+            if label.startswith("error:"):
+                code = label[len("error:"):]
+                self.errors += n
+                self.error_codes[code] = self.error_codes.get(code, 0) + n
+            else:
+                self.ok += n
+                self.verdicts[label] = self.verdicts.get(label, 0) + n
+        self.records += len(results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for ``--json`` output."""
+        return {
+            "input": self.input,
+            "output": self.output,
+            "workers": self.workers,
+            "scheduler": self.scheduler,
+            "records": self.records,
+            "skipped": self.skipped,
+            "ok": self.ok,
+            "errors": self.errors,
+            "verdicts": dict(sorted(self.verdicts.items())),
+            "error_codes": dict(sorted(self.error_codes.items())),
+            "stored": self.stored,
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.records_per_second, 2),
+        }
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _chunks(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    it = iter(records)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+class _Pending(Protocol):
+    def result(self) -> list[Result]: ...
+
+
+def _bounded(submit: Callable[[list[RawRecord]], _Pending], chunks: Iterable[list[RawRecord]],
+             inflight: int) -> Iterator[list[Result]]:
+    """Results of ``submit(chunk)`` in input order, with at most ``inflight`` chunks pending.
+
+    Works with local and Dask futures alike; the reader stops while the window is full,
+    so memory does not grow with the input.
+    """
+    pending: deque[_Pending] = deque()
+    for chunk in chunks:
+        pending.append(submit(chunk))
+        if len(pending) >= inflight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _run_local(job: Job, chunks: Iterable[list[RawRecord]], workers: int) -> Iterator[list[Result]]:
+    if workers <= 1:
+        worker_checker(job)
+        for chunk in chunks:
+            yield check_chunk(job, chunk)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    # forkserver/spawn: workers start from a clean interpreter, never from a copy of
+    # a process that runs threads (the progress bar, Dask's event loop).
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(job,)) as pool:
+        yield from _bounded(lambda c: pool.submit(check_chunk, job, c), chunks, workers * INFLIGHT_PER_WORKER)
+
+
+def _run_dask(job: Job, chunks: Iterable[list[RawRecord]], scheduler: Any) -> Iterator[list[Result]]:
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        raise InputError("--scheduler needs Dask: pip install 'overclaim[dask]'", field="scheduler") from exc
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler) if own else scheduler
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from exc
+    try:
+        threads = sum(client.nthreads().values()) or 1
+        # Models load once per worker process: the first chunk a worker gets builds its Checker.
+        client.run(_init_worker, job)
+        yield from _bounded(lambda c: client.submit(check_chunk, job, c, pure=False), chunks,
+                            threads * INFLIGHT_PER_WORKER)
+    finally:
+        if own:
+            client.close()
+
+
+def run_batch(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    mapping: Mapping[str, str] | None = None,
+    fields: Sequence[str] = (),
+    resume: bool = False,
+    overwrite: bool = False,
+    input_format: InputFormat | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    factchecks: str | None = None,
+    skip: Iterable[str] = (),
+    store: str | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+    on_progress: Callable[[BatchSummary], None] | None = None,
+) -> BatchSummary:
+    """Check every record of ``input_path`` and write one output record per input record.
+
+    Args:
+        input_path: JSONL / CSV / Parquet file, or a folder of them.
+        output_path: ``.jsonl`` file, or ``.parquet`` folder of part files.
+        workers: local processes (default: all cores; 1 runs in this process).
+        scheduler: Dask scheduler address (or a ``distributed.Client``); runs there instead.
+        mapping: post field -> input column/key (``{"headline": "title"}``).
+        fields: dotted report fields to keep instead of the full report.
+        resume: skip the records already in the output; keep it.
+        overwrite: replace an existing output (otherwise it is refused).
+        input_format: force a format for a file whose suffix says nothing.
+        chunk_size: records sent to a worker at a time.
+        factchecks: fact-check store for the ``matches`` block (None skips matching).
+        skip: pipeline stages to leave out.
+        store: also keep every report in this report store (SQLite path or database URL).
+        on_start: called once with the estimated number of records to check (None if unknown).
+        on_progress: called with the running summary after each chunk is written.
+
+    Returns:
+        The run's :class:`BatchSummary`.
+
+    Raises:
+        InputError: the input cannot be found or read as a batch, a field name is unknown,
+            or the output exists and neither ``resume`` nor ``overwrite`` is set.
+    """
+    started = time.perf_counter()
+    files = input_files(input_path, input_format)
+    chosen = validate_fields(fields)
+    out = Path(output_path)
+    out_format = output_format_for(out)
+    if out.exists() and not (resume or overwrite) and (out.is_file() and out.stat().st_size > 0 or
+                                                       out.is_dir() and any(out.iterdir())):
+        raise InputError("output exists; pass --resume to continue it or --overwrite to replace it",
+                         source=str(out))
+    if chunk_size < 1:
+        raise InputError("must be at least 1", field="chunk_size")
+    n_workers = workers if workers is not None else default_workers()
+    if n_workers < 1:
+        raise InputError("must be at least 1", field="workers")
+    report_store = None
+    if store is not None:
+        from overclaim.store.reports import ReportStore
+
+        report_store = ReportStore(store)
+    job = Job(output_format=out_format, fields=tuple(chosen), mapping=tuple(sorted((mapping or {}).items())),
+              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None)
+    writer: JsonlWriter | ParquetWriter = (
+        ParquetWriter(out, resume=resume, fields=chosen) if out_format == "parquet" else JsonlWriter(out, resume=resume)
+    )
+    summary = BatchSummary(input=str(input_path), output=str(out), workers=n_workers,
+                           scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler)))
+    done = writer.done
+
+    def todo() -> Iterator[RawRecord]:
+        for raw in iter_raw_records(files, mapping):
+            if done and (raw.source, raw.line) in done:
+                summary.skipped += 1
+                continue
+            yield raw
+
+    try:
+        if on_start is not None:
+            total = estimate_total(files)
+            on_start(None if total is None else max(0, total - len(done)))
+        chunks = _chunks(todo(), chunk_size)
+        results = _run_dask(job, chunks, scheduler) if scheduler is not None else _run_local(job, chunks, n_workers)
+        for chunk_results in results:
+            writer.write(r.record for r in chunk_results)
+            if report_store is not None:
+                summary.stored += _store(report_store, chunk_results)
+            summary.add(chunk_results)
+            summary.seconds = time.perf_counter() - started
+            if on_progress is not None:
+                on_progress(summary)
+    finally:
+        writer.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _store(report_store: Any, results: Sequence[Result]) -> int:
+    from overclaim.report import Report
+
+    reports = [Report.model_validate_json(r.report_json) for r in results if r.report_json is not None]
+    return len(report_store.add_many(reports)) if reports else 0
+
+
+_ERROR_COLUMNS = ("error_code", "error_message", "error_field")
+
+
+def _row_as_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A Parquet output row in the shape of a JSONL output record (JSON text columns parsed)."""
+    out = {k: row[k] for k in ENVELOPE_FIELDS}
+    if row["status"] == "error":
+        error = {"code": row["error_code"], "message": row["error_message"], "line": row["line"]}
+        if row.get("error_field"):
+            error["field"] = row["error_field"]
+        out["error"] = error
+        return out
+    for key, value in row.items():
+        if key not in out and key not in _ERROR_COLUMNS:
+            out[key] = json.loads(value) if value is not None else None
+    return out
+
+
+def read_output(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a batch output (JSONL file or Parquet folder) as JSONL-shaped dicts, in order.
+
+    For tests and small outputs; big outputs are better read with pyarrow or pandas.
+    """
+    p = Path(path)
+    if p.is_dir():
+        import pyarrow.parquet as pq
+
+        rows: list[dict[str, Any]] = []
+        for part in sorted(p.glob("part-*.parquet")):
+            rows.extend(_row_as_record(r) for r in pq.read_table(part).to_pylist())
+        return rows
+    with open(p, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+__all__ = [
+    "BatchSummary",
+    "InputFile",
+    "JsonlWriter",
+    "ParquetWriter",
+    "RawRecord",
+    "check_chunk",
+    "check_raw",
+    "input_files",
+    "iter_raw_records",
+    "read_output",
+    "run_batch",
+    "validate_fields",
+]

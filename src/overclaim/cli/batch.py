@@ -1,0 +1,158 @@
+"""``overclaim batch``: check every record of big files on all cores or on a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from overclaim.cli import app
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Task
+    from rich.text import Text
+
+    from overclaim.batch import BatchSummary
+
+
+class InputFormatOption(str, Enum):
+    """Batch input formats (default: from each file's suffix)."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _rate_column() -> object:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Records per second."""
+
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("-- rec/s" if speed is None else f"{speed:,.0f} rec/s", style="progress.data.speed")
+
+    return RateColumn()
+
+
+def print_summary(summary: BatchSummary, console: Console) -> None:
+    """The end-of-run table: counts by verdict, errors by code, time and speed."""
+    from rich.table import Table
+
+    table = Table(title=f"overclaim batch: {summary.input} -> {summary.output}", show_header=True)
+    table.add_column("")
+    table.add_column("records", justify="right")
+    for label, n in sorted(summary.verdicts.items(), key=lambda kv: -kv[1]):
+        table.add_row(label, f"{n:,}")
+    for code, n in sorted(summary.error_codes.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"[red]error: {code}[/red]", f"{n:,}")
+    table.add_row("[bold]checked[/bold]", f"{summary.records:,}")
+    if summary.skipped:
+        table.add_row("skipped (already in output)", f"{summary.skipped:,}")
+    if summary.stored:
+        table.add_row("stored", f"{summary.stored:,}")
+    console.print(table)
+    where = f"Dask at {summary.scheduler}" if summary.scheduler else f"{summary.workers} worker(s)"
+    console.print(f"{summary.seconds:,.1f} s, {summary.records_per_second:,.1f} records/s on {where}; "
+                  f"{summary.errors:,} error record(s)")
+
+
+@app.command()
+def batch(
+    input_path: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file, or a folder of them.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .jsonl file, or .parquet folder of parts.")],
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); runs there.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="FIELD=COLUMN, e.g. headline=title (repeat).")
+    ] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option("--fields", help="Comma-separated report fields to keep instead of the full report, "
+                                      "e.g. verdict.label,certainty.gap."),
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip records already in the output.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
+    input_format: Annotated[
+        InputFormatOption | None, typer.Option("--input-format", help="Force the input format.")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Records sent to a worker at a time.")] = 64,
+    factchecks: Annotated[
+        str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Also keep every report in this store (SQLite path or URL).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Check every post of big files; one output record per input record, errors included."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from overclaim.batch import run_batch
+    from overclaim.cli.check import parse_mapping
+
+    console = Console(stderr=True)
+    chosen = [f for f in (fields or "").split(",") if f.strip()]
+    bar = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _rate_column(),  # type: ignore[arg-type]
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+        transient=False,
+    )
+    task = bar.add_task("checking", total=None)
+
+    def start(total: int | None) -> None:
+        # The bar appears once the input and output have been checked, so a bad
+        # command line prints its one-line error alone.
+        bar.update(task, total=total)
+        bar.start()
+
+    try:
+        summary = run_batch(
+            input_path,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            mapping=parse_mapping(mapping),
+            fields=chosen,
+            resume=resume,
+            overwrite=overwrite,
+            input_format=input_format.value if input_format else None,
+            chunk_size=chunk_size,
+            factchecks=factchecks,
+            store=store,
+            on_start=start,
+            on_progress=lambda s: bar.update(task, completed=s.records),
+        )
+        bar.update(task, total=summary.records, completed=summary.records)
+    finally:
+        bar.stop()
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print_summary(summary, console)
