@@ -1,0 +1,189 @@
+"""``overclaim factchecks import|list|stats|export``, ``overclaim match``, claim-matching train/eval commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from overclaim.cli import app, eval_app, train_app
+from overclaim.store.db import DEFAULT_DB
+
+factchecks_app = typer.Typer(
+    help="The fact-check store: import ClaimReview JSON-LD, JSONL or CSV; list, count, export.",
+    no_args_is_help=True,
+)
+app.add_typer(factchecks_app, name="factchecks")
+
+StoreOption = Annotated[
+    str,
+    typer.Option("--store", "--factchecks", "-s", envvar="OVERCLAIM_FACTCHECKS",
+                 help="Fact-check store: SQLite file path or database URL."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@factchecks_app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="ClaimReview JSON-LD (object, array, @graph), JSONL, CSV or TSV.")],
+    store: StoreOption = DEFAULT_DB,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonld, jsonl, csv or tsv (default: guess).")] = None,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/flat JSON, e.g. claim=vclaim.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Store nothing if any record is bad.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import fact-checks; records already stored are left alone, bad records reported and skipped."""
+    from overclaim.store.factchecks import FactCheckStore, parse_mapping
+
+    result = FactCheckStore(store).import_file(path, fmt=fmt, mapping=parse_mapping(mapping or []), strict=strict)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    for issue in result.issues[:50]:
+        typer.echo(f"{path}: skipped {issue}", err=True)
+    if len(result.issues) > 50:
+        typer.echo(f"{path}: ... and {len(result.issues) - 50} more skipped records", err=True)
+    rate = result.read / result.seconds if result.seconds else 0.0
+    typer.echo(
+        f"{path}: read {result.read}, imported {result.imported}, already stored {result.already_stored}, "
+        f"skipped {result.skipped} ({result.seconds:.1f} s, {rate:,.0f} records/s)"
+    )
+
+
+@factchecks_app.command("list")
+def list_(
+    store: StoreOption = DEFAULT_DB,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Most records shown.")] = 20,
+    offset: Annotated[int, typer.Option("--offset", help="Records skipped first.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """List stored fact-checks in import order."""
+    from overclaim.store.factchecks import FactCheckStore
+
+    records = list(FactCheckStore(store).iter_all(limit=limit, offset=offset))
+    if as_json:
+        _echo_json([r.to_dict() for r in records])
+        return
+    for r in records:
+        rating = f" [{r.rating}]" if r.rating else ""
+        typer.echo(f"{r.claim_id}\t{r.claim[:100]}{rating}")
+
+
+@factchecks_app.command("stats")
+def stats(store: StoreOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Count stored fact-checks, by rating, reviewer and language."""
+    from overclaim.store.factchecks import FactCheckStore
+
+    data = FactCheckStore(store).stats()
+    if as_json:
+        _echo_json(data)
+        return
+    typer.echo(f"{data['factchecks']} fact-checks ({data['backend']})")
+    for key in ("by_rating", "by_reviewer", "by_language"):
+        if data[key]:
+            typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+
+
+@factchecks_app.command("export")
+def export(
+    store: StoreOption = DEFAULT_DB,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (ClaimReview a line), jsonld (@graph) or csv.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export every stored fact-check."""
+    from overclaim.store.factchecks import FactCheckStore
+
+    fc_store = FactCheckStore(store)
+    if out is None:
+        fc_store.export(sys.stdout, fmt)
+        return
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        n = fc_store.export(fh, fmt)
+    typer.echo(f"wrote {n} fact-checks to {out}", err=True)
+
+
+@app.command("match")
+def match(
+    text: Annotated[str, typer.Argument(help="The claim, headline or post text.")],
+    store: StoreOption = DEFAULT_DB,
+    top_k: Annotated[int, typer.Option("--top", "-k", help="Most matches shown.")] = 3,
+    min_probability: Annotated[
+        float | None, typer.Option("--min-probability", help="Hide matches under this (default: config, 0.5).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find stored fact-checks of the claim in TEXT (same-claim probability at or above the threshold)."""
+    from overclaim.config import DEFAULT_CONFIG
+    from overclaim.errors import EmptyFieldError
+    from overclaim.stages.match import ClaimMatcher, clean_text
+
+    if not text.strip():
+        raise EmptyFieldError("is empty", field="TEXT")
+    threshold = DEFAULT_CONFIG.match_min_probability if min_probability is None else min_probability
+    matches = ClaimMatcher(store).match(clean_text(text), top_k=top_k, min_probability=threshold)
+    if as_json:
+        _echo_json([m.model_dump() for m in matches])
+        return
+    if not matches:
+        typer.echo(f"no stored fact-check with a same-claim probability of {threshold:.2f} or more")
+    for m in matches:
+        extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.reviewer or "", m.url or "") if x)
+        typer.echo(f"{m.probability:.2f}  {m.claim_id}  {m.claim}" + (f"  {extra}" if extra else ""))
+
+
+@eval_app.command("claim-matching")
+def eval_claim_matching(
+    queries: Annotated[Path, typer.Option("--queries", help="CLEF tweets.queries.tsv (id, text).")] = Path(
+        "../shared/data/claim_matching/dev/tweets.queries.tsv"
+    ),
+    qrels: Annotated[Path, typer.Option("--qrels", help="CLEF qrels (query_id 0 claim_id 1).")] = Path(
+        "../shared/data/claim_matching/dev/tweet-vclaim-pairs.qrels"
+    ),
+    claims: Annotated[Path, typer.Option("--claims", help="CLEF verified_claims.docs.tsv (id, vclaim, title).")] = Path(
+        "../shared/data/claim_matching/verified_claims.docs.tsv"
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """MAP@1/3/5, recall@5 and queries/s of claim matching on CLEF CheckThat!-format files."""
+    from overclaim.training.claim_matching import evaluate_files
+
+    result = evaluate_files(queries, qrels, claims)
+    if as_json:
+        _echo_json(result)
+        return
+    typer.echo(
+        f"{result['queries']} queries over {result['claims']} claims: MAP@1 {result['map@1']:.4f}  "
+        f"MAP@3 {result['map@3']:.4f}  MAP@5 {result['map@5']:.4f}  recall@5 {result['recall@5']:.4f}  "
+        f"{result['queries_per_second']} queries/s"
+    )
+
+
+@train_app.command("claim-matching")
+def train_claim_matching(
+    data: Annotated[Path, typer.Option("--data", help="CLEF 2020 Task 2 folder.")] = Path(
+        "../shared/data/claim_matching"
+    ),
+    out: Annotated[Path | None, typer.Option("--out", help="Artifact folder (default: the package's).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the fact-check re-ranker and calibrator on CLEF train; report dev figures."""
+    from overclaim.training.claim_matching import train
+
+    card = train(data, out)
+    if as_json:
+        _echo_json(card["figures"])
+        return
+    dev = card["figures"]["dev"]
+    typer.echo(
+        f"dev: MAP@1 {dev['map@1']:.4f}  MAP@3 {dev['map@3']:.4f}  MAP@5 {dev['map@5']:.4f}  "
+        f"recall@5 {dev['recall@5']:.4f}  ({card['training_seconds']} s)"
+    )
