@@ -228,7 +228,7 @@ def _verdict_section(report: Report) -> str:
 def _facts_section(report: Report) -> str:
     s, c, src = report.stance, report.certainty, report.sourcing
     probs = s.probabilities.model_dump()
-    stance_rows = " ".join(f"{_e(k)} {_pct(p)}{_bar(p)}" for k, p in probs.items())
+    stance_rows = " ".join(f'<span class="oc-prob">{_e(k)} {_pct(p)}{_bar(p)}</span>' for k, p in probs.items())
     rows = [
         ("Stance of the body", f"<strong>{_e(s.label)}</strong> — {stance_rows} <span class='oc-muted'>"
                                f"({_e(s.model)})</span>"),
@@ -322,7 +322,7 @@ def render_fragment(report: Report, *, report_id: str | None = None) -> str:
     if report_id:
         footer.append(f'report <a href="/v1/reports/{_e(report_id)}">{_e(report_id)}</a>')
     return (
-        '<section class="oc-report" aria-label="overclaim report">'
+        '<section class="oc-report" id="report" aria-label="overclaim report">'
         + _verdict_section(report)
         + "<h2>Headline</h2>"
         + f'<p class="oc-headline">{highlight(post.headline, headline_marks(report))}</p>'
