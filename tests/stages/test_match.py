@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+
+from overclaim import Checker
+from overclaim.config import Config
+from overclaim.stages.match import (
+    FEATURES,
+    ClaimMatcher,
+    FactCheckMatcher,
+    calibration_features,
+    expand,
+    pair_features,
+    query_terms,
+)
+from overclaim.store.factchecks import FactCheck, FactCheckStore
+
+CLAIMS = [
+    ("c1", "President Obama gave Syria $195 million to celebrate a Muslim holiday.",
+     "Did Obama Give Syria $195 Million to Celebrate a Muslim Holiday?", "False"),
+    ("c2", "The Fyre Festival was oversold and descended into chaos, leaving attendees stranded in the Bahamas.",
+     "Luxury Fyre Music Festival in the Bahamas Descends Into Chaos?", "True"),
+    ("c3", "The U.S. military will begin air strikes against Mexican drug cartels this week.",
+     "Are US Air Strikes on Mexican Cartels About to Begin?", "Unproven"),
+    ("c4", "A photograph shows a shark swimming on a flooded highway in Houston after Hurricane Harvey.",
+     "Shark Swimming on Houston Freeway?", "False"),
+    ("c5", "Drinking hot water every fifteen minutes kills the coronavirus.",
+     "Does Drinking Hot Water Kill the Coronavirus?", "False"),
+    ("c6", "Kellogg's Corn Flakes were created to discourage masturbation.",
+     "Were Corn Flakes Invented to Stop Masturbation?", "Mostly True"),
+    ("c7", "Mexico sent troops to help Americans after Hurricane Katrina.",
+     "Did Mexican Troops Aid the U.S. After Hurricane Katrina?", "True"),
+    ("c8", "The Eiffel Tower will be demolished next year to build a new stadium.",
+     "Is the Eiffel Tower Being Torn Down?", "False"),
+]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("fc") / "store.sqlite")
+    store = FactCheckStore(path)
+    store.add(FactCheck(claim_id=i, claim=c, title=t, rating=r, reviewer="Snopes") for i, c, t, r in CLAIMS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def matcher(store_path):
+    return ClaimMatcher(store_path)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("#FyreFestival ran out of money", "FyreFestival Fyre Festival ran out of money"),
+        ("see https://t.co/abc pic.twitter.com/xyz now", "see     now"),
+        ("@IvankaTrump line", "IvankaTrump Ivanka Trump line"),
+    ],
+)
+def test_expand(text, expected):
+    assert expand(text) == expected
+
+
+def test_query_terms_rarest_first_without_stop_words():
+    terms = query_terms("The shark is swimming on the Houston freeway", max_terms=3)
+    assert "the" not in terms and len(terms) == 3
+    assert terms[0] in {"houston", "freeway", "shark"}
+
+
+def test_pair_features_shape_and_leads():
+    cands = [(FactCheck(claim_id=i, claim=c, title=t), 10.0 - n) for n, (i, c, t, _) in enumerate(CLAIMS[:4])]
+    feats = pair_features("Obama gave Syria 195 million dollars for a Muslim holiday", cands)
+    assert feats.shape == (4, len(FEATURES))
+    cover = feats[:, FEATURES.index("cover_query_both")]
+    assert cover.argmax() == 0
+    assert feats[0, FEATURES.index("cover_query_both_gap")] > 0 > feats[1, FEATURES.index("cover_query_both_gap")]
+    assert pair_features("anything", []).shape == (0, len(FEATURES))
+
+
+def test_calibration_features_lead():
+    x = calibration_features(np.array([3.0, 1.0, 0.5]))
+    assert x[:, 1].tolist() == [2.0, -2.0, -2.5]
+
+
+@pytest.mark.parametrize(
+    "text,claim_id",
+    [
+        ("Obama gave Syria $195 million to celebrate a Muslim holiday!!", "c1"),
+        ("🚨Update: Air strikes will soon begin against Mexican drug cartels!", "c3"),
+        ("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4"),
+        ("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2"),
+    ],
+)
+def test_matches_same_claim(matcher, text, claim_id):
+    matches = matcher.match(text, top_k=3, min_probability=0.5)
+    assert matches and matches[0].claim_id == claim_id
+    assert 0.5 <= matches[0].probability <= 1.0
+    assert matches[0].rating == dict((i, r) for i, _, _, r in CLAIMS)[claim_id]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["My cat likes to sleep in the sun all afternoon", "Quarterly earnings rose for the software company"],
+)
+def test_unrelated_text_shows_nothing(matcher, text):
+    assert matcher.match(text, min_probability=0.5) == []
+    ranked = matcher.rank(text)
+    assert all(c.probability < 0.5 for c in ranked)
+
+
+def test_probabilities_ordered_with_scores(matcher):
+    ranked = matcher.rank("Air strikes on Mexico cartels, and a shark in Houston")
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_stage_without_store_adds_nothing():
+    report = Checker(skip={"verdict"}).check("Obama gave Syria $195 million", "Some body text about Syria.")
+    assert report.matches == []
+
+
+def test_stage_fills_report_matches(store_path):
+    checker = Checker(factchecks=store_path)
+    report = checker.check("Obama gave Syria $195 million to celebrate a Muslim holiday",
+                           "The article says the claim circulated on social media last week.")
+    assert [m.claim_id for m in report.matches][:1] == ["c1"]
+    strict = Checker(config=Config(match_min_probability=0.999999), factchecks=store_path)
+    assert strict.check("Mexico troops Katrina help", "Body text here about it.").matches == []
+
+
+def test_stage_threshold_and_top_k(store_path):
+    stage = FactCheckMatcher(Config(match_top_k=1, match_min_probability=0.0), store=store_path)
+    from overclaim.pipeline import Context
+    from overclaim.report import Post
+    from overclaim.text import TextView
+
+    ctx = Context(post=Post(headline="h", body="b"), config=stage.config,
+                  headline=TextView("headline", "Hurricane Katrina Mexico troops"), body=TextView("body", "b"))
+    stage(ctx)
+    assert len(ctx.matches) == 1 and ctx.matches[0].claim_id == "c7"

@@ -1,0 +1,248 @@
+import io
+import json
+import os
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from overclaim.errors import InputTooLargeError, MalformedInputError, StoreError, UnknownFormatError
+from overclaim.store import factchecks as fcmod
+from overclaim.store.factchecks import FactCheck, FactCheckStore, parse_mapping, read_records
+
+
+def review(i, claim="Air strikes against Mexican cartels will begin soon.", **extra):
+    obj = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "@id": f"https://checks.example/{i}",
+        "url": f"https://checks.example/{i}",
+        "claimReviewed": claim,
+        "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "A. Poster"},
+                         "datePublished": "2025-01-02"},
+        "author": {"@type": "Organization", "name": "Example Checks"},
+        "reviewRating": {"@type": "Rating", "ratingValue": 2, "alternateName": "Misleading"},
+        "inLanguage": "en",
+        "datePublished": "2025-01-03",
+    }
+    obj.update(extra)
+    return obj
+
+
+CLAIMS = [
+    "Air strikes against Mexican cartels will begin soon.",
+    "The moon landing was filmed in a studio in Nevada.",
+    "Drinking hot water cures the flu within a day.",
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FactCheckStore(str(tmp_path / "fc.sqlite"))
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("one.jsonld", json.dumps(review(0, CLAIMS[0]))),
+        ("array.json", json.dumps([review(i, c) for i, c in enumerate(CLAIMS)], indent=2)),
+        ("graph.jsonld", json.dumps({"@context": "https://schema.org",
+                                     "@graph": [review(i, c) for i, c in enumerate(CLAIMS)]}, indent=1)),
+        ("feed.json", json.dumps({"@type": "DataFeed", "dataFeedElement": [
+            {"@type": "DataFeedItem", "item": [review(i, c)]} for i, c in enumerate(CLAIMS)]})),
+        ("lines.jsonl", "\n".join(json.dumps(review(i, c)) for i, c in enumerate(CLAIMS)) + "\n"),
+        ("flat.csv", "id,claim,rating,reviewer\n" + "".join(f"{i},\"{c}\",False,Checks\n" for i, c in enumerate(CLAIMS))),
+        ("clef.tsv", "\tvclaim\ttitle\n" + "".join(f"{i}\t{c}\tTitle {i}\n" for i, c in enumerate(CLAIMS))),
+    ],
+)
+def test_import_formats_and_idempotence(store, tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    expected = 1 if name == "one.jsonld" else len(CLAIMS)
+    first = store.import_file(path)
+    assert (first.read, first.imported, first.skipped) == (expected, expected, 0)
+    second = store.import_file(path)
+    assert (second.imported, second.already_stored) == (0, expected)
+    assert len(store) == expected
+    stored = {fc.claim for fc in store.iter_all()}
+    assert stored == set(CLAIMS[:expected])
+
+
+def test_claimreview_fields(store, tmp_path):
+    store.import_file(write(tmp_path, "x.jsonld", json.dumps(review(7))))
+    fc = store.get("https://checks.example/7")
+    assert fc == FactCheck(
+        claim_id="https://checks.example/7", claim=CLAIMS[0], title=None, claimant="A. Poster",
+        claim_date="2025-01-02", rating="Misleading", reviewer="Example Checks",
+        url="https://checks.example/7", language="en", review_date="2025-01-03",
+    )
+
+
+def test_bad_records_reported_with_lines_and_skipped(store, tmp_path):
+    lines = [
+        json.dumps(review(1, CLAIMS[0])),
+        "{not json",
+        json.dumps(review(2, "")),
+        json.dumps(review(1, CLAIMS[1])),
+        json.dumps(["a list"]),
+        "",
+        json.dumps(review(3, CLAIMS[2])),
+    ]
+    result = store.import_file(write(tmp_path, "bad.jsonl", "\n".join(lines) + "\n"))
+    assert (result.imported, result.skipped) == (2, 4)
+    by_line = {i.line: str(i) for i in result.issues}
+    assert set(by_line) == {2, 3, 4, 5}
+    assert "not valid JSON" in by_line[2]
+    assert "missing claim text" in by_line[3]
+    assert "duplicate claim id" in by_line[4] and "first on line 1" in by_line[4]
+    assert len(store) == 2
+
+
+def test_jsonld_missing_claim_has_line(store, tmp_path):
+    doc = {"@graph": [review(1, CLAIMS[0]), review(2, ""), review(3, CLAIMS[1])]}
+    result = store.import_file(write(tmp_path, "g.jsonld", json.dumps(doc, indent=2)))
+    assert result.imported == 2
+    [issue] = result.issues
+    text = write(tmp_path, "g2.jsonld", json.dumps(doc, indent=2)).read_text().splitlines()
+    assert '"ClaimReview"' in text[issue.line - 1]
+    assert '""' in "\n".join(text[issue.line - 1: issue.line + 8])
+
+
+def test_malformed_jsonld_stores_nothing(store, tmp_path):
+    bad = json.dumps([review(1), review(2)], indent=2)[:-10]
+    with pytest.raises(MalformedInputError) as err:
+        store.import_file(write(tmp_path, "broken.jsonld", bad))
+    assert "line" in str(err.value) and "broken.jsonld" in str(err.value)
+    assert len(store) == 0
+
+
+def test_strict_stores_nothing(store, tmp_path):
+    path = write(tmp_path, "s.jsonl", json.dumps(review(1)) + "\n" + json.dumps(review(2, "")) + "\n")
+    with pytest.raises(MalformedInputError, match="line 2"):
+        store.import_file(path, strict=True)
+    assert len(store) == 0
+
+
+def test_large_json_document_refused_with_advice(store, tmp_path):
+    path = write(tmp_path, "big.json", json.dumps([review(i) for i in range(50)]))
+    with pytest.raises(InputTooLargeError, match="JSONL"):
+        store.import_file(path, max_json_bytes=1000)
+    assert len(store) == 0
+
+
+def test_failed_import_rolls_back(store, tmp_path, monkeypatch):
+    path = write(tmp_path, "many.jsonl", "".join(json.dumps(review(i, f"Claim number {i}")) + "\n" for i in range(30)))
+    monkeypatch.setattr(fcmod, "BATCH_SIZE", 10)
+    calls = {"n": 0}
+    real = FactCheckStore._write
+
+    def failing(self, conn, table, batch, result):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("INSERT", {}, Exception("disk full"))
+        return real(self, conn, table, batch, result)
+
+    monkeypatch.setattr(FactCheckStore, "_write", failing)
+    with pytest.raises(StoreError, match="rolled back"):
+        store.import_file(path)
+    assert len(store) == 0
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonld", "csv"])
+def test_export_round_trip(store, tmp_path, fmt):
+    store.import_file(write(tmp_path, "a.jsonl", "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS))))
+    buf = io.StringIO()
+    assert store.export(buf, fmt) == len(CLAIMS)
+    again = FactCheckStore(str(tmp_path / "again.sqlite"))
+    result = again.import_file(write(tmp_path, f"out.{fmt}", buf.getvalue()))
+    assert result.imported == len(CLAIMS)
+    assert list(again.iter_all()) == list(store.iter_all())
+
+
+def test_csv_mapping_and_missing_column(store, tmp_path):
+    path = write(tmp_path, "m.csv", "key,statement\nk1,The moon landing was faked.\n")
+    with pytest.raises(UnknownFormatError, match="--map claim="):
+        store.import_file(path)
+    result = store.import_file(path, mapping=parse_mapping(["claim=statement", "claim_id=key"]))
+    assert result.imported == 1 and store.get("k1").claim == "The moon landing was faked."
+
+
+def test_csv_wrong_width_row(store, tmp_path):
+    path = write(tmp_path, "w.csv", "id,claim\n1,Fine claim here\n2,too,many\n3,Another claim\n")
+    result = store.import_file(path)
+    assert result.imported == 2
+    assert result.issues[0].line == 3
+
+
+def test_search_and_stats(store):
+    store.add(FactCheck(claim_id=str(i), claim=c, rating="False") for i, c in enumerate(CLAIMS))
+    found = store.search(["moon", "studio", "filmed"], limit=5)
+    assert found[0][0].claim == CLAIMS[1]
+    assert store.search([], limit=5) == []
+    stats = store.stats()
+    assert stats["factchecks"] == 3 and stats["by_rating"] == {"False": 3}
+
+
+def test_binary_and_unknown_inputs(store, tmp_path):
+    from overclaim.errors import BinaryInputError, FileNotFound
+
+    binary = tmp_path / "x.jsonl"
+    binary.write_bytes(b"\x00\x01\x02")
+    with pytest.raises(BinaryInputError):
+        list(read_records(binary))
+    with pytest.raises(FileNotFound):
+        list(read_records(tmp_path / "nope.jsonl"))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("OVERCLAIM_TEST_PG_URL"), reason="OVERCLAIM_TEST_PG_URL not set")
+def test_postgres_store(tmp_path):
+    pg = FactCheckStore(os.environ["OVERCLAIM_TEST_PG_URL"])
+    pg.delete([fc.claim_id for fc in pg.iter_all()])
+    path = write(tmp_path, "p.jsonl", "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS)))
+    assert pg.import_file(path).imported == 3
+    assert pg.import_file(path).already_stored == 3
+    assert pg.search(["moon", "studio"], limit=3)[0][0].claim == CLAIMS[1]
+    assert pg.delete([fc.claim_id for fc in pg.iter_all()]) == 3
+
+
+def test_cli_import_list_stats_export_match(tmp_path):
+    from typer.testing import CliRunner
+
+    from overclaim.cli import app
+
+    db = str(tmp_path / "cli.sqlite")
+    path = write(tmp_path, "c.jsonl", "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS))
+                 + json.dumps(review(9, "")) + "\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["factchecks", "import", str(path), "--store", db, "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert (summary["imported"], summary["skipped"]) == (3, 1) and "line 4" in summary["issues"][0]
+    res = runner.invoke(app, ["factchecks", "list", "--store", db, "--json"])
+    assert [r["claim"] for r in json.loads(res.output)] == CLAIMS
+    res = runner.invoke(app, ["factchecks", "stats", "--store", db, "--json"])
+    assert json.loads(res.output)["by_rating"] == {"Misleading": 3}
+    out = tmp_path / "export.csv"
+    res = runner.invoke(app, ["factchecks", "export", "--store", db, "--format", "csv", "--out", str(out)])
+    assert res.exit_code == 0 and len(out.read_text().splitlines()) == 4
+    res = runner.invoke(app, ["match", "The moon landing was filmed in a Nevada studio!", "--store", db, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)[0]["claim"] == CLAIMS[1]
+
+
+def test_cli_bad_file_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    bad = write(tmp_path, "bad.jsonld", '[{"@type": "ClaimReview",\n "claimReviewed": "x",,}]')
+    proc = subprocess.run(
+        [sys.executable, "-m", "overclaim", "factchecks", "import", str(bad), "--store", str(tmp_path / "s.sqlite")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "bad.jsonld, line 2" in proc.stderr
