@@ -56,7 +56,8 @@ def write(tmp_path, name, text):
         ("feed.json", json.dumps({"@type": "DataFeed", "dataFeedElement": [
             {"@type": "DataFeedItem", "item": [review(i, c)]} for i, c in enumerate(CLAIMS)]})),
         ("lines.jsonl", "\n".join(json.dumps(review(i, c)) for i, c in enumerate(CLAIMS)) + "\n"),
-        ("flat.csv", "id,claim,rating,reviewer\n" + "".join(f"{i},\"{c}\",False,Checks\n" for i, c in enumerate(CLAIMS))),
+        ("flat.csv", "id,claim,rating,reviewer\n"
+         + "".join(f"{i},\"{c}\",False,Checks\n" for i, c in enumerate(CLAIMS))),
         ("clef.tsv", "\tvclaim\ttitle\n" + "".join(f"{i}\t{c}\tTitle {i}\n" for i, c in enumerate(CLAIMS))),
     ],
 )
@@ -154,7 +155,8 @@ def test_failed_import_rolls_back(store, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "jsonld", "csv"])
 def test_export_round_trip(store, tmp_path, fmt):
-    store.import_file(write(tmp_path, "a.jsonl", "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS))))
+    lines = "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS))
+    store.import_file(write(tmp_path, "a.jsonl", lines))
     buf = io.StringIO()
     assert store.export(buf, fmt) == len(CLAIMS)
     again = FactCheckStore(str(tmp_path / "again.sqlite"))
