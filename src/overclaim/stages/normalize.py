@@ -54,17 +54,23 @@ WORD_ZIPF = 1.5
 STRETCHED_WORD_ZIPF = 3.0
 # A leet / stretched / separated candidate must be at least this frequent to be accepted.
 CANDIDATE_ZIPF = 2.8
-# A run-together token is split only when it is rarer than this ...
-JOINED_MAX_ZIPF = 1.0
+# A run-together token is split only when it is rarer than this (web text lists
+# "timeto", "aftera" around 1.3) and rarer than its parts side by side would be ...
+JOINED_MAX_ZIPF = 2.0
 # ... at least this long ...
 JOINED_MIN_LEN = 6
-# ... into two parts, each at least this frequent (single letters: only "a") ...
-JOINED_PART_ZIPF = 3.5
-# ... one of them a function word this frequent ("that", "of", "had") ...
+# ... into two parts: a function word this frequent ("that", "of", "had", "a") ...
 FUNCTION_WORD_ZIPF = 5.6
-# ... or both content words at least this long: two short words run together are
-# as often a new compound ("hairgate", "biofield") as a missing space.
-JOINED_CONTENT_MIN_LEN = 5
+# ... beside a word of 3+ letters at least this frequent ...
+JOINED_PART_ZIPF = 3.0
+# ... or two content words, each this frequent and this long ("terrorattack").
+JOINED_CONTENT_ZIPF = 3.5
+JOINED_CONTENT_MIN_LEN = 4
+# Second parts that make compounds and derived words, not a second word ("hairgate", "bearlike").
+COMPOUND_ENDINGS = frozenset(
+    "ing ed er ers es est ly ness able ability less ful ment ments tion ist ism ity like proof gate wise ship hood"
+    " ware".split()
+)
 # Spaced letters: joined letters must make a word at least this frequent (short ones are acronyms).
 SPACED_MIN_LEN = 3
 
@@ -104,7 +110,7 @@ JOINED_RE = re.compile(rf"(?<![\w@#/.\-’'])([a-z]{{{JOINED_MIN_LEN},}})(?![\w@
 _SEP = r"[ .\-_*·•|~+]"
 # Single letters joined by one separator used throughout: "t e r r o r", "t.e.r.r.o.r".
 SPACED_RE = re.compile(
-    rf"(?<![\w@#/.\-])([{_LC}])({_SEP})(?:[{_LC}]\2)+[{_LC}](?![\w@$])"
+    rf"(?<![\w@#/.\-'’])([{_LC}])({_SEP})(?:[{_LC}]\2)+[{_LC}](?![\w@$])"
 )
 # A word broken by separators: "terr.or", "terr-0-rist".
 SEPARATED_RE = re.compile(rf"(?<![\w@#/.\-])[{_LC}]+(?:[.\-_*·•|~+][{_LC}]+)+(?![\w@]|[.\-_*·•|~+/][\w])")
@@ -113,7 +119,14 @@ PROTECTED_RE = re.compile(
     r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w])[@#][\w]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|edu|co|uk|io|ly|me|info|news|tv)\b",
     re.IGNORECASE,
 )
-_NON_ASCII_CHUNK_RE = re.compile(r"(?:[^\s]|\xa0)*[^\x00-\x7f](?:[^\s]|\xa0)*")
+# Non-ASCII characters other than the quotes, dashes, ellipsis and no-break space of
+# ordinary news text: only chunks holding one of these go through the character passes.
+_ODD_RE = re.compile("[^\x00-\x7f\u2018\u2019\u201c\u201d\u2013\u2014\u2026\xa0]")
+_ASCII_SPACE = frozenset(" \t\n\r\f\v")
+# Cheap hints that a text holds a leet word (a letter touching a digit, @ or $) or a stretched one.
+_LEET_HINT_RE = re.compile(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]")
+_TRIPLE_RE = re.compile(r"([A-Za-z])\1\1")
+_LEET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@$")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
 # Ordinals, decades, times, units: digits then a short suffix, never leet ("1st", "90s", "5pm", "10km").
 _NUMBER_SUFFIX_RE = re.compile(
@@ -244,10 +257,11 @@ def _best_word(spellings: Iterable[str]) -> tuple[str, float] | None:
 
 
 def _segment(word: str, max_parts: int = 2) -> list[str] | None:
-    """Split a lower-case letter string into 2..``max_parts`` frequent words, or ``None``.
+    """Split a lower-case letter string into 2..``max_parts`` words, or ``None``.
 
-    Fewest parts first, then the most frequent. Two parts are accepted only when one
-    is a function word, or both are content words of ``JOINED_CONTENT_MIN_LEN`` letters.
+    Fewest parts first, then the most frequent. Every part is a function word, or a
+    word of 3+ letters with Zipf >= ``JOINED_PART_ZIPF`` next to a function word, or
+    a content word of ``JOINED_CONTENT_MIN_LEN``+ letters with Zipf >= ``JOINED_CONTENT_ZIPF``.
     """
     n = len(word)
     if n > 60:
@@ -263,7 +277,9 @@ def _segment(word: str, max_parts: int = 2) -> list[str] | None:
             if len(part) == 1 and part != "a":
                 continue
             z = _z(part)
-            if z < JOINED_PART_ZIPF:
+            if z < FUNCTION_WORD_ZIPF and (len(part) < 3 or z < JOINED_PART_ZIPF):
+                continue
+            if i > 0 and part in COMPOUND_ENDINGS:
                 continue
             cand = (cur[0] + 1, cur[1] + z, [*cur[2], part])
             old = best[j]
@@ -273,9 +289,14 @@ def _segment(word: str, max_parts: int = 2) -> list[str] | None:
     if end is None or end[0] < 2:
         return None
     parts = end[2]
-    if len(parts) == 2 and not (
-        any(_z(p) >= FUNCTION_WORD_ZIPF for p in parts) or all(len(p) >= JOINED_CONTENT_MIN_LEN for p in parts)
+    zs = [_z(p) for p in parts]
+    if not any(z >= FUNCTION_WORD_ZIPF for z in zs) and not all(
+        len(p) >= JOINED_CONTENT_MIN_LEN and z >= JOINED_CONTENT_ZIPF for p, z in zip(parts, zs, strict=True)
     ):
+        return None
+    # The token must be rarer than its parts would be side by side (independence estimate).
+    z_word = _z(word)
+    if z_word > 0 and z_word >= sum(zs) - 9 * (len(parts) - 1) - 1:
         return None
     return parts
 
@@ -313,12 +334,11 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
         if not has_leet and len({c.lower() for c in current}) < 2:
             return None
         hit = _best_word(_collapse_spellings(current.lower()))
-        if hit is None:
-            return None if not steps else None
-        if not has_leet and current.isupper() and len(current) <= 4:
-            return None  # roman numerals, "XXX", "AAA"
-        steps.append(_Step("repetition", _match_case(current, hit[0]), _confidence(hit[1]), True))
-        return steps
+        if hit is not None and not (not has_leet and current.isupper() and len(current) <= 4):  # "XXX", "III"
+            steps.append(_Step("repetition", _match_case(current, hit[0]), _confidence(hit[1]), True))
+            return steps
+        if steps:
+            return None
     if steps:
         return steps
     if joined and token.isalpha():
@@ -336,14 +356,38 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
 # --- passes ----------------------------------------------------------------------------------
 
 
-def _protected(text: str) -> list[tuple[int, int]]:
-    if "@" not in text and "#" not in text and "." not in text:
-        return []
-    return [m.span() for m in PROTECTED_RE.finditer(text)]
+def _is_protected(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` touches a URL, e-mail address, @handle or #hashtag."""
+    lo = max(0, start - 200)
+    window = text[lo : end + 200]
+    return any(m.start() + lo < end and start < m.end() + lo for m in PROTECTED_RE.finditer(window))
 
 
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
+def _token_at(text: str, i: int, chars: frozenset[str]) -> tuple[int, int]:
+    """The maximal run of ``chars`` around position ``i``."""
+    start, end = i, i + 1
+    while start > 0 and text[start - 1] in chars:
+        start -= 1
+    while end < len(text) and text[end] in chars:
+        end += 1
+    return start, end
+
+
+def _odd_chunks(text: str) -> Iterator[tuple[int, int]]:
+    """Whitespace-delimited chunks holding a non-ASCII character the character passes may change."""
+    last = -1
+    n = len(text)
+    for m in _ODD_RE.finditer(text):
+        i = m.start()
+        if i < last:
+            continue
+        start, end = i, i + 1
+        while start > 0 and text[start - 1] not in _ASCII_SPACE:
+            start -= 1
+        while end < n and text[end] not in _ASCII_SPACE:
+            end += 1
+        last = end
+        yield start, end
 
 
 def _context_is_latin(text: str, start: int, end: int) -> bool:
@@ -372,21 +416,21 @@ def _mojibake_items(text: str) -> list[_Item]:
     from ftfy.badness import is_bad
 
     items = []
-    for m in _NON_ASCII_CHUNK_RE.finditer(text):
-        chunk = m.group()
+    for c_start, c_end in _odd_chunks(text):
+        chunk = text[c_start:c_end]
         if not is_bad(chunk):
             continue
         fixed = ftfy.fix_encoding(chunk)
         if fixed != chunk:
-            items.append(_Item(m.start(), m.end(), [_Step("mojibake", fixed, 0.9, False)]))
+            items.append(_Item(c_start, c_end, [_Step("mojibake", fixed, 0.9, False)]))
     return items
 
 
 def _invisible_items(text: str) -> list[_Item]:
     items = []
     n = len(text)
-    for m in _NON_ASCII_CHUNK_RE.finditer(text):
-        for i in range(m.start(), m.end()):
+    for c_start, c_end in _odd_chunks(text):
+        for i in range(c_start, c_end):
             ch = text[i]
             if ch.isascii() or not _invisible(ch):
                 continue
@@ -408,18 +452,19 @@ def _invisible_items(text: str) -> list[_Item]:
 
 def _shy_hides_word(text: str, i: int) -> bool:
     """Whether the soft hyphen at ``i`` splits a word that reads as a word without it."""
-    left = re.search(r"[^\W_]+$", text[:i])
-    right = re.match(r"[^\W_]+", text[i + 1 :])
-    if not left or not right:
-        return False
-    joined = (left.group() + right.group()).lower()
+    start, end = i, i + 1
+    while start > 0 and (text[start - 1].isalnum() or _invisible(text[start - 1])):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or _invisible(text[end])):
+        end += 1
+    joined = "".join(c for c in text[start:end] if c.isalnum()).lower()
     return _z(joined) >= CANDIDATE_ZIPF
 
 
 def _width_items(text: str) -> list[_Item]:
     items: list[_Item] = []
-    for m in _NON_ASCII_CHUNK_RE.finditer(text):
-        chunk = m.group()
+    for c_start, _c_end in _odd_chunks(text):
+        chunk = text[c_start:_c_end]
         if any("\u3000" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in chunk):
             continue  # CJK text keeps its full-width forms
         plain = sum(c.isascii() and c.isalpha() for c in chunk)
@@ -435,7 +480,7 @@ def _width_items(text: str) -> list[_Item]:
                 folded = unicodedata.normalize("NFKC", ch)
                 if not (folded.isascii() and folded.isalnum()):
                     continue
-            i = m.start() + k
+            i = c_start + k
             if items and items[-1].end == i:  # one edit per run of styled letters
                 last = items[-1]
                 step = last.steps[0]
@@ -448,12 +493,12 @@ def _width_items(text: str) -> list[_Item]:
 def _homoglyph_items(text: str) -> list[_Item]:
     table = _homoglyphs()
     items = []
-    for m in _NON_ASCII_CHUNK_RE.finditer(text):
-        for run in _LETTER_RUN_RE.finditer(m.group()):
+    for c_start, c_end in _odd_chunks(text):
+        for run in _LETTER_RUN_RE.finditer(text, c_start, c_end):
             word = run.group()
             if word.isascii():
                 continue
-            start, end = m.start() + run.start(), m.start() + run.end()
+            start, end = run.start(), run.end()
             foreign = [c for c in word if not c.isascii()]
             if not all(c in table for c in foreign):
                 continue
@@ -467,40 +512,48 @@ def _homoglyph_items(text: str) -> list[_Item]:
     return items
 
 
+def _spaced_run(letters: str, sep: str) -> list[_Step] | None:
+    """Steps for a run of single letters ``letters`` (joined), or ``None``."""
+    if len(letters) < 4 or (letters.isupper() and len(letters) <= 4):
+        return None  # "I a m", "a.k.a", "U S A", "F.B.I."
+    if sum(c.isalpha() for c in letters) < 2:
+        return None
+    if sep == "." and (letters.isupper() or letters[:-1].isupper()):
+        return None  # acronyms: U.S.A., P.O.W.s
+    kind = "spacing" if sep == " " else "separator"
+    low = letters.lower()
+    if low.isalpha() and _z(low) >= CANDIDATE_ZIPF:
+        return [_Step(kind, letters, _confidence(_z(low)), True)]
+    if letters.isupper():
+        return None  # capitals in a row are acronyms unless they spell one word: "U S A F B I"
+    rest = resolve_word(letters, joined=True, max_parts=3)
+    if rest is None:
+        return None
+    return [_Step(kind, letters, min(s.confidence for s in rest), True), *rest]
+
+
 def _spaced_items(text: str) -> list[_Item]:
     items = []
-    protected = _protected(text)
     for m in SPACED_RE.finditer(text):
         run, sep = m.group(), m.group(2)
         letters = run[::2]
-        if sum(c.isalpha() for c in letters) < 2 or len(letters) < SPACED_MIN_LEN:
-            continue
-        if sep == "." and (letters.isupper() or letters[:-1].isupper()):
-            continue  # acronyms: U.S.A., P.O.W.s
-        if _overlaps(protected, m.start(), m.end()):
-            continue
-        kind = "spacing" if sep == " " else "separator"
-        low = letters.lower()
-        rest: list[_Step] | None
-        if len(letters) < 4 or (letters.isupper() and len(letters) <= 4):
-            continue  # "I a m", "a.k.a", "U S A", "F.B.I."
-        if low.isalpha() and _z(low) >= CANDIDATE_ZIPF:
-            rest = []
-            conf = _confidence(_z(low))
-        elif letters.isupper():
-            continue  # capitals in a row are acronyms unless they spell one word: "U S A F B I"
-        else:
-            rest = resolve_word(letters, joined=True, max_parts=3)
-            if rest is None:
-                continue
-            conf = min(s.confidence for s in rest)
-        items.append(_Item(m.start(), m.end(), [_Step(kind, letters, conf, True), *rest]))
+        steps = _spaced_run(letters, sep)
+        start, end = m.start(), m.end()
+        if steps is None or len(steps) > 1:
+            # A single letter, digit or initial may stand next to the run: "a h a n d y", "2 D e c".
+            for a, b in ((1, 0), (0, 1), (1, 1)):
+                sub = letters[a : len(letters) - b]
+                low = sub.lower()
+                if low.isalpha() and _z(low) >= CANDIDATE_ZIPF and (trimmed := _spaced_run(sub, sep)):
+                    steps, start, end = trimmed, m.start() + 2 * a, m.end() - 2 * b
+                    break
+        if steps and not _is_protected(text, start, end):
+            items.append(_Item(start, end, steps))
     return items
 
 
 def _separated_items(text: str) -> list[_Item]:
     items = []
-    protected: list[tuple[int, int]] | None = None
     for m in SEPARATED_RE.finditer(text):
         token = m.group()
         parts = re.split(r"[.\-_*·•|~+]", token)
@@ -532,33 +585,51 @@ def _separated_items(text: str) -> list[_Item]:
             if not rest:
                 continue
             conf = min(s.confidence for s in rest)
-        if protected is None:
-            protected = _protected(text)
-        if _overlaps(protected, m.start(), m.end()):
+        if _is_protected(text, m.start(), m.end()):
             continue
         items.append(_Item(m.start(), m.end(), [_Step("separator", joined, conf, True), *(rest or [])]))
     return items
 
 
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Every word with Zipf >= ``JOINED_MAX_ZIPF``: lower-case tokens outside it may be run together."""
+    from wordfreq import get_frequency_dict
+
+    floor = 10 ** (JOINED_MAX_ZIPF - 9)
+    return frozenset(w for w, f in get_frequency_dict("en", wordlist="large").items() if f >= floor)
+
+
+def _word_candidates(text: str) -> Iterator[tuple[int, int, bool]]:
+    """``(start, end, joined)`` of tokens that may be leet, stretched, or words run together."""
+    seen: set[int] = set()
+    for hint, regex in ((_LEET_HINT_RE, LEET_RE), (_TRIPLE_RE, REPEAT_RE)):
+        for h in hint.finditer(text):
+            start, end = _token_at(text, h.start(), _LEET_CHARS)
+            if start in seen:
+                continue
+            seen.add(start)
+            m = regex.match(text, start)
+            if m and m.end(1) == end:
+                yield start, end, False
+    known = _known_words()
+    unknown = {w for w in JOINED_RE.findall(text) if w not in known}
+    if unknown:
+        for m in JOINED_RE.finditer(text):
+            if m.group(1) in unknown and m.start(1) not in seen:
+                yield m.start(1), m.end(1), True
+
+
 def _word_items(text: str) -> list[_Item]:
     found: dict[int, _Item] = {}
-    protected: list[tuple[int, int]] | None = None
-    for regex, joined in ((LEET_RE, False), (REPEAT_RE, False), (JOINED_RE, True)):
-        for m in regex.finditer(text):
-            start, end = m.span(1)
-            if start in found:
-                continue
-            token = m.group(1)
-            if joined and (_z(token) >= JOINED_MAX_ZIPF or _foreign_context(text, start, end)):
-                continue
-            steps = resolve_word(token, joined=joined)
-            if not steps:
-                continue
-            if protected is None:
-                protected = _protected(text)
-            if _overlaps(protected, start, end):
-                continue
-            found[start] = _Item(start, end, steps)
+    for start, end, joined in _word_candidates(text):
+        token = text[start:end]
+        if joined and _foreign_context(text, start, end):
+            continue
+        steps = resolve_word(token, joined=joined)
+        if not steps or _is_protected(text, start, end):
+            continue
+        found[start] = _Item(start, end, steps)
     return list(found.values())
 
 
