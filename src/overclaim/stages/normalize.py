@@ -333,7 +333,7 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
     if re.search(r"([A-Za-z])\1\1", current):
         if not has_leet and len({c.lower() for c in current}) < 2:
             return None
-        hit = _best_word(_collapse_spellings(current.lower()))
+        hit = _best_word(w for w in _collapse_spellings(current.lower()) if len(w) >= 3)  # not "Brrr" -> "Br"
         if hit is not None and not (not has_leet and current.isupper() and len(current) <= 4):  # "XXX", "III"
             steps.append(_Step("repetition", _match_case(current, hit[0]), _confidence(hit[1]), True))
             return steps
@@ -394,7 +394,7 @@ def _context_is_latin(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - 60) : start] + text[end : end + 60]
     ascii_letters = sum(c.isascii() and c.isalpha() for c in window)
     other = sum(c.isalpha() and not c.isascii() for c in window)
-    return ascii_letters >= 10 and ascii_letters >= 4 * other
+    return ascii_letters >= 5 and ascii_letters >= 4 * other
 
 
 def _foreign_context(text: str, start: int, end: int) -> bool:

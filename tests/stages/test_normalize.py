@@ -1,0 +1,135 @@
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+from overclaim.config import Config
+from overclaim.pipeline import Context
+from overclaim.report import Post
+from overclaim.stages.normalize import Normalizer, normalize_text, normalize_view
+from overclaim.text import TextView
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "seed_post.txt"
+FNC_TRAIN_BODIES = ROOT.parent / "shared" / "data" / "fnc1" / "train_bodies.csv"
+
+
+def run_stage(headline: str, body: str) -> Context:
+    ctx = Context(
+        post=Post(headline=headline, body=body),
+        config=Config(),
+        headline=TextView("headline", headline),
+        body=TextView("body", body),
+    )
+    Normalizer(Config())(ctx)
+    return ctx
+
+
+def test_seed_post_changes_exactly_the_two_words() -> None:
+    headline, _, body = SEED.read_text(encoding="utf-8").partition("\n")
+    ctx = run_stage(headline, body)
+    edits = [(e.original, e.replacement, e.kind) for v in (ctx.headline, ctx.body) for e in v.edits]
+    assert edits == [("Terr0rist", "Terrorist", "leetspeak"), ("previouslythat", "previously that", "joined_words")]
+    assert "Mexican Narco Terrorist!" in ctx.headline.clean
+    assert ctx.headline.clean.startswith("🚨Update:")  # emoji kept for the sensational stage
+    assert "Geressy" in ctx.body.clean
+    # Only the disguise is a disguised word; the run-together words are a plain edit.
+    assert [(d.original, d.clean, d.kinds) for d in ctx.disguised_words] == [("Terr0rist", "Terrorist", ["leetspeak"])]
+    word = ctx.disguised_words[0]
+    assert headline[word.span.start : word.span.end] == "Terr0rist"
+    assert word.span.field == "headline"
+
+
+@pytest.mark.parametrize(
+    ("text", "clean", "kind"),
+    [
+        ("Narco Terr0rist attack", "Narco Terrorist attack", "leetspeak"),
+        ("a h4ck3r group", "a hacker group", "leetspeak"),
+        ("they sell ca$h", "they sell cash", "leetspeak"),
+        ("the tеrrorist plot", "the terrorist plot", "homoglyph"),  # Cyrillic е
+        ("a ΒΟΜΒ threat", "a BOMB threat", "homoglyph"),  # Greek capitals
+        ("the сор arrived at the scene with the police today", "the cop arrived at the scene with the police today",
+         "homoglyph"),  # a whole Cyrillic look-alike word in English text
+        ("the terr\u200borist cell", "the terrorist cell", "invisible"),
+        ("ｔｅｒｒｏｒ alert", "terror alert", "width"),
+        ("𝐛𝐨𝐦𝐛 alert", "bomb alert", "width"),
+        ("the t e r r o r i s t attack", "the terrorist attack", "spacing"),
+        ("a t.e.r.r.o.r plot", "a terror plot", "separator"),
+        ("a terr.or plot", "a terror plot", "separator"),
+        ("the terr-0-rist cell", "the terrorist cell", "separator"),
+        ("a terrrrrorist cell", "a terrorist cell", "repetition"),
+        ("officials said previouslythat it", "officials said previously that it", "joined_words"),
+        ("the convictedcriminal fled", "the convicted criminal fled", "joined_words"),
+        ("Thatâ€™s it", "That’s it", "mojibake"),
+    ],
+)  # fmt: skip
+def test_disguises_are_recovered(text: str, clean: str, kind: str) -> None:
+    view = normalize_text(text)
+    assert view.clean == clean
+    assert kind in {e.kind for e in view.edits}
+    for e in view.edits:  # every edit points at the original text
+        assert text[e.start : e.end] == e.original
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "COVID-19 cases rose; the F-35 and B-52 flew; 5G masts; G7 summit; an MP3; H1N1 flu; after 9/11",
+        "a $1.6bn deal for a 4x4; the Y2K bug; 3D printing; the A380, 747s and MH17; iPhone6 and Windows10",
+        "see https://example.com/a1b2c3 or mail j0hn@example.com, follow @h4ck3r and #W1nning",
+        "at 10:30am it costs $5.99 (1st, 2nd, 3rd, 4th, the 1990s, 5pm, 24/7, x86, version 2.0.1)",
+        "Eric Geressy and Sheinbaum’s government; U.S. officials; e.g. this, i.e. that; a.k.a. the boss",
+        "co-operate, e-mail, long-term, re-elect, Node.js, Ph.D., R2-D2, Se7en, Ke$ha, A$AP Rocky, 4chan",
+        "III Corps, WWII, AAA rating, Brrr it is cold, Plan B, the U S A, I a m, 5μg, π is 3.14",
+        "Привет, как дела? Ελλάδα και Αθήνα. 日本語のテキスト２０１５年. ¿Dónde está? naïve café, Nestlé",
+        "Le président a dit qu'il souhaitait devancer la date de lancement officielle",
+        "🚨🚨 BREAKING 👨\u200d👩\u200d👧 🇺🇸 ❤️ news",
+        "Global\u00adPost reported; Lady\u00adAmanita said",
+    ],
+)
+def test_legitimate_text_is_untouched(text: str) -> None:
+    view, words = normalize_view(TextView("body", text))
+    assert view.clean == text
+    assert view.edits == []
+    assert words == []
+
+
+def test_clean_ascii_text_keeps_its_view() -> None:
+    view = TextView("body", "Officials are evaluating plans, current and former U.S. officials said.")
+    assert normalize_view(view)[0] is view
+
+
+def test_spans_of_clean_tokens_map_back_to_the_original() -> None:
+    text = "Air strikes against the t e r r o r i s t s and the Narco Terr0rist!"
+    view = normalize_text(text)
+    assert view.clean == "Air strikes against the terrorists and the Narco Terrorist!"
+    i = view.clean.index("terrorists")
+    assert view.span(i, i + len("terrorists")).text == "t e r r o r i s t s"
+    j = view.clean.index("Terrorist!")
+    assert view.span(j, j + len("Terrorist")).text == "Terr0rist"
+    k = view.clean.index("Narco")
+    assert view.span(k, k + 5).text == "Narco"
+
+
+def test_a_word_with_two_disguises_is_one_disguised_word() -> None:
+    ctx = run_stage("the terr-0-rist and a tеrrrrorist", "body text")
+    words = {d.original: (d.clean, d.kinds) for d in ctx.disguised_words}
+    assert words == {
+        "terr-0-rist": ("terrorist", ["leetspeak", "separator"]),
+        "tеrrrrorist": ("terrorist", ["homoglyph", "repetition"]),
+    }
+    assert all(0.0 < d.confidence <= 1.0 for d in ctx.disguised_words)
+
+
+def test_few_false_edits_on_real_news_bodies() -> None:
+    """FNC-1 train bodies are clean news: at most 1 changed token per 10,000."""
+    if not FNC_TRAIN_BODIES.exists():
+        pytest.skip("shared FNC-1 data not available")
+    csv.field_size_limit(sys.maxsize)
+    with FNC_TRAIN_BODIES.open(encoding="utf-8", newline="") as f:
+        bodies = [row["articleBody"] for _, row in zip(range(300), csv.DictReader(f), strict=False)]
+    tokens = sum(len(b.split()) for b in bodies)
+    changed = sum(len({(e.start, e.end) for e in normalize_text(b).edits}) for b in bodies)
+    assert tokens > 50_000
+    assert changed / tokens <= 1 / 10_000
