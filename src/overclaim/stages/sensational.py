@@ -1,20 +1,426 @@
-"""Sensational: PLACEHOLDER, to be replaced by its issue's implementation."""
+"""Sensational: how the headline tries to grab attention.
+
+Two outputs, both reported in ``report.sensational``:
+
+- ``clickbait_probability``: P(clickbait) from the ``clickbait`` model (TF-IDF word
+  n-grams + logistic regression trained on Chakraborty et al. 2016; see its model
+  card and ``overclaim.training.clickbait``), applied to the clean headline;
+- ``markers``: findings with a span into the original headline, a short name and a
+  kind: ``alarm_emoji`` (🚨 ‼️ ⚠️ ...), ``prefix`` (BREAKING:, Update:, JUST IN ...),
+  ``punctuation`` (an exclamation mark, runs such as ``!!`` ``??`` ``?!``),
+  ``all_caps`` (shouted words; acronyms such as NATO, U.S., FBI are not shouting),
+  ``superlative`` (superlatives, absolutes, hyperbole), ``loaded_label`` ("narco
+  terrorist", "invasion", "regime" ...), ``teaser`` (curiosity gaps: "you won't
+  believe", "this is why", listicles) and ``unsupported_claim`` (the headline ends on
+  an asserted sentence the body does not back, from the stance and certainty stages).
+
+Word lists live in ``overclaim/lexicons/markers_*.txt`` and ``acronyms.txt``, each
+with a note on where its entries come from. Markers inside quotation marks are not
+flagged: a headline quoting someone's words reports them rather than uses them.
+Markers are aggravating factors only: the verdict never rests on them alone.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from overclaim.config import Config
 from overclaim.pipeline import Context
+from overclaim.report import Marker, Sensational
+from overclaim.resources import lexicon, load_artifact, zipf
+
+MODEL_NAME = "clickbait"
+
+# A capital word of up to SHORT_CAPS_LEN letters is shouting only when its lower-case
+# form is a common English word (zipf >= SHORT_CAPS_MIN_ZIPF): most short capital words
+# are acronyms (fbi 4.4, cia 4.2, nato 4.0, gop 4.2 in wordfreq) while shouted short
+# words are frequent ones (war, now, big, not: zipf 5+). Longer capital words are
+# shouting unless listed in lexicons/acronyms.txt (long acronyms are few: UNICEF,
+# SCOTUS ...; long capital names such as TRUMP are shouting). Set by hand on
+# tests/fixtures/markers.jsonl.
+SHORT_CAPS_LEN = 4
+SHORT_CAPS_MIN_ZIPF = 4.5
+
+# unsupported_claim: the headline's last sentence is asserted (certainty label
+# "asserted", score at least UNSUPPORTED_MIN_CERTAINTY) and the body's P(agree) is
+# under UNSUPPORTED_MAX_AGREE and not its most probable stance. 0.5 is where the
+# verdict stage itself stops reading a body as backing the claim.
+UNSUPPORTED_MIN_CERTAINTY = 0.6
+UNSUPPORTED_MAX_AGREE = 0.5
+
+KINDS = (
+    "alarm_emoji", "prefix", "punctuation", "all_caps", "superlative", "loaded_label", "teaser", "unsupported_claim"
+)
+
+_VS = "\ufe0f\ufe0e\u200d"  # variation selectors and zero-width joiner, ignored inside emoji runs
+_PREFIX_SEPARATORS = ":-–—|!"
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_ROMAN_RE = re.compile(r"^M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
+_PUNCT_RE = re.compile(r"[!?！？]{2,}|[!！]")
+_SENTENCE_END_RE = re.compile(r"[.!?！？…]+[\"”’')\]]*\s+")
+_POSSESSIVE_BEFORE_RE = re.compile(r"\w['’]s\s+$")
+_OF_NAME_AFTER_RE = re.compile(r"^\s+of\s+(?:the\s+)?[A-Z]")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A marker in clean coordinates of the headline."""
+
+    start: int
+    end: int
+    name: str
+    kind: str
+
+
+# ---------------------------------------------------------------------------- lists
+_LEET = {"a": "a4@", "e": "e3", "i": "i1", "l": "l1", "o": "o0", "s": "s5$", "t": "t7"}
+
+
+def _part_pattern(part: str, leet: bool) -> str:
+    if not leet:
+        return re.escape(part).replace("'", "['’]?").replace("’", "['’]?")
+    return "".join(f"[{re.escape(_LEET[c])}]" if c in _LEET else re.escape(c) for c in part.lower())
+
+
+def _phrase_pattern(entry: str, *, joiners: str = r"\s+", plural: bool = False, leet: bool = False) -> str:
+    if entry.startswith("re:"):
+        return entry[3:]
+    parts = re.split(r"[\s\-]+", entry.strip())
+    out = []
+    for part in parts:
+        out.append(_part_pattern(part, leet))
+    body = joiners.join(out)
+    if plural:
+        body += "(?:s|es)?"
+    start = r"(?<!\w)" if entry[0].isalnum() else ""
+    end = r"(?!\w)" if entry[-1].isalnum() else ""
+    return start + body + end
+
+
+@cache
+def _compiled(name: str, joiners: str, plural: bool, leet: bool = False) -> list[tuple[str, re.Pattern[str]]]:
+    """(entry, compiled pattern) for each entry of lexicon ``name``, longest first."""
+    entries = sorted(lexicon(name), key=len, reverse=True)
+    flags = re.IGNORECASE | re.UNICODE
+    return [(e, re.compile(_phrase_pattern(e, joiners=joiners, plural=plural, leet=leet), flags)) for e in entries]
+
+
+@lru_cache(maxsize=1)
+def _alarm_chars() -> frozenset[str]:
+    chars: set[str] = set()
+    for entry in lexicon("markers_emoji"):
+        stripped = "".join(c for c in entry if c not in _VS)
+        chars.update(stripped)
+    return frozenset(chars)
+
+
+@lru_cache(maxsize=1)
+def _acronyms() -> frozenset[str]:
+    return frozenset(e.upper() for e in lexicon("acronyms"))
+
+
+@lru_cache(maxsize=1)
+def _prefix_re() -> re.Pattern[str]:
+    entries = sorted(lexicon("markers_prefixes"), key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in e.split()) for e in entries)
+    seps = re.escape(_PREFIX_SEPARATORS)
+    return re.compile(rf"(?P<lead>[\W_]*?)(?P<p>{alternatives})(?!\w)(?P<sep>\s*[{seps}]+)?", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------- quotes
+_PAIRS = {"“": "”", "«": "»", "„": "“", "‘": "’", '"': '"', "'": "'"}
+
+
+def quoted_ranges(text: str) -> list[tuple[int, int]]:
+    """Ranges ``[start, end)`` of quoted passages (quotation marks included).
+
+    Double quotes pair up; a single quote opens only at the start of a word (after a
+    space, an opening bracket or a dash) and closes only at the end of one, so the
+    apostrophes of "don't" and "Trump's" are not quotes.
+    """
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        closer = _PAIRS.get(c)
+        if closer is None:
+            i += 1
+            continue
+        single = c in "‘'"
+        if single and not (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{—–-:\"“"):
+            i += 1
+            continue
+        if i + 1 >= n or text[i + 1].isspace():
+            i += 1
+            continue
+        j = i + 1
+        found = -1
+        while j < n:
+            d = text[j]
+            if d == closer or (closer == "’" and d == "'") or (closer == "'" and d == "’"):
+                if not single:
+                    found = j
+                    break
+                after_ok = j + 1 >= n or not text[j + 1].isalnum()
+                if after_ok and not text[j - 1].isspace():
+                    found = j
+                    break
+            j += 1
+        if found < 0:
+            i += 1
+            continue
+        out.append((i, found + 1))
+        i = found + 1
+    return out
+
+
+def _inside(ranges: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in ranges)
+
+
+# ---------------------------------------------------------------------------- finders
+def _emoji_name(chars: str) -> str:
+    names: list[str] = []
+    for c in chars:
+        if c in _VS:
+            continue
+        name = unicodedata.name(c, "emoji").lower()
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def find_alarm_emoji(text: str) -> list[Found]:
+    """Runs of alarm emoji (🚨 ‼️ ⚠️ 🔥 ...) in ``text``, one marker a run."""
+    alarm = _alarm_chars()
+    out: list[Found] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in alarm:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and (text[j] in alarm or text[j] in _VS):
+            j += 1
+        out.append(Found(i, j, _emoji_name(text[i:j]), "alarm_emoji"))
+        i = j
+    return out
+
+
+def find_prefixes(text: str) -> list[Found]:
+    """Urgency prefixes (BREAKING, Update:, JUST IN ...) opening ``text``, possibly chained."""
+    out: list[Found] = []
+    pos = 0
+    pattern = _prefix_re()
+    while True:
+        m = pattern.match(text, pos)
+        if m is None:
+            break
+        word = m.group("p")
+        sep = m.group("sep")
+        after = text[m.end() : m.end() + 1]
+        if not sep and not (word.isupper() and (after == "" or after.isspace())):
+            break
+        end = m.end("sep") if sep else m.end("p")
+        out.append(Found(m.start("p"), end, " ".join(word.upper().split()), "prefix"))
+        pos = end
+    return out
+
+
+def find_punctuation(text: str) -> list[Found]:
+    """Exclamation marks and runs of ``!``/``?`` (``!!``, ``??``, ``?!``); a lone ``?`` is not flagged."""
+    out: list[Found] = []
+    for m in _PUNCT_RE.finditer(text):
+        s = m.group()
+        if len(s) == 1:
+            name = "exclamation mark"
+        elif set(s) <= set("!！"):
+            name = "exclamation run"
+        elif set(s) <= set("?？"):
+            name = "question run"
+        else:
+            name = "mixed ?! run"
+        out.append(Found(m.start(), m.end(), name, "punctuation"))
+    return out
+
+
+def is_shouting(word: str) -> bool:
+    """Whether a word written in capitals is shouting rather than an acronym or numeral."""
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) < 2 or not word.isupper():
+        return False
+    bare = word.replace("’", "'").split("'")[0]
+    if bare.upper() in _acronyms() or word.upper() in _acronyms():
+        return False
+    if len(letters) <= SHORT_CAPS_LEN:
+        if _ROMAN_RE.match(bare):
+            return False
+        return zipf(bare.lower()) >= SHORT_CAPS_MIN_ZIPF
+    return True
+
+
+def find_all_caps(text: str) -> list[Found]:
+    """Shouted words, merged into runs (``NARCO TERRORISTS WILL PAY``); acronyms are not shouting.
+
+    A run is a sequence of capital words with no lower-case word between them; it is
+    flagged from its first to its last shouted word.
+    """
+    out: list[Found] = []
+    run: list[tuple[int, int, bool]] = []
+
+    def flush() -> None:
+        shouted = [(s, e) for s, e, shout in run if shout]
+        if shouted:
+            out.append(Found(shouted[0][0], shouted[-1][1], "all caps", "all_caps"))
+        run.clear()
+
+    for m in _WORD_RE.finditer(text):
+        w = m.group()
+        if any(c.islower() for c in w):
+            flush()
+            continue
+        run.append((m.start(), m.end(), is_shouting(w)))
+    flush()
+    return out
+
+
+def _find_listed(
+    text: str, name: str, kind: str, *, joiners: str = r"\s+", plural: bool = False, leet: bool = False
+) -> list[Found]:
+    """Matches of lexicon ``name`` in ``text``; overlaps go to the earliest, then longest, match."""
+    matches: list[tuple[int, int, str]] = []
+    for entry, pattern in _compiled(name, joiners, plural, leet):
+        for m in pattern.finditer(text):
+            s, e = m.start(), m.end()
+            if s == e or (kind == "loaded_label" and entry == "invasion" and _literal_invasion(text, s, e)):
+                continue
+            label = entry if not entry.startswith("re:") else " ".join(m.group().lower().split())
+            matches.append((s, e, label))
+    out: list[Found] = []
+    end = -1
+    for s, e, label in sorted(matches, key=lambda x: (x[0], -x[1])):
+        if s >= end:
+            out.append(Found(s, e, label, kind))
+            end = e
+    return out
+
+
+def _literal_invasion(text: str, start: int, end: int) -> bool:
+    """'the invasion of Ukraine', "Russia's invasion": a military invasion, not a label."""
+    return bool(_OF_NAME_AFTER_RE.match(text[end:]) or _POSSESSIVE_BEFORE_RE.search(text[:start]))
+
+
+def find_superlatives(text: str) -> list[Found]:
+    """Superlatives, absolutes and hyperbole ("worst ever", "of all time", "unprecedented")."""
+    return _find_listed(text, "markers_superlatives", "superlative")
+
+
+def find_loaded_labels(text: str) -> list[Found]:
+    """Loaded labels ("narco terrorist", "invasion", "regime" ...).
+
+    Parts may be joined by a space, a hyphen or nothing, and digits standing for
+    letters ("Terr0rist") match too, so the label is found even where the normalize
+    stage has not rewritten a disguised spelling.
+    """
+    return _find_listed(text, "markers_loaded_labels", "loaded_label", joiners=r"[\s\-‐]?", plural=True, leet=True)
+
+
+def find_teasers(text: str) -> list[Found]:
+    """Teaser patterns ("you won't believe", "this is why", "17 things ...")."""
+    return _find_listed(text, "markers_teasers", "teaser")
+
+
+def find_markers(text: str) -> list[Found]:
+    """Every text-only marker in a (clean) headline, in order of position.
+
+    Markers inside quotation marks are dropped, and words of a prefix are not flagged
+    again as all caps or superlatives.
+    """
+    prefixes = find_prefixes(text)
+    # Prefix words are blanked (offsets kept) so "BREAKING:" does not start an all-caps run.
+    unprefixed = text
+    for p in prefixes:
+        unprefixed = unprefixed[: p.start] + " " * (p.end - p.start) + unprefixed[p.end :]
+    found = prefixes + find_alarm_emoji(text) + find_teasers(text) + find_loaded_labels(text)
+    found += find_superlatives(text) + find_all_caps(unprefixed) + find_punctuation(text)
+    quotes = quoted_ranges(text)
+    out: list[Found] = []
+    seen: set[tuple[int, int, str]] = set()
+    for f in found:
+        if f.kind != "prefix" and _inside(quotes, f.start, f.end):
+            continue
+        if f.kind in ("all_caps", "superlative") and any(p.start <= f.start and f.end <= p.end for p in prefixes):
+            continue
+        key = (f.start, f.end, f.kind)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return sorted(out, key=lambda f: (f.start, KINDS.index(f.kind)))
+
+
+def last_sentence(text: str) -> tuple[int, int] | None:
+    """Range of the headline's last sentence, without leading prefixes, emoji or spaces."""
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if m.end() < len(text.rstrip()):
+            start = m.end()
+    prefixes = [p for p in find_prefixes(text) if p.start >= start or start == 0]
+    if prefixes and start <= prefixes[-1].end:
+        start = prefixes[-1].end
+    end = len(text.rstrip())
+    while start < end and not text[start].isalnum():
+        start += 1
+    return (start, end) if end > start else None
+
+
+# ---------------------------------------------------------------------------- stage
+def clickbait_probabilities(headlines: Sequence[str]) -> list[float]:
+    """P(clickbait) for each headline, from the shipped ``clickbait`` model.
+
+    Raises:
+        ModelError: the model is not built (``overclaim train clickbait``).
+    """
+    if not headlines:
+        return []
+    model: Any = load_artifact(MODEL_NAME)
+    return [round(float(p), 4) for p in model.predict_proba(list(headlines))[:, 1]]
 
 
 class SensationalDetector:
-    """Placeholder stage: adds nothing yet."""
+    """Flag sensational markers in the headline and score it with the clickbait model."""
 
     name = "sensational"
 
     def __init__(self, config: Config, **options: Any) -> None:
         self.config = config
 
+    def unsupported_claim(self, ctx: Context) -> Found | None:
+        """The headline's final asserted sentence, when the body does not back it (needs stance and certainty)."""
+        if ctx.stance is None or ctx.certainty is None or ctx.too_short:
+            return None
+        text = ctx.headline.clean
+        head = ctx.certainty.headline
+        if head.label != "asserted" or head.score < UNSUPPORTED_MIN_CERTAINTY:
+            return None
+        p = ctx.stance.probabilities
+        if p.agree >= UNSUPPORTED_MAX_AGREE or p.agree >= max(p.discuss, p.disagree, p.unrelated):
+            return None
+        rng = last_sentence(text)
+        if rng is None or text[rng[0] : rng[1]].rstrip().endswith(("?", "？")):
+            return None
+        return Found(rng[0], rng[1], "claim the article does not back", "unsupported_claim")
+
     def __call__(self, ctx: Context) -> None:
-        """Add nothing."""
+        """Set ``ctx.sensational``: clickbait probability and markers with spans into the original headline."""
+        text = ctx.headline.clean
+        found = find_markers(text)
+        claim = self.unsupported_claim(ctx)
+        if claim is not None:
+            found.append(claim)
+        markers = [Marker(span=ctx.headline.span(f.start, f.end), name=f.name, kind=f.kind) for f in found]  # type: ignore[arg-type]
+        ctx.sensational = Sensational(clickbait_probability=clickbait_probabilities([text])[0], markers=markers)
