@@ -32,7 +32,7 @@ from typing import Any
 from overclaim.config import Config
 from overclaim.pipeline import Context
 from overclaim.report import Marker, Sensational
-from overclaim.resources import lexicon, load_artifact, zipf
+from overclaim.resources import lexicon, load_artifact, stem, zipf
 
 MODEL_NAME = "clickbait"
 
@@ -45,6 +45,9 @@ MODEL_NAME = "clickbait"
 # tests/fixtures/markers.jsonl.
 SHORT_CAPS_LEN = 4
 SHORT_CAPS_MIN_ZIPF = 4.5
+# A short capital word that is an inflected form (its Snowball stem differs, e.g.
+# LIED -> lie) of a common word (stem zipf >= 4.0) is shouting from zipf 3.0 up.
+INFLECTED_MIN_ZIPF = 3.0
 
 # unsupported_claim: the headline's last sentence is asserted (certainty label
 # "asserted", score at least UNSUPPORTED_MIN_CERTAINTY) and the body's P(agree) is
@@ -255,12 +258,19 @@ def is_shouting(word: str) -> bool:
     if len(letters) < 2 or not word.isupper():
         return False
     bare = word.replace("’", "'").split("'")[0]
-    if bare.upper() in _acronyms() or word.upper() in _acronyms():
+    acronyms = _acronyms()
+    if bare in acronyms or word in acronyms or (bare.endswith("S") and bare[:-1] in acronyms):
         return False
     if len(letters) <= SHORT_CAPS_LEN:
         if _ROMAN_RE.match(bare):
             return False
-        return zipf(bare.lower()) >= SHORT_CAPS_MIN_ZIPF
+        lower = bare.lower()
+        frequency = zipf(lower)
+        if frequency >= SHORT_CAPS_MIN_ZIPF:
+            return True
+        # An inflected English word (LIED, BANS, DIES) is shouting: acronyms do not inflect.
+        root = stem(lower)
+        return frequency >= INFLECTED_MIN_ZIPF and root != lower and zipf(root) >= SHORT_CAPS_MIN_ZIPF - 0.5
     return True
 
 
@@ -292,7 +302,7 @@ def find_all_caps(text: str) -> list[Found]:
 def _find_listed(
     text: str, name: str, kind: str, *, joiners: str = r"\s+", plural: bool = False, leet: bool = False
 ) -> list[Found]:
-    """Matches of lexicon ``name`` in ``text``; overlaps go to the earliest, then longest, match."""
+    """Matches of lexicon ``name`` in ``text``; overlapping matches merge into one marker named after the first."""
     matches: list[tuple[int, int, str]] = []
     for entry, pattern in _compiled(name, joiners, plural, leet):
         for m in pattern.finditer(text):
@@ -302,11 +312,12 @@ def _find_listed(
             label = entry if not entry.startswith("re:") else " ".join(m.group().lower().split())
             matches.append((s, e, label))
     out: list[Found] = []
-    end = -1
     for s, e, label in sorted(matches, key=lambda x: (x[0], -x[1])):
-        if s >= end:
-            out.append(Found(s, e, label, kind))
-            end = e
+        if out and s < out[-1].end:
+            if e > out[-1].end:
+                out[-1] = Found(out[-1].start, e, out[-1].name, kind)
+            continue
+        out.append(Found(s, e, label, kind))
     return out
 
 
@@ -338,8 +349,8 @@ def find_teasers(text: str) -> list[Found]:
 def find_markers(text: str) -> list[Found]:
     """Every text-only marker in a (clean) headline, in order of position.
 
-    Markers inside quotation marks are dropped, and words of a prefix are not flagged
-    again as all caps or superlatives.
+    Markers inside quotation marks are dropped, and a prefix ("WOW!!!", "SHOCKING:")
+    is not flagged again as all caps, superlative or punctuation.
     """
     prefixes = find_prefixes(text)
     # Prefix words are blanked (offsets kept) so "BREAKING:" does not start an all-caps run.
@@ -354,7 +365,9 @@ def find_markers(text: str) -> list[Found]:
     for f in found:
         if f.kind != "prefix" and _inside(quotes, f.start, f.end):
             continue
-        if f.kind in ("all_caps", "superlative") and any(p.start <= f.start and f.end <= p.end for p in prefixes):
+        if f.kind in ("all_caps", "superlative", "punctuation") and any(
+            p.start <= f.start and f.end <= p.end for p in prefixes
+        ):
             continue
         key = (f.start, f.end, f.kind)
         if key not in seen:
