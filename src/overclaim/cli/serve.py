@@ -36,6 +36,7 @@ def serve(
     max_batch: Annotated[int, typer.Option(help="Most posts in one /v1/batch request.")] = 100,
     timeout: Annotated[float, typer.Option(help="Seconds one check may take (504 above).")] = 30.0,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the models once).")] = 1,
+    threads: Annotated[int, typer.Option(help="Checks run at once in each worker; the rest queue.")] = 4,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""
@@ -47,6 +48,8 @@ def serve(
         raise InputError(f"must be 1-65535, got {port}", field="--port")
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", field="--workers")
+    if threads < 1:
+        raise InputError(f"must be at least 1, got {threads}", field="--threads")
     if api_key is not None and not api_key.strip():
         api_key = None
     settings = ServiceSettings(
@@ -57,6 +60,7 @@ def serve(
         max_request_bytes=max_request_bytes,
         max_batch=max_batch,
         check_timeout_s=timeout,
+        check_threads=threads,
     )
     if settings.db:
         from overclaim.store.reports import ReportStore

@@ -1,0 +1,188 @@
+"""Load test of the service on loopback: C concurrent clients for T seconds against POST /v1/check.
+
+    python benchmarks/load_test.py                         # 50 clients, 30 s (the issue's figure)
+    python benchmarks/load_test.py --clients 10 --duration 5   # a quick version
+    python benchmarks/load_test.py --url http://127.0.0.1:8000 --api-key KEY   # an already running service
+
+Unless --url is given, it starts ``overclaim serve`` on a free loopback port with a
+temporary SQLite report store (every report is stored, as in production), waits
+until the models are loaded, sends a short warm-up, then runs the clients: each
+posts the seed post (examples/seed_post.txt) in a loop, one request at a time,
+until the time is up or --max-requests have been sent in all (bounded in count
+and time). It prints and writes benchmarks/results/load_test.json: requests/s,
+latency p50/p90/p99/max (ms, from the client's side: queueing included), and
+errors (any non-200 answer or failed request). Target: p99 under 250 ms, no errors.
+
+The clients run on the same machine as the server and compete with it for the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, write_result  # noqa: E402
+
+TARGET_P99_MS = 250.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, db: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "overclaim", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db,
+           "--log-level", "warning", "--workers", str(workers), "--threads", str(threads)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("OVERCLAIM_API_KEY", None)
+    return subprocess.Popen(cmd, env=env, cwd=ROOT)
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit(f"the server did not answer within {timeout:g} s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+async def run_clients(url: str, payload: dict[str, str], clients: int, duration: float, max_requests: int,
+                      headers: dict[str, str]) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    failures: list[str] = []
+    sent = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0, headers=headers) as client:
+        for _ in range(min(20, max_requests)):  # warm-up, not counted
+            await client.post("/v1/check", json=payload)
+        started = time.perf_counter()
+        deadline = started + duration
+
+        async def one_client() -> None:
+            nonlocal sent
+            while time.perf_counter() < deadline and sent < max_requests:
+                sent += 1
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/v1/check", json=payload)
+                    statuses[str(r.status_code)] = statuses.get(str(r.status_code), 0) + 1
+                    if r.status_code == 200:
+                        latencies.append((time.perf_counter() - t0) * 1000)
+                    elif len(failures) < 5:
+                        failures.append(f"HTTP {r.status_code}: {r.text[:200]}")
+                except httpx.HTTPError as exc:
+                    statuses["exception"] = statuses.get("exception", 0) + 1
+                    if len(failures) < 5:
+                        failures.append(f"{exc.__class__.__name__}: {exc}")
+
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    total = sum(statuses.values())
+    errors = total - statuses.get("200", 0)
+    return {
+        "requests": total,
+        "ok": statuses.get("200", 0),
+        "errors": errors,
+        "statuses": statuses,
+        "error_examples": failures,
+        "elapsed_s": round(elapsed, 2),
+        "requests_per_s": round(total / elapsed, 1) if elapsed > 0 else None,
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1),
+            "p90": round(percentile(latencies, 90), 1),
+            "p99": round(percentile(latencies, 99), 1),
+            "max": round(max(latencies), 1) if latencies else None,
+            "mean": round(statistics.fmean(latencies), 1) if latencies else None,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes (when it starts one)")
+    ap.add_argument("--threads", type=int, default=4, help="checks at once per server worker (when it starts one)")
+    ap.add_argument("--url", help="an already running service (else one is started)")
+    ap.add_argument("--api-key", default=os.environ.get("OVERCLAIM_API_KEY"))
+    ap.add_argument("--post", type=Path, default=ROOT / "examples" / "seed_post.txt")
+    ap.add_argument("--name", default="load_test", help="result file name (benchmarks/results/NAME.json)")
+    args = ap.parse_args(argv)
+
+    headline, body = args.post.read_text(encoding="utf-8").split("\n", 1)
+    payload = {"headline": headline, "body": body}
+    headers = {"X-API-Key": args.api_key} if args.api_key and args.url else {}
+    proc = None
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.url
+        if url is None:
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            proc = start_server(port, str(Path(tmp) / "load.sqlite"), args.workers, args.threads)
+        try:
+            wait_ready(url, proc)
+            load_before = os.getloadavg()
+            figures = asyncio.run(
+                run_clients(url, payload, args.clients, args.duration, args.max_requests, headers)
+            )
+            load_after = os.getloadavg()
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    p99 = figures["latency_ms"]["p99"]
+    write_result(
+        args.name,
+        {
+            "endpoint": "POST /v1/check (seed post, report stored in SQLite)",
+            "clients": args.clients,
+            "duration_s": args.duration,
+            "max_requests": args.max_requests,
+            "server_workers": args.workers if args.url is None else None,
+            "server_threads": args.threads if args.url is None else None,
+            "server": "started here" if args.url is None else args.url,
+            **figures,
+            "target_p99_ms": TARGET_P99_MS,
+            "target_met": bool(p99 < TARGET_P99_MS and figures["errors"] == 0),
+            "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+            "note": "clients and server share this machine's CPUs; other jobs running at the same time slow both",
+        },
+    )
+    return 0 if figures["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
