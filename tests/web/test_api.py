@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 
 import jsonschema
@@ -347,3 +348,13 @@ async def test_api_key_required_on_every_v1_route(client_for, method, path, payl
             assert ok.status_code != 401
             assert ok.status_code in (200, 404), ok.text
         assert (await c.get("/healthz")).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("OVERCLAIM_TEST_PG_URL"), reason="no PostgreSQL (OVERCLAIM_TEST_PG_URL)")
+async def test_reports_stored_in_postgresql(client_for, seed):
+    async with client_for(db=os.environ["OVERCLAIM_TEST_PG_URL"]) as c:
+        r = await c.post("/v1/check", json=seed)
+        assert r.status_code == 200
+        stored = await c.get(r.headers["location"])
+    assert stored.json() == r.json()
