@@ -78,9 +78,7 @@ def test_acronyms_are_not_shouting(headline: str) -> None:
     assert find_markers(headline) == []
 
 
-@pytest.mark.parametrize(
-    "headline", [r["headline"] for r in ROWS if not r["markers"] and "quot" in r.get("note", "")]
-)
+@pytest.mark.parametrize("headline", [r["headline"] for r in ROWS if not r["markers"] and "quot" in r.get("note", "")])
 def test_quoted_speech_is_not_flagged(headline: str) -> None:
     assert find_markers(headline) == []
 
