@@ -160,3 +160,17 @@ class CheckTimeoutError(OverclaimError):
 
     code = "timeout"
     http_status = 504
+
+
+class WorkerCrashError(OverclaimError):
+    """A batch worker process died while checking this record (out of memory, a crash in a library)."""
+
+    code = "worker_crash"
+    http_status = 500
+
+
+class InternalCheckError(OverclaimError):
+    """An unexpected error inside the pipeline while checking one record of a batch (a bug to report)."""
+
+    code = "internal"
+    http_status = 500
