@@ -248,6 +248,23 @@ async def test_match_returns_matches_list(client):
     assert isinstance(r.json()["matches"], list)
 
 
+async def test_match_finds_a_stored_factcheck(client_for, settings):
+    from overclaim.store.factchecks import FactCheck, FactCheckStore
+
+    FactCheckStore(settings.db).add([
+        FactCheck(claim_id="c1", claim="The US will launch air strikes against Mexican drug cartels",
+                  rating="False", reviewer="Checkers", url="https://factcheck.example/c1"),
+        FactCheck(claim_id="c2", claim="Vaccines contain microchips", rating="False"),
+        FactCheck(claim_id="c3", claim="The city council approved a new budget for schools", rating="True"),
+    ])
+    async with client_for() as c:
+        r = await c.post("/v1/match", json={"claim": "Air strikes will soon begin against Mexican Narco Terr0rist!"})
+    assert r.status_code == 200
+    matches = r.json()["matches"]
+    assert [m["claim_id"] for m in matches] == ["c1"]
+    assert matches[0]["rating"] == "False" and 0.5 <= matches[0]["probability"] <= 1
+
+
 @pytest.mark.parametrize(
     "payload, status, code",
     [({}, 422, "empty_field"), ({"claim": "  "}, 422, "empty_field"), ({"claim": 3}, 422, "invalid_request")],

@@ -320,7 +320,9 @@ def render_fragment(report: Report, *, report_id: str | None = None) -> str:
     if edits:
         footer.append(f"{edits} normalization edit{'s' if edits != 1 else ''}")
     if report_id:
-        footer.append(f'report <a href="/v1/reports/{_e(report_id)}">{_e(report_id)}</a>')
+        rid = _e(report_id)
+        footer.append(f'report {rid}: <a href="/v1/reports/{rid}?format=html">page</a>, '
+                      f'<a href="/v1/reports/{rid}">JSON</a>')
     return (
         '<section class="oc-report" id="report" aria-label="overclaim report">'
         + _verdict_section(report)

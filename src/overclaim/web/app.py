@@ -53,7 +53,7 @@ from overclaim.errors import (
     UnknownFormatError,
     WrongTypeError,
 )
-from overclaim.pipeline import Checker
+from overclaim.pipeline import STAGES, Checker
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
 from overclaim.web.fetch import AddressPolicy, fetch_url, public_only
@@ -293,6 +293,13 @@ class Service:
         self.settings = settings
         factchecks = settings.factchecks or settings.db
         self.checker = checker or Checker(factchecks=factchecks)
+        # /v1/match runs only what matching needs: normalize (disguised words read
+        # as clean words, as the match stage sees headlines) and match.
+        self.match_checker = Checker(
+            self.checker.config,
+            factchecks=factchecks,
+            skip=frozenset(name for name, _ in STAGES if name not in ("normalize", "match")),
+        )
         self.policy = policy
         self.limiter = anyio.CapacityLimiter(max(1, settings.check_threads))
         self._store: Any = None
@@ -351,16 +358,16 @@ class Service:
         return parse_html(page.text, source=page.url, url=page.url)
 
     def matches_for(self, claim: str, body: str | None) -> list[FactCheckMatch]:
-        """Fact-checks for ``claim``, found exactly as ``/v1/check`` finds them for a headline.
+        """Fact-checks for ``claim``, found as ``/v1/check`` finds them for a headline.
 
-        The claim goes through the whole pipeline (so disguised words are read as
-        the clean words the match stage searches for); ``body`` defaults to the claim.
+        The claim is normalized first (disguised words read as the clean words the
+        match stage searches for); ``body`` defaults to the claim.
         """
-        if not (self.settings.factchecks or self.settings.db):
+        if not self.match_checker.factchecks:
             from overclaim.errors import StoreError
 
             raise StoreError("this service has no fact-check store (start it with --db or --factchecks)")
-        return self.checker.check(claim, body or claim).matches
+        return self.match_checker.check(claim, body or claim).matches
 
 
 async def _read_json(request: Request) -> Any:
