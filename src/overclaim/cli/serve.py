@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Annotated
 
@@ -66,10 +67,16 @@ def serve(
         from overclaim.store.reports import ReportStore
 
         ReportStore(settings.db)  # fail now, with a one-line error, if the database cannot be used
-    common = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False}
+    common: dict[str, object] = {
+        "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False
+    }
     if workers == 1:
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
         return
     # Worker processes import the app themselves: pass the settings in the environment.
     os.environ.update(settings.to_env())
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # uvicorn kills a worker that does not answer its health ping in time (5 s by
+        # default); a worker busy with long checks on a loaded machine is not hung.
+        common["timeout_worker_healthcheck"] = max(30, int(timeout) + 5)
     uvicorn.run("overclaim.web.app:create_app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
