@@ -57,7 +57,8 @@ async def error_page(request: Request, exc: OverclaimError) -> Response:
     return HTMLResponse(render_page(service, error=str(exc), error_code=exc.code), status_code=exc.http_status)
 
 
-async def _post_from_form(request: Request, service: Service) -> tuple[Post, dict[str, str]]:
+async def _post_from_form(request: Request, service: Service) -> tuple[Callable[[], Post], dict[str, str]]:
+    """What to check, from the form: a ready post, or an upload to read (in the worker thread)."""
     form = await request.form(max_files=1, max_fields=8, max_part_size=service.settings.max_request_bytes)
     headline = form.get("headline")
     body = form.get("body")
@@ -77,15 +78,17 @@ async def _post_from_form(request: Request, service: Service) -> tuple[Post, dic
         if not body.strip():
             raise _FormError(EmptyFieldError("is empty: paste the article text", field="body"), refill)
         # Browsers send CRLF line ends from a textarea; the report's offsets are into what we check.
-        return Post(headline=headline.replace("\r\n", "\n"), body=body.replace("\r\n", "\n")), refill
+        post = Post(headline=headline.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"))
+        return (lambda: post), refill
     from overclaim.readers import decode, parse_html
 
     data = await upload.read()
     name = upload.filename or "upload.html"
     try:
-        return parse_html(decode(data, name), source=name), refill
+        text = decode(data, name)
     except InputError as exc:
         raise _FormError(exc, refill) from exc
+    return (lambda: parse_html(text, source=name)), refill
 
 
 class _FormError(Exception):
@@ -104,7 +107,7 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
     @app.post("/", response_class=HTMLResponse, include_in_schema=False)
     async def page_check(request: Request) -> HTMLResponse:
         try:
-            post, refill = await _post_from_form(request, service)
+            make_post, refill = await _post_from_form(request, service)
         except _FormError as exc:
             return HTMLResponse(
                 render_page(service, error=str(exc.error), error_code=exc.error.code, **exc.refill),
@@ -112,7 +115,7 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
             )
         try:
             report_id, report = await service.run(
-                lambda: service.check_and_store(post), service.settings.check_timeout_s, "the check"
+                lambda: service.check_and_store(make_post()), service.settings.check_timeout_s, "the check"
             )
         except OverclaimError as exc:
             return HTMLResponse(
@@ -123,8 +126,8 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
                 service,
                 report_html=render_fragment(report, report_id=report_id),
                 verdict=report.verdict.label,
-                headline=post.headline,
-                body=post.body,
+                headline=report.post.headline,
+                body=report.post.body,
             )
         )
 
