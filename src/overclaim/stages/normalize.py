@@ -88,6 +88,8 @@ LEET: dict[str, str] = {
     "@": "a",
     "$": "s",
 }
+# Longest token considered for leetspeak or stretched letters (longer ones are codes or junk).
+MAX_TOKEN_LEN = 40
 # Most candidate spellings tried per token (ambiguous 1/6 and stretched runs multiply).
 MAX_CANDIDATES = 256
 
@@ -604,9 +606,13 @@ def _word_candidates(text: str) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, joined)`` of tokens that may be leet, stretched, or words run together."""
     seen: set[int] = set()
     for hint, regex in ((_LEET_HINT_RE, LEET_RE), (_TRIPLE_RE, REPEAT_RE)):
+        last_end = -1
         for h in hint.finditer(text):
+            if h.start() < last_end:
+                continue  # same token as the previous hint
             start, end = _token_at(text, h.start(), _LEET_CHARS)
-            if start in seen:
+            last_end = end
+            if start in seen or end - start > MAX_TOKEN_LEN:
                 continue
             seen.add(start)
             m = regex.match(text, start)
@@ -700,10 +706,14 @@ def normalize_view(view: TextView) -> tuple[TextView, list[DisguisedWord]]:
 def _disguised_words(view: TextView, disguises: list[_Disguise]) -> list[DisguisedWord]:
     if not disguises:
         return []
+    marks: dict[int, list[_Disguise]] = {}  # original position -> disguises covering it
+    for d in disguises:
+        for pos in range(d.start, max(d.end, d.start + 1)):
+            marks.setdefault(pos, []).append(d)
     groups: list[tuple[int, int, int, int, set[str], float]] = []  # o_start, o_end, c_start, c_end, kinds, conf
     for m in _WORD_RE.finditer(view.clean):
         o_start, o_end = view.original_range(m.start(), m.end())
-        hits = [d for d in disguises if d.start < o_end and o_start < d.end or (d.start == d.end == o_start)]
+        hits = [d for pos in range(o_start, max(o_end, o_start + 1)) for d in marks.get(pos, ())]
         if not hits:
             continue
         kinds = {d.kind for d in hits}
