@@ -243,7 +243,7 @@ def find_prefixes(text: str) -> list[Found]:
         word = m.group("p")
         sep = m.group("sep")
         after = text[m.end() : m.end() + 1]
-        if not sep and not (word.isupper() and (after == "" or after.isspace())):
+        if not sep and not (word.isupper() and not after.isalnum()):
             break
         end = m.end("sep") if sep else m.end("p")
         out.append(Found(m.start("p"), end, " ".join(word.upper().split()), "prefix"))
