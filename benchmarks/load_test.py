@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes (when it starts one)")
-    ap.add_argument("--threads", type=int, default=4, help="checks at once per server worker (when it starts one)")
+    ap.add_argument("--threads", type=int, default=1, help="checks at once per server worker (when it starts one)")
     ap.add_argument("--url", help="an already running service (else one is started)")
     ap.add_argument("--api-key", default=os.environ.get("OVERCLAIM_API_KEY"))
     ap.add_argument("--post", type=Path, default=ROOT / "examples" / "seed_post.txt")

@@ -37,7 +37,7 @@ def serve(
     max_batch: Annotated[int, typer.Option(help="Most posts in one /v1/batch request.")] = 100,
     timeout: Annotated[float, typer.Option(help="Seconds one check may take (504 above).")] = 30.0,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the models once).")] = 1,
-    threads: Annotated[int, typer.Option(help="Checks run at once in each worker; the rest queue.")] = 4,
+    threads: Annotated[int, typer.Option(help="Checks run at once in each worker; the rest queue.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""

@@ -89,9 +89,12 @@ class ServiceSettings:
     batch_timeout_s: float = 120.0
     # Seconds the client has to send each part of its request body (slow senders get 408).
     read_timeout_s: float = 30.0
-    # Checks run at once in worker threads (the pipeline is CPU-bound: more threads
-    # than cores only add waiting); the others queue.
-    check_threads: int = 4
+    # Checks run at once in worker threads; the others queue in order. The pipeline
+    # is CPU-bound Python, so threads share one core (GIL) and more of them only
+    # interleave: on the load test (50 clients, 15 s, 2 runs each) 1 thread gave
+    # 52-53 req/s and p99 1.3-3.8 s, 4 threads 39-50 req/s and p99 4.8-5.7 s (loaded
+    # 2-core machine). Use more processes (serve --workers) to use more cores.
+    check_threads: int = 1
     # URL fetch limits.
     fetch_timeout_s: float = 10.0
     fetch_max_bytes: int = 2_000_000
