@@ -351,3 +351,37 @@ def test_chosen_fields_and_store(tmp_path, posts_file, reference):
         assert set(r) == {"source", "line", "id", "status", "verdict", "score", *fields}
         assert r["certainty.gap"] == ref[r["id"]]["certainty"]["gap"]
         assert r["post.headline"] == ref[r["id"]]["post"]["headline"]
+
+
+# ---------------------------------------------------------------- worker crashes
+
+
+def crashing_chunk(job, chunk):
+    """Runs in a worker: dies outright on a record holding CRASH, like a segfault or the OOM killer."""
+    from overclaim.batch import check_chunk
+
+    if any(isinstance(raw.payload, bytes) and b"CRASH" in raw.payload for raw in chunk):
+        os._exit(1)
+    return check_chunk(job, chunk)
+
+
+@pytest.mark.slow  # three worker pools start one after another: 20-50 s on a loaded 2-core machine
+def test_a_record_that_kills_its_worker_costs_only_that_record(tmp_path, posts_file, reference, monkeypatch):
+    import overclaim.batch as batch
+
+    monkeypatch.setattr(batch, "_chunk_function", crashing_chunk)
+    lines = posts_file.read_bytes().splitlines(keepends=True)
+    poison = {31, 32}  # line numbers (from 1) of records that kill their worker; one chunk (8 a chunk)
+    for n in poison:
+        lines[n - 1] = lines[n - 1].replace(b'"headline": "', b'"headline": "CRASH ')
+    src = tmp_path / "posts.jsonl"
+    src.write_bytes(b"".join(lines))
+    summary = run_batch(src, tmp_path / "o.jsonl", workers=2, chunk_size=8)
+    records = read_output(tmp_path / "o.jsonl")
+    assert [r["line"] for r in records] == list(range(1, N_POSTS + 1))
+    crashed = {r["line"] for r in records if r["status"] == "error"}
+    assert crashed == poison and summary.error_codes == {"worker_crash": len(poison)}
+    assert {r["error"]["message"] for r in records if r["status"] == "error"} == {
+        f"posts.jsonl, line {n}: the worker process died while checking this record" for n in poison}
+    assert _canon([r for r in records if r["line"] not in poison]) == _canon(
+        [r for r in reference if r["line"] not in poison])

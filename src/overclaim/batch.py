@@ -45,7 +45,8 @@ import types
 import typing
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
@@ -56,9 +57,11 @@ from overclaim.errors import (
     FileNotFound,
     InputError,
     InputTooLargeError,
+    InternalCheckError,
     MalformedInputError,
     OverclaimError,
     UnknownFormatError,
+    WorkerCrashError,
 )
 
 InputFormat = Literal["jsonl", "csv", "parquet"]
@@ -455,8 +458,8 @@ def check_raw(raw: RawRecord, job: Job) -> Result:
             exc.args = (str(exc),)
         return _error_result(raw, _raw_id(record, mapping), exc.to_dict(), job)
     except Exception as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
-        message = f"{raw.source}, line {raw.line}: internal error while checking: {type(exc).__name__}: {exc}"
-        error = {"code": "internal", "message": message[:2000], "line": raw.line}
+        message = f"internal error while checking: {type(exc).__name__}: {exc}"
+        error = InternalCheckError(message[:2000], source=raw.source, line=raw.line).to_dict()
         return _error_result(raw, _raw_id(record, mapping), error, job)
 
 
@@ -466,7 +469,7 @@ def check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
 
 
 def _init_worker(job: Job) -> None:
-    """Process-pool initializer: load the models once, before the first chunk."""
+    """Load the models of this worker process now, before its first chunk."""
     worker_checker(job)
 
 
@@ -679,35 +682,129 @@ class _Pending(Protocol):
     def result(self) -> list[Result]: ...
 
 
-def _bounded(submit: Callable[[list[RawRecord]], _Pending], chunks: Iterable[list[RawRecord]],
-             inflight: int) -> Iterator[list[Result]]:
+def _crash_results(job: Job, chunk: Sequence[RawRecord], why: str) -> list[Result]:
+    """Error records for records whose worker died (they are never silently dropped)."""
+    return [
+        _error_result(raw, _raw_id(raw.payload, dict(job.mapping)),
+                      WorkerCrashError(why, source=raw.source, line=raw.line).to_dict(), job)
+        for raw in chunk
+    ]
+
+
+def _bounded(submit: Callable[[list[RawRecord]], _Pending], chunks: Iterable[list[RawRecord]], inflight: int,
+             on_failure: Callable[[list[RawRecord], Exception], list[Result]]) -> Iterator[list[Result]]:
     """Results of ``submit(chunk)`` in input order, with at most ``inflight`` chunks pending.
 
-    Works with local and Dask futures alike; the reader stops while the window is full,
-    so memory does not grow with the input.
+    Works with Dask futures; the reader stops while the window is full, so memory
+    does not grow with the input. A chunk whose future fails gets ``on_failure``'s results.
     """
-    pending: deque[_Pending] = deque()
+    pending: deque[tuple[list[RawRecord], _Pending]] = deque()
+
+    def take() -> list[Result]:
+        chunk, future = pending.popleft()
+        try:
+            return future.result()
+        except Exception as exc:  # noqa: BLE001 - a lost worker must cost records, not the batch
+            return on_failure(chunk, exc)
+
     for chunk in chunks:
-        pending.append(submit(chunk))
+        pending.append((chunk, submit(chunk)))
         if len(pending) >= inflight:
-            yield pending.popleft().result()
+            yield take()
     while pending:
-        yield pending.popleft().result()
+        yield take()
+
+
+# The function a worker runs on a chunk (a module attribute so tests can swap in one that crashes).
+_chunk_function: Callable[[Job, Sequence[RawRecord]], list[Result]] = check_chunk
+
+
+class _LocalPool:
+    """A process pool that is rebuilt when a worker dies, with a generation count to tell old futures."""
+
+    def __init__(self, job: Job, workers: int) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        # forkserver/spawn: workers start from a clean interpreter, never from a copy of
+        # a process that runs threads (the progress bar, Dask's event loop).
+        self.ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.job, self.workers, self.generation = job, workers, 0
+        self.pool = self._new()
+        # Load the models in every worker before the first chunk; a missing model
+        # (ModelError) stops the batch here, with its own message, instead of
+        # turning every record into an error.
+        for probe in [self.pool.submit(_init_worker, job) for _ in range(workers)]:
+            probe.result()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx)
+
+    def submit(self, chunk: list[RawRecord]) -> tuple[Future[list[Result]], int]:
+        return self.pool.submit(_chunk_function, self.job, chunk), self.generation
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new()
+        self.generation += 1
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_pool(job: Job, chunks: Iterable[list[RawRecord]], workers: int) -> Iterator[list[Result]]:
+    """Chunks checked by ``workers`` processes, results in input order.
+
+    When a worker dies the pool is rebuilt: the chunk being waited for is re-checked a
+    record at a time, so only a record that kills its worker becomes a ``worker_crash``
+    record, and the other chunks lost with the old pool are sent again.
+    """
+    lp = _LocalPool(job, workers)
+    pending: deque[tuple[list[RawRecord], Future[list[Result]], int]] = deque()
+
+    def isolated(raw: RawRecord) -> Result:
+        future, _ = lp.submit([raw])
+        try:
+            return future.result()[0]
+        except BrokenProcessPool:
+            lp.restart()
+            return _crash_results(job, [raw], "the worker process died while checking this record")[0]
+
+    def take() -> list[Result]:
+        chunk, future, generation = pending.popleft()
+        while True:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                if generation < lp.generation:  # lost with a pool that was already replaced: send again
+                    future, generation = lp.submit(chunk)
+                    continue
+                # This chunk was running when its worker died. Re-check it a record at a time
+                # with nothing else in the new pool, so only a record that kills its worker
+                # gets a worker_crash record; then send the chunks lost with the old pool again.
+                lp.restart()
+                results = [isolated(raw) for raw in chunk]
+                lost = list(pending)
+                pending.clear()
+                pending.extend((c, *lp.submit(c)) for c, _, _ in lost)
+                return results
+
+    try:
+        for chunk in chunks:
+            pending.append((chunk, *lp.submit(chunk)))
+            if len(pending) >= workers * INFLIGHT_PER_WORKER:
+                yield take()
+        while pending:
+            yield take()
+    finally:
+        lp.close()
 
 
 def _run_local(job: Job, chunks: Iterable[list[RawRecord]], workers: int) -> Iterator[list[Result]]:
-    if workers <= 1:
-        worker_checker(job)
-        for chunk in chunks:
-            yield check_chunk(job, chunk)
+    if workers > 1:
+        yield from _run_pool(job, chunks, workers)
         return
-    methods = multiprocessing.get_all_start_methods()
-    # forkserver/spawn: workers start from a clean interpreter, never from a copy of
-    # a process that runs threads (the progress bar, Dask's event loop).
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(job,)) as pool:
-        yield from _bounded(lambda c: pool.submit(check_chunk, job, c), chunks, workers * INFLIGHT_PER_WORKER)
+    worker_checker(job)
+    for chunk in chunks:
+        yield _chunk_function(job, chunk)
 
 
 def _run_dask(job: Job, chunks: Iterable[list[RawRecord]], scheduler: Any) -> Iterator[list[Result]]:
@@ -720,12 +817,17 @@ def _run_dask(job: Job, chunks: Iterable[list[RawRecord]], scheduler: Any) -> It
         client = Client(scheduler) if own else scheduler
     except OSError as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from exc
+
+    def failed(chunk: list[RawRecord], exc: Exception) -> list[Result]:
+        # Dask has already retried the task on other workers (distributed.scheduler.allowed-failures).
+        return _crash_results(job, chunk, f"the Dask task failed: {type(exc).__name__}: {str(exc)[:300]}")
+
     try:
         threads = sum(client.nthreads().values()) or 1
-        # Models load once per worker process: the first chunk a worker gets builds its Checker.
+        # Load the models once in every worker process before the first chunk.
         client.run(_init_worker, job)
         yield from _bounded(lambda c: client.submit(check_chunk, job, c, pure=False), chunks,
-                            threads * INFLIGHT_PER_WORKER)
+                            threads * INFLIGHT_PER_WORKER, failed)
     finally:
         if own:
             client.close()
