@@ -62,6 +62,10 @@ def test_seed_post_changes_exactly_the_two_words() -> None:
         ("officials said previouslythat it", "officials said previously that it", "joined_words"),
         ("the convictedcriminal fled", "the convicted criminal fled", "joined_words"),
         ("Thatâ€™s it", "That’s it", "mojibake"),
+        ("the Іsіѕ group", "the Isis group", "homoglyph"),  # Cyrillic capital І reads as I, not l
+        ("a machine l i k e a car", "a machine like a car", "spacing"),  # the article stays a word
+        ("TERRRRORIST ATTACK", "TERRORIST ATTACK", "repetition"),
+        ("BOMB THE PL4CE", "BOMB THE PLACE", "leetspeak"),
     ],
 )  # fmt: skip
 def test_disguises_are_recovered(text: str, clean: str, kind: str) -> None:
@@ -86,6 +90,8 @@ def test_disguises_are_recovered(text: str, clean: str, kind: str) -> None:
         "Le président a dit qu'il souhaitait devancer la date de lancement officielle",
         "🚨🚨 BREAKING 👨\u200d👩\u200d👧 🇺🇸 ❤️ news",
         "Global\u00adPost reported; Lady\u00adAmanita said",
+        "a CA$ 250,000 lawsuit, US$50 million, 3ds Max, Cold Box Sand5, the UNCCC treaty",
+        "hyperresonance, underclay, paramutation, superfields, bearlike, hairgate, smartwatch",
     ],
 )
 def test_legitimate_text_is_untouched(text: str) -> None:
