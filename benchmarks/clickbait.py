@@ -63,7 +63,7 @@ def marker_rates(headlines: list[str], labels: list[int]) -> dict[str, dict[str,
 
     out: dict[str, dict[str, object]] = {}
     for label, name in ((0, "newspaper_headlines"), (1, "clickbait_headlines")):
-        rows = [h for h, y in zip(headlines, labels) if y == label]
+        rows = [h for h, y in zip(headlines, labels, strict=True) if y == label]
         kinds: Counter[str] = Counter()
         flagged = 0
         for h in rows:
