@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, write_result  # noqa: E402
 
 TARGET_P99_MS = 250.0
+ELAPSED = re.compile(rb'"elapsed_ms":\s*([0-9.]+)')
 
 
 def free_port() -> int:
@@ -66,6 +68,26 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 
     raise SystemExit(f"the server did not answer within {timeout:g} s")
 
 
+def cpu_seconds(proc: subprocess.Popen[bytes] | None) -> float:
+    """CPU time (user + system) used so far by the server process and its children (Linux /proc)."""
+    if proc is None:
+        return 0.0
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [proc.pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -77,6 +99,7 @@ def percentile(values: list[float], q: float) -> float:
 async def run_clients(url: str, payload: dict[str, str], clients: int, duration: float, max_requests: int,
                       headers: dict[str, str]) -> dict[str, Any]:
     latencies: list[float] = []
+    pipeline_ms: list[float] = []
     statuses: dict[str, int] = {}
     failures: list[str] = []
     sent = 0
@@ -97,6 +120,9 @@ async def run_clients(url: str, payload: dict[str, str], clients: int, duration:
                     statuses[str(r.status_code)] = statuses.get(str(r.status_code), 0) + 1
                     if r.status_code == 200:
                         latencies.append((time.perf_counter() - t0) * 1000)
+                        found = ELAPSED.search(r.content[-200:])
+                        if found:
+                            pipeline_ms.append(float(found.group(1)))
                     elif len(failures) < 5:
                         failures.append(f"HTTP {r.status_code}: {r.text[:200]}")
                 except httpx.HTTPError as exc:
@@ -123,6 +149,14 @@ async def run_clients(url: str, payload: dict[str, str], clients: int, duration:
             "max": round(max(latencies), 1) if latencies else None,
             "mean": round(statistics.fmean(latencies), 1) if latencies else None,
         },
+        # Time inside the pipeline (the report's elapsed_ms); the rest of the latency is
+        # queueing and HTTP. With C clients each waiting for its answer, the mean latency
+        # is about C / throughput (Little's law), whatever the server does.
+        "pipeline_ms": {
+            "p50": round(percentile(pipeline_ms, 50), 1),
+            "p99": round(percentile(pipeline_ms, 99), 1),
+        },
+        "littles_law_mean_ms": round(1000 * clients * elapsed / total, 1) if total else None,
     }
 
 
@@ -152,10 +186,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_ready(url, proc)
             load_before = os.getloadavg()
+            server_cpu0, client_cpu0 = cpu_seconds(proc), time.process_time()
             figures = asyncio.run(
                 run_clients(url, payload, args.clients, args.duration, args.max_requests, headers)
             )
+            server_cpu, client_cpu = cpu_seconds(proc) - server_cpu0, time.process_time() - client_cpu0
             load_after = os.getloadavg()
+            n = max(1, figures["requests"])
+            figures["cpu_ms_per_request"] = {
+                "server": round(1000 * server_cpu / n, 2) if proc is not None else None,
+                "client": round(1000 * client_cpu / n, 2),
+            }
         finally:
             if proc is not None:
                 proc.terminate()
