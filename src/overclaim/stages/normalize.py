@@ -80,8 +80,8 @@ COMPOUND_ENDINGS = frozenset(
     "ing ed er ers es est ly ness able ability less ful ment ments tion ist ism ity like proof gate wise ship hood"
     " ware".split()
 )
-# Spaced letters: joined letters must make a word at least this frequent (short ones are acronyms).
-SPACED_MIN_LEN = 3
+# Fewest letters in a spaced or dotted run: "I a m", "a.k.a" and "U S A" are shorter.
+SPACED_MIN_LEN = 4
 
 # Leetspeak characters and the letters they stand for (first is preferred on ties).
 LEET: dict[str, str] = {
@@ -101,9 +101,6 @@ LEET: dict[str, str] = {
 MAX_TOKEN_LEN = 40
 # Most candidate spellings tried per token (ambiguous 1/6 and stretched runs multiply).
 MAX_CANDIDATES = 256
-
-# Kinds that count as a disguise (ctx.disguised_words); invisible / width count only inside a word.
-DISGUISE_KINDS = frozenset({"homoglyph", "leetspeak", "spacing", "separator", "repetition"})
 
 # --- pre-check regexes ------------------------------------------------------------------
 _LC = "A-Za-z0-9@$"  # characters of a possibly leet word
@@ -545,7 +542,7 @@ def _homoglyph_items(text: str) -> list[_Item]:
 
 def _spaced_run(letters: str, sep: str) -> list[_Step] | None:
     """Steps for a run of single letters ``letters`` (joined), or ``None``."""
-    if len(letters) < 4 or (letters.isupper() and len(letters) <= 4):
+    if len(letters) < SPACED_MIN_LEN or (letters.isupper() and len(letters) <= 4):
         return None  # "I a m", "a.k.a", "U S A", "F.B.I."
     if sum(c.isalpha() for c in letters) < 2:
         return None
