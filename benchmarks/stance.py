@@ -1,0 +1,95 @@
+"""Stance model benchmark: accuracy and speed on the FNC-1 competition test set, and per-post cost.
+
+Prints the figures and writes them to benchmarks/results/stance.json.
+
+    python benchmarks/stance.py [--data ../shared/data/fnc1] [--posts 200]
+
+Targets (issue 3): FNC score >= 83.1, macro-F1 >= 0.62, disagree F1 >= 0.30, the full test set
+(load, featurize, predict) in <= 60 s on 2 cores; the stance stage a few ms per post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from overclaim.config import DEFAULT_CONFIG
+from overclaim.pipeline import Context
+from overclaim.report import Post
+from overclaim.resources import load_artifact
+from overclaim.stages.evidence import EvidenceRanker
+from overclaim.stages.normalize import Normalizer
+from overclaim.stages.segment import Segmenter
+from overclaim.stages.stance import StanceDetector
+from overclaim.text import TextView
+from overclaim.training import fnc
+from overclaim.training.stance import evaluate_files
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"fnc_score": 83.1, "macro_f1": 0.62, "disagree_f1": 0.30, "test_seconds": 60.0}
+
+
+def per_post_ms(data_dir: Path, n: int) -> dict[str, float]:
+    """Milliseconds per post of the stance stage alone (after normalize/segment/evidence), one core."""
+    data = fnc.load_split(data_dir, "competition_test")
+    pairs = data.pairs[:: max(1, len(data.pairs) // n)][:n]
+    ctxs = []
+    for p in pairs:
+        body = data.bodies[p.body_id]
+        ctx = Context(post=Post(headline=p.headline, body=body), config=DEFAULT_CONFIG,
+                      headline=TextView("headline", p.headline), body=TextView("body", body))
+        for stage in (Normalizer(DEFAULT_CONFIG), Segmenter(DEFAULT_CONFIG), EvidenceRanker(DEFAULT_CONFIG)):
+            stage(ctx)
+        ctxs.append(ctx)
+    detector = StanceDetector(DEFAULT_CONFIG)
+    detector(ctxs[0])  # load the model
+    started = time.perf_counter()
+    for ctx in ctxs:
+        detector(ctx)
+    elapsed = time.perf_counter() - started
+    return {"posts": len(ctxs), "ms_per_post": round(1000 * elapsed / len(ctxs), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fnc1"))
+    parser.add_argument("--posts", type=int, default=300)
+    args = parser.parse_args()
+    data_dir = Path(args.data)
+    load_artifact.cache_clear()
+    result = evaluate_files(data_dir / "competition_test_stances.csv", data_dir / "competition_test_bodies.csv")
+    stage = per_post_ms(data_dir, args.posts)
+    out = {
+        "benchmark": "stance",
+        "data": str(data_dir / "competition_test_*"),
+        "model": result["model"],
+        "pairs": result["pairs"],
+        "fnc_score": result["fnc_score"],
+        "macro_f1": result["macro_f1"],
+        "f1": result["f1"],
+        "confusion": result["confusion"],
+        "test_seconds": result["seconds"],
+        "load_seconds": result["load_seconds"],
+        "pairs_per_second": result["pairs_per_second"],
+        "stage": stage,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "targets": TARGETS,
+        "met": {
+            "fnc_score": result["fnc_score"] >= TARGETS["fnc_score"],
+            "macro_f1": result["macro_f1"] >= TARGETS["macro_f1"],
+            "disagree_f1": result["f1"]["disagree"] >= TARGETS["disagree_f1"],
+            "test_seconds": result["seconds"] <= TARGETS["test_seconds"],
+        },
+    }
+    print(json.dumps(out, indent=2))
+    path = ROOT / "benchmarks" / "results" / "stance.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Training and evaluation code, one module per model (``training/<model>.py``)."""
