@@ -190,6 +190,7 @@ def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> 
 
     q = _Side.of(query)
     q_words = list(q.raw)
+    q_joined = " ".join(q_words)
     tweet_years = q.years
     top = max((s for _, s in candidates), default=1.0) or 1.0
     rows = []
@@ -210,7 +211,7 @@ def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> 
         fuzzy = 0.0
         rare_total = sum(_weight(w) for w in rare) or 1.0
         for w in rare:
-            if any(w in qw for qw in q_words if len(qw) > len(w)) or process.extractOne(
+            if w in q_joined or process.extractOne(
                 w, q_words, scorer=fuzz.ratio, score_cutoff=85
             ):
                 fuzzy += _weight(w)

