@@ -233,6 +233,10 @@ _HTML_CSP = (
 )
 
 
+# The policy of the standalone report (render_html puts the same one in a <meta> tag).
+STANDALONE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+
+
 class GuardMiddleware:
     """Caps the request body (413), times out slow bodies (408), adds security headers."""
 
@@ -275,7 +279,8 @@ class GuardMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
-                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                is_html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                if is_html and not any(k == b"content-security-policy" for k, _ in headers):
                     headers.append((b"content-security-policy", _HTML_CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -565,7 +570,8 @@ def create_app(
         if format == "html":
             from overclaim.render.html import render_html
 
-            return HTMLResponse(render_html(report))
+            # A standalone document: its styles are inline, it loads and runs nothing.
+            return HTMLResponse(render_html(report), headers={"Content-Security-Policy": STANDALONE_CSP})
         if format != "json":
             raise WrongTypeError("must be json or html", field="format")
         return _report_response(None, report)
