@@ -226,6 +226,13 @@ def test_dask_local_cluster_matches_the_local_run(tmp_path, posts_file, referenc
     assert _canon(records) == _canon(reference)
 
 
+def test_an_unreachable_scheduler_is_a_one_line_input_error(tmp_path, posts_file):
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(
+            InputError, match="cannot reach the Dask scheduler"):
+        run_batch(posts_file, tmp_path / "o.jsonl", scheduler="tcp://127.0.0.1:1")
+
+
 # ---------------------------------------------------------------- resume
 
 
@@ -385,3 +392,16 @@ def test_a_record_that_kills_its_worker_costs_only_that_record(tmp_path, posts_f
         f"posts.jsonl, line {n}: the worker process died while checking this record" for n in poison}
     assert _canon([r for r in records if r["line"] not in poison]) == _canon(
         [r for r in reference if r["line"] not in poison])
+
+
+def test_a_missing_model_stops_the_batch_instead_of_failing_every_record(tmp_path, posts_file, monkeypatch):
+    import overclaim.batch as batch
+    from overclaim.errors import ModelError
+
+    def broken(job):
+        raise ModelError("model 'stance' is not built; run `overclaim train stance`")
+
+    monkeypatch.setattr(batch, "worker_checker", broken)
+    with pytest.raises(ModelError, match="overclaim train stance"):
+        run_batch(posts_file, tmp_path / "o.jsonl", workers=1)
+    assert read_output(tmp_path / "o.jsonl") == []

@@ -808,24 +808,33 @@ def _run_local(job: Job, chunks: Iterable[list[RawRecord]], workers: int) -> Ite
 
 
 def _run_dask(job: Job, chunks: Iterable[list[RawRecord]], scheduler: Any) -> Iterator[list[Result]]:
+    """Connect to the Dask scheduler now (a bad address fails before any work), then stream results."""
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - the extra is missing
-        raise InputError("--scheduler needs Dask: pip install 'overclaim[dask]'", field="scheduler") from exc
+        raise InputError("needs Dask: pip install 'overclaim[dask]'", field="--scheduler") from exc
     own = not isinstance(scheduler, Client)
     try:
         client = Client(scheduler) if own else scheduler
-    except OSError as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="--scheduler") from exc
+    try:
+        # Load the models once in every worker process before the first chunk.
+        client.run(_init_worker, job)
+    except BaseException:
+        if own:
+            client.close()
+        raise
+    return _dask_results(job, chunks, client, own)
 
+
+def _dask_results(job: Job, chunks: Iterable[list[RawRecord]], client: Any, own: bool) -> Iterator[list[Result]]:
     def failed(chunk: list[RawRecord], exc: Exception) -> list[Result]:
         # Dask has already retried the task on other workers (distributed.scheduler.allowed-failures).
         return _crash_results(job, chunk, f"the Dask task failed: {type(exc).__name__}: {str(exc)[:300]}")
 
     try:
         threads = sum(client.nthreads().values()) or 1
-        # Load the models once in every worker process before the first chunk.
-        client.run(_init_worker, job)
         yield from _bounded(lambda c: client.submit(check_chunk, job, c, pure=False), chunks,
                             threads * INFLIGHT_PER_WORKER, failed)
     finally:
@@ -913,11 +922,11 @@ def run_batch(
             yield raw
 
     try:
+        chunks = _chunks(todo(), chunk_size)
+        results = _run_dask(job, chunks, scheduler) if scheduler is not None else _run_local(job, chunks, n_workers)
         if on_start is not None:
             total = estimate_total(files)
             on_start(None if total is None else max(0, total - len(done)))
-        chunks = _chunks(todo(), chunk_size)
-        results = _run_dask(job, chunks, scheduler) if scheduler is not None else _run_local(job, chunks, n_workers)
         for chunk_results in results:
             writer.write(r.record for r in chunk_results)
             if report_store is not None:
