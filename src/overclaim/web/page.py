@@ -59,7 +59,8 @@ async def error_page(request: Request, exc: OverclaimError) -> Response:
 
 async def _post_from_form(request: Request, service: Service) -> tuple[Callable[[], Post], dict[str, str]]:
     """What to check, from the form: a ready post, or an upload to read (in the worker thread)."""
-    form = await request.form(max_files=1, max_fields=8, max_part_size=service.settings.max_request_bytes)
+    # The whole body is already capped by the guard middleware (max_request_bytes).
+    form = await request.form(max_files=1, max_fields=8)
     headline = form.get("headline")
     body = form.get("body")
     headline = headline if isinstance(headline, str) else ""
