@@ -68,3 +68,16 @@ def test_serve_answers_on_loopback_with_api_key_from_env(tmp_path, seed_text):
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_missing_model_is_one_line_before_listening(run_cli, monkeypatch, tmp_path):
+    from overclaim.errors import ModelError
+    from overclaim.pipeline import Checker
+
+    def broken(self):
+        raise ModelError("model 'stance' is not built; run `overclaim train stance`")
+
+    monkeypatch.setattr(Checker, "warm_up", broken)
+    code, _, err = run_cli("serve", "--db", str(tmp_path / "r.sqlite"), "--port", "1")
+    assert code == 3
+    assert "overclaim train stance" in err and len(err.strip().splitlines()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -71,7 +72,10 @@ def serve(
         "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False
     }
     if workers == 1:
-        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        app_ = create_app(replace(settings, warm_up=False))
+        # Load the models before listening: a missing model is a one-line error, not a traceback.
+        app_.state.service.checker.warm_up()
+        uvicorn.run(app_, **common)  # type: ignore[arg-type]
         return
     # Worker processes import the app themselves: pass the settings in the environment.
     os.environ.update(settings.to_env())
