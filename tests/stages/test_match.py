@@ -35,6 +35,8 @@ CLAIMS = [
      "Did Mexican Troops Aid the U.S. After Hurricane Katrina?", "True"),
     ("c8", "The Eiffel Tower will be demolished next year to build a new stadium.",
      "Is the Eiffel Tower Being Torn Down?", "False"),
+    ("c9", "Update: air strikes will soon begin against Mexican narco terrorists.",
+     "Are Air Strikes Against Mexican Narco Terrorists About to Begin?", "Unproven"),
 ]
 
 
@@ -88,7 +90,7 @@ def test_calibration_features_lead():
     "text,claim_id",
     [
         ("Obama gave Syria $195 million to celebrate a Muslim holiday!!", "c1"),
-        ("🚨Update: Air strikes will soon begin against Mexican drug cartels!", "c3"),
+        ("🚨 The US military will begin air strikes against Mexican drug cartels this week!", "c3"),
         ("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4"),
         ("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2"),
     ],
@@ -140,3 +142,15 @@ def test_stage_threshold_and_top_k(store_path):
                   headline=TextView("headline", "Hurricane Katrina Mexico troops"), body=TextView("body", "b"))
     stage(ctx)
     assert len(ctx.matches) == 1 and ctx.matches[0].claim_id == "c7"
+
+
+def test_disguised_repost_is_a_near_duplicate(matcher):
+    from overclaim.stages.match import clean_text
+
+    caption = "🚨Update: Air strikes will soon begin against Mexican Narco Terr0rist!"
+    clean = clean_text(caption)
+    assert "Terrorist" in clean
+    best = matcher.rank(clean)[0]
+    assert best.factcheck.claim_id == "c9" and best.probability >= 0.5
+    assert best.near_duplicate is not None and best.near_duplicate >= 0.5
+    assert best.to_match().claim_id == "c9"

@@ -248,3 +248,29 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "bad.jsonld, line 2" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Air strikes will soon begin against Mexican Narco Terrorists!", "one", "", "Ünïcödé ＦＵＬＬＷＩＤＴＨ text"],
+)
+def test_minhash_signatures_equal_datasketch(text):
+    import zlib
+
+    import numpy as np
+    from datasketch import MinHash
+
+    from overclaim.store.factchecks import minhash_signatures, shingles
+
+    expected = MinHash(num_perm=fcmod.NUM_PERM, seed=fcmod.MINHASH_SEED, hashfunc=zlib.crc32)
+    expected.update_batch(shingles(text))
+    assert np.array_equal(minhash_signatures([text, "other text"])[0], expected.hashvalues)
+
+
+def test_near_duplicates(store):
+    store.add(FactCheck(claim_id=str(i), claim=c) for i, c in enumerate(CLAIMS))
+    found = store.near_duplicates("the MOON landing was filmed in a studio in Nevada!!", min_jaccard=0.5)
+    assert [fc.claim_id for fc, _ in found] == ["1"] and found[0][1] >= 0.5
+    assert store.near_duplicates("Completely different words about gardening tomatoes") == []
+    store.delete(["1"])
+    assert store.near_duplicates(CLAIMS[1]) == []

@@ -16,8 +16,9 @@ Three steps, all offline:
 
 Posts are matched on their de-obfuscated (clean) text, so re-posts with disguised
 words ("Terr0rist") find the same fact-checks. Near-duplicate re-posts of a stored
-claim get a character-shingle Jaccard near 1 (the ``jaccard`` feature), which the
-ranker weighs heavily.
+claim are also found by MinHash LSH (datasketch-compatible signatures over word pairs,
+band keys stored with each claim): they join the candidates even when the lexical
+query misses them, and are flagged with their estimated Jaccard similarity.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b")
 # Most query words sent to the index: the rarest ones (lowest Zipf frequency) are kept.
 # 32 keeps every content word of 99% of CLEF tweets and bounds query time on big stores.
 MAX_QUERY_TERMS = 32
+# Estimated Jaccard (word pairs, MinHash) from which a stored claim counts as nearly repeated
+# by a post. 0.5: a 10-word claim re-posted with two words changed scores about 0.5.
+NEAR_DUPLICATE_JACCARD = 0.5
 # Candidates re-ranked per query. On CLEF 2020 train, 50 holds the right claim for
 # 97% of tweets (recall@50), and 100 adds under 1 point.
 CANDIDATES = 50
@@ -282,6 +286,7 @@ class ScoredCandidate:
     retrieval_score: float
     score: float
     probability: float
+    near_duplicate: float | None = None
 
     def to_match(self) -> FactCheckMatch:
         """The report's :class:`~overclaim.report.FactCheckMatch`."""
@@ -323,13 +328,25 @@ class ClaimMatcher:
         return self._model
 
     def retrieve(self, text: str) -> tuple[str, list[tuple[FactCheck, float]]]:
-        """The expanded query and its lexical candidates, best first."""
+        """The expanded query and its candidates: lexical ones best first, then near-duplicates not among them."""
+        query, found, _ = self._retrieve(text)
+        return query, found
+
+    def _retrieve(self, text: str) -> tuple[str, list[tuple[FactCheck, float]], dict[str, float]]:
         query = expand(text)
-        return query, self.store.search(query_terms(query), limit=self.candidates)
+        found = self.store.search(query_terms(query), limit=self.candidates)
+        seen = {fc.claim_id for fc, _ in found}
+        near: dict[str, float] = {}
+        for fc, jaccard in self.store.near_duplicates(text, min_jaccard=NEAR_DUPLICATE_JACCARD):
+            near[fc.claim_id] = jaccard
+            if fc.claim_id not in seen:
+                found.append((fc, 0.0))
+                seen.add(fc.claim_id)
+        return query, found, near
 
     def rank(self, text: str) -> list[ScoredCandidate]:
         """All candidates for ``text``, re-ranked best first, with calibrated probabilities."""
-        query, found = self.retrieve(text)
+        query, found, near = self._retrieve(text)
         if not found:
             return []
         model = self.model
@@ -337,7 +354,11 @@ class ClaimMatcher:
         scores = np.asarray(model["ranker"].predict(feats), dtype=np.float64)
         probs = model["calibrator"].predict_proba(calibration_features(scores))[:, 1]
         order = np.argsort(-scores, kind="stable")
-        return [ScoredCandidate(found[i][0], found[i][1], float(scores[i]), float(probs[i])) for i in order]
+        return [
+            ScoredCandidate(found[i][0], found[i][1], float(scores[i]), float(probs[i]),
+                            near.get(found[i][0].claim_id))
+            for i in order
+        ]
 
     def match(self, text: str, top_k: int = 3, min_probability: float = 0.5) -> list[FactCheckMatch]:
         """The best ``top_k`` fact-checks whose same-claim probability is at least ``min_probability``."""
