@@ -209,6 +209,7 @@ def test_postgres_store(tmp_path):
     assert pg.import_file(path).imported == 3
     assert pg.import_file(path).already_stored == 3
     assert pg.search(["moon", "studio"], limit=3)[0][0].claim == CLAIMS[1]
+    assert pg.near_duplicates(CLAIMS[1].upper())[0][0].claim == CLAIMS[1]
     assert pg.delete([fc.claim_id for fc in pg.iter_all()]) == 3
 
 

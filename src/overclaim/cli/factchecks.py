@@ -129,14 +129,16 @@ def match(
     if not text.strip():
         raise EmptyFieldError("is empty", field="TEXT")
     threshold = DEFAULT_CONFIG.match_min_probability if min_probability is None else min_probability
-    matches = ClaimMatcher(store).match(clean_text(text), top_k=top_k, min_probability=threshold)
+    ranked = [c for c in ClaimMatcher(store).rank(clean_text(text))[:top_k] if c.probability >= threshold]
     if as_json:
-        _echo_json([m.model_dump() for m in matches])
+        _echo_json([{**c.to_match().model_dump(), "near_duplicate": c.near_duplicate} for c in ranked])
         return
-    if not matches:
+    if not ranked:
         typer.echo(f"no stored fact-check with a same-claim probability of {threshold:.2f} or more")
-    for m in matches:
-        extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.reviewer or "", m.url or "") if x)
+    for c in ranked:
+        m = c.to_match()
+        near = f"(near-duplicate, Jaccard ~{c.near_duplicate:.2f})" if c.near_duplicate is not None else ""
+        extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.reviewer or "", m.url or "", near) if x)
         typer.echo(f"{m.probability:.2f}  {m.claim_id}  {m.claim}" + (f"  {extra}" if extra else ""))
 
 
