@@ -539,7 +539,7 @@ def create_app(
             store = service.store
             ids = store.add_many([r for _, r in reports]) if store is not None else [None] * len(reports)
             for (i, report), report_id in zip(reports, ids, strict=True):
-                results.append({"index": i, "id": report_id, "report": json.loads(report.to_json(indent=None))})
+                results.append({"index": i, "id": report_id, "report": report.model_dump(mode="json")})
             results.sort(key=lambda r: r["index"])
             return results
 
