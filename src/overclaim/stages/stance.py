@@ -1,20 +1,112 @@
-"""Stance: PLACEHOLDER, to be replaced by its issue's implementation."""
+"""Stance: does the body agree with, deny, merely discuss, or ignore the headline.
+
+The FNC-1 stance model (:mod:`overclaim.training.stance`, artifact ``stance``)
+reads the clean headline, the clean body and the body's sentences from the
+segment stage, and gives probabilities of agree / disagree / discuss /
+unrelated. The probabilities are the model's, re-weighted by the per-class
+decision weights chosen on validation data and renormalised, so the label is
+always their argmax.
+
+Each evidence sentence gets its own stance: the same model applied to the
+headline against that sentence alone (read as a one-sentence body), all in one
+batch with the whole body. A sentence-level stance is noisier than the body's,
+but it points at the sentences that deny or merely report the claim.
+
+A headline or body without a single word gives ``unrelated`` with a note that
+it is too short to judge; other languages share few terms with the English
+vocabulary and come out ``unrelated``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from overclaim.config import Config
 from overclaim.pipeline import Context
+from overclaim.report import Stance, StanceProbabilities
+from overclaim.resources import load_artifact
+
+ARTIFACT = "stance"
+
+
+def _probabilities(row: np.ndarray) -> StanceProbabilities:
+    p = np.clip(np.asarray(row, dtype=float), 0.0, 1.0)
+    total = float(p.sum()) or 1.0
+    a, d, c, u = (round(float(x) / total, 4) for x in p)
+    return StanceProbabilities(agree=a, disagree=d, discuss=c, unrelated=u)
 
 
 class StanceDetector:
-    """Placeholder stage: adds nothing yet."""
+    """Set ``ctx.stance`` and the stance of every evidence sentence."""
 
     name = "stance"
 
     def __init__(self, config: Config, **options: Any) -> None:
         self.config = config
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        """The trained :class:`~overclaim.training.stance.StanceModel`, loaded on first use.
+
+        Raises:
+            ModelError: the artifact is missing or unreadable.
+        """
+        if self._model is None:
+            self._model = load_artifact(ARTIFACT)
+        return self._model
+
+    @property
+    def model_id(self) -> str:
+        """Name and version reported in ``Stance.model``."""
+        return f"stance-{getattr(self.model, 'version', '?')}"
+
+    def predict(
+        self, headline: str, bodies: list[str], sentences: list[list[tuple[int, int]]]
+    ) -> np.ndarray:
+        """Re-weighted, renormalised probabilities of ``headline`` against each body (rows).
+
+        Args:
+            headline: clean headline.
+            bodies: texts read as bodies.
+            sentences: sentence ranges of each body (clean coordinates of that text).
+        """
+        model = self.model
+        feat = model.featurizer
+        heads = feat.texts([headline])
+        body_texts = feat.texts(bodies, sentences)
+        x = feat.features(heads, body_texts, [(0, i) for i in range(len(bodies))])
+        proba = model.predict_proba(x) * np.asarray(model.weights)[None, :]
+        out: np.ndarray = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
+        return out
 
     def __call__(self, ctx: Context) -> None:
-        """Add nothing."""
+        """Fill ``ctx.stance`` and ``EvidenceSentence.stance``."""
+        from overclaim.training.stance import content_stems, split_ranges, words
+
+        model_id = self.model_id
+        headline, body = ctx.headline.clean, ctx.body.clean
+        if not content_stems(words(headline)) or not words(body):
+            ctx.stance = Stance(
+                label="unrelated",
+                probabilities=StanceProbabilities(agree=0.0, disagree=0.0, discuss=0.0, unrelated=1.0),
+                model=model_id,
+            )
+            if not ctx.too_short:
+                ctx.notes.append("The headline or body has no words to compare: too short to judge the stance.")
+            return
+        ranges = [(s.start, s.end) for s in ctx.sentences] if ctx.sentences else split_ranges(body)
+        texts = [body]
+        sentence_ranges = [ranges]
+        for item in ctx.evidence:
+            sent = ctx.sentences[item.index] if item.index < len(ctx.sentences) else None
+            text = sent.text if sent is not None else item.span.text
+            texts.append(text)
+            sentence_ranges.append([(0, len(text))])
+        proba = self.predict(headline, texts, sentence_ranges)
+        probs = _probabilities(proba[0])
+        ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
+        for item, row in zip(ctx.evidence, proba[1:], strict=True):
+            item.stance = _probabilities(row)
