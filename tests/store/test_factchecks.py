@@ -253,19 +253,19 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["Air strikes will soon begin against Mexican Narco Terrorists!", "one", "", "Ünïcödé ＦＵＬＬＷＩＤＴＨ text"],
+    ["Air strikes will soon begin against Mexican Narco Terrorists!", "one", "", "Ünïcödé ＦＵＬＬＷＩＤＴＨ text",
+     "a b"],
 )
 def test_minhash_signatures_equal_datasketch(text):
-    import zlib
-
     import numpy as np
     from datasketch import MinHash
 
-    from overclaim.store.factchecks import minhash_signatures, shingles
+    from overclaim.store.factchecks import minhash_signatures, shingle_hashes
 
-    expected = MinHash(num_perm=fcmod.NUM_PERM, seed=fcmod.MINHASH_SEED, hashfunc=zlib.crc32)
-    expected.update_batch(shingles(text))
-    assert np.array_equal(minhash_signatures([text, "other text"])[0], expected.hashvalues)
+    expected = MinHash(num_perm=fcmod.NUM_PERM, seed=fcmod.MINHASH_SEED, hashfunc=int)
+    expected.update_batch(shingle_hashes(text))
+    together = minhash_signatures(["other text", text, "", "one"], chunk=3)
+    assert np.array_equal(together[1], expected.hashvalues)
 
 
 def test_near_duplicates(store):

@@ -560,21 +560,24 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _PERMS: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)
-
-
 def shingle_text(text: str) -> str:
     """Text as shingled for near-duplicate search: NFKC, case-folded, words joined by single spaces."""
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def shingles(text: str) -> list[bytes]:
-    """Word pairs of :func:`shingle_text` (the one word of a one-word text; ``b""`` for an empty one)."""
-    words = shingle_text(text).split()
+_PAIR_MULT = 0x9E3779B1  # odd multiplier (golden ratio) that mixes the first word of a pair
+
+
+def shingle_hashes(text: str) -> list[int]:
+    """32-bit hashes of the word pairs of :func:`shingle_text`: ``(crc32(w1) * 0x9E3779B1 + crc32(w2)) mod 2**32``.
+
+    A one-word text has its word's crc32, an empty text ``[0]``. This is the reference for the
+    vectorized :func:`minhash_signatures`.
+    """
+    words = [zlib.crc32(w) for w in shingle_text(text).encode("utf-8").split()]
     if len(words) < SHINGLE_WORDS:
-        return [" ".join(words).encode("utf-8")]
-    return [" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)]
+        return [words[0] if words else 0]
+    return [(w1 * _PAIR_MULT + w2) & 0xFFFFFFFF for w1, w2 in zip(words, words[1:], strict=False)]
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
@@ -583,7 +586,7 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     if _PERMS is None:
         from datasketch import MinHash
 
-        a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=_crc32, scheme="affine32").permutations
+        a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=int, scheme="affine32").permutations
         _PERMS = (a, b)
     return _PERMS
 
@@ -599,26 +602,45 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     return hv ^ (hv >> np.uint32(16))
 
 
-def minhash_signatures(texts: Iterable[str], chunk: int = 1000) -> np.ndarray:
+def minhash_signatures(texts: Iterable[str], chunk: int = 2000) -> np.ndarray:
     """MinHash signatures of many texts, shape ``(n, NUM_PERM)``, computed at once with numpy.
 
-    The values equal datasketch's ``MinHash(num_perm=32, seed=1, hashfunc=crc32)`` updated with
-    :func:`shingles` (building one ``MinHash`` a text is far slower).
+    The values equal datasketch's ``MinHash(num_perm=32, seed=1, hashfunc=int)`` updated with
+    :func:`shingle_hashes` (building one ``MinHash`` a text is far slower). Only the word
+    hashing runs a text at a time; pairs, permutations and minima are array operations.
     """
     import numpy as np
 
     a, b = _permutations()
     texts = list(texts)
     out = np.empty((len(texts), NUM_PERM), dtype=np.uint32)
+    crc = zlib.crc32
     for start in range(0, len(texts), chunk):
-        hashes: list[int] = []
-        offsets: list[int] = []
-        for text in texts[start : start + chunk]:
-            offsets.append(len(hashes))
-            hashes.extend(map(zlib.crc32, shingles(text)))
-        hv = _fmix32(np.asarray(hashes, dtype=np.uint32))[:, None]
+        part = texts[start : start + chunk]
+        word_hashes: list[int] = []
+        counts = np.empty(len(part), dtype=np.int64)
+        for i, text in enumerate(part):
+            words = shingle_text(text).encode("utf-8").split()
+            counts[i] = len(words)
+            word_hashes.extend(map(crc, words))
+        w = np.asarray(word_hashes, dtype=np.uint32)
+        tid = np.repeat(np.arange(len(part)), counts)
+        same = tid[:-1] == tid[1:]
+        pairs = w[:-1][same] * np.uint32(_PAIR_MULT) + w[1:][same]
+        pair_tid = tid[:-1][same]
+        # Texts of fewer than two words: their one word's hash, or 0 when empty.
+        short = np.flatnonzero(counts < SHINGLE_WORDS)
+        firsts = np.cumsum(counts) - counts
+        singles = np.zeros(len(short), dtype=np.uint32)
+        has_word = counts[short] > 0
+        singles[has_word] = w[firsts[short][has_word]]
+        values = np.concatenate((pairs, singles))
+        owner = np.concatenate((pair_tid, short))
+        order = np.argsort(owner, kind="stable")
+        hv = _fmix32(values[order])[:, None]
         phv = a * hv + b  # uint32 arithmetic wraps: the affine map modulo 2**32
-        out[start : start + len(offsets)] = np.minimum.reduceat(phv, np.asarray(offsets), axis=0)
+        offsets = np.concatenate(([0], np.cumsum(np.maximum(counts - 1, 1))[:-1]))
+        out[start : start + len(part)] = np.minimum.reduceat(phv, offsets, axis=0)
     return out
 
 
