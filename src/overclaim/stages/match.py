@@ -127,23 +127,27 @@ class _Side:
     shingles: set[str]
 
     @classmethod
-    def of(cls, text: str) -> _Side:
-        content = content_words(text)
+    def of(cls, text: str, with_shingles: bool = True) -> _Side:
+        all_words = words(text)
+        content = [w for w in all_words if w not in STOP_WORDS and not (len(w) == 1 and not w.isdigit())]
         stems: dict[str, float] = {}
+        seq = []
         for w in content:
             s = _stem(w)
-            stems[s] = max(stems.get(s, 0.0), _weight(w))
-        seq = [_stem(w) for w in content]
-        lower = " ".join(words(text))
+            seq.append(s)
+            weight = _weight(w)
+            if weight > stems.get(s, 0.0):
+                stems[s] = weight
+        lower = " ".join(all_words)
         return cls(
             lower=lower,
             stems=stems,
             bigrams=set(zip(seq, seq[1:], strict=False)),
             raw=set(content),
             numbers=set(_NUM_RE.findall(text)),
-            years=set(_YEAR_RE.findall(text)),
+            years=set(_YEAR_RE.findall(text)) if "19" in text or "20" in text else set(),
             names={n.lower() for n in _NAME_RE.findall(text)},
-            shingles={lower[i : i + 5] for i in range(max(1, len(lower) - 4))},
+            shingles={lower[i : i + 5] for i in range(max(1, len(lower) - 4))} if with_shingles else set(),
         )
 
 
@@ -201,7 +205,7 @@ def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> 
     for rank, (fc, score) in enumerate(candidates, 1):
         claim = _Side.of(fc.claim)
         title_text = fc.title or ""
-        title = _Side.of(title_text)
+        title = _Side.of(title_text, with_shingles=False)
         both_stems = dict(claim.stems)
         for st, wt in title.stems.items():
             both_stems[st] = max(both_stems.get(st, 0.0), wt)

@@ -705,6 +705,8 @@ _PG_SETUP = [
 # Stores of up to 20,000 records (CLEF's has 10,375) are always fully scored.
 FULL_SCORING_LIMIT = 20_000
 SCORED_POSTINGS_BUDGET = 3_000
+# Beyond the budget, the next PAIRED_TERMS rarest words are searched in pairs (A AND B).
+PAIRED_TERMS = 2
 
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -947,8 +949,9 @@ class FactCheckStore:
         ``ts_rank`` over a weighted tsvector. Any term may match (OR query). On SQLite,
         when the terms together match more than :data:`FULL_SCORING_LIMIT` records, only
         the rarest terms (matching up to :data:`SCORED_POSTINGS_BUDGET` records) are
-        searched: BM25 costs a few microseconds a scored record, which would otherwise
-        grow with the store. The re-ranker still compares every word of the query.
+        searched, with the next rarest ones in pairs (records holding both): BM25 costs a
+        few microseconds a scored record, which would otherwise grow with the store. The
+        re-ranker still compares every word of the query.
 
         Args:
             terms: query words (lower-cased; stop words already removed).
@@ -1047,11 +1050,16 @@ class FactCheckStore:
         core: list[str] = []
         total = 0
         for count, w in counts:
-            if core and total + count > SCORED_POSTINGS_BUDGET:
+            if total + count > SCORED_POSTINGS_BUDGET:
                 break
             core.append(w)
             total += count
-        return " OR ".join(f'"{w}"' for w in core)
+        # The next-rarest words count only in pairs: records holding two of them are few,
+        # and a re-post whose rarest word is common still finds its claim.
+        rest = [w for _, w in counts[len(core) : len(core) + PAIRED_TERMS]]
+        pairs = [f'("{a}" AND "{b}")' for i, a in enumerate(rest) for b in rest[i + 1 :]]
+        parts = [f'"{w}"' for w in core] + pairs
+        return " OR ".join(parts) if parts else everything
 
 
 def _columns() -> list[Column[Any]]:
