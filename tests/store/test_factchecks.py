@@ -275,3 +275,22 @@ def test_near_duplicates(store):
     assert store.near_duplicates("Completely different words about gardening tomatoes") == []
     store.delete(["1"])
     assert store.near_duplicates(CLAIMS[1]) == []
+
+
+@pytest.mark.parametrize("name", ["bad.jsonl", "bad.csv", "bad.jsonld"])
+def test_invalid_utf8_names_its_line_and_stores_nothing(store, tmp_path, name):
+    from overclaim.errors import EncodingError
+
+    if name.endswith(".jsonl"):
+        lines = [json.dumps(review(i)).encode() for i in range(4)]
+    elif name.endswith(".csv"):
+        lines = [b"id,claim"] + [f"{i},Claim number {i}".encode() for i in range(4)]
+    else:
+        lines = json.dumps([review(i) for i in range(2)], indent=1).encode().split(b"\n")
+    lines[2] = lines[2][:-3] + b"\xff\xfe" + lines[2][-3:]
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(EncodingError) as err:
+        store.import_file(path)
+    assert err.value.line == 3 and "nothing imported" in str(err.value)
+    assert len(store) == 0

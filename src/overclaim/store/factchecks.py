@@ -387,23 +387,28 @@ def detect_format(path: Path, head: str) -> str:
     raise UnknownFormatError("not JSON-LD, JSONL, CSV or TSV (use --format)", source=str(path))
 
 
-def _open_text(path: Path) -> IO[str]:
+def _open_bytes(path: Path) -> IO[bytes]:
     if not path.exists() or not path.is_file():
         raise FileNotFound("no such file", source=str(path))
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-    if b"\x00" in head:
+    fh = path.open("rb")
+    if b"\x00" in fh.read(8192):
+        fh.close()
         raise BinaryInputError("is a binary file, not text", source=str(path))
-    return path.open("r", encoding="utf-8-sig", newline="")
+    fh.seek(0)
+    return fh
 
 
-def _decode_lines(fh: IO[str], source: str) -> Iterator[tuple[int, str]]:
-    n = 0
-    try:
-        for n, line in enumerate(fh, 1):  # noqa: B007 - n is read after the loop on errors
-            yield n, line
-    except UnicodeDecodeError as exc:
-        raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=source, line=n + 1) from exc
+def _decode_lines(fh: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
+    """Lines decoded one at a time, so a bad byte is reported on its own line."""
+    for n, raw in enumerate(fh, 1):
+        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield n, raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                f"not valid UTF-8 at byte {exc.start + 1} of the line; nothing imported", source=source, line=n
+            ) from exc
 
 
 def read_records(
@@ -426,12 +431,9 @@ def read_records(
     """
     path = Path(path)
     source = str(path)
-    fh = _open_text(path)
+    fh = _open_bytes(path)
     with fh:
-        try:
-            head = fh.read(65536)
-        except UnicodeDecodeError as exc:
-            raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=source) from exc
+        head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
         fh.seek(0)
         fmt = (fmt or detect_format(path, head)).lower()
         if fmt in ("json", "json-ld"):
@@ -455,7 +457,7 @@ def _record(obj: Any, mapping: Mapping[str, str] | None) -> FactCheck:
 
 
 def _read_jsonld(
-    path: Path, fh: IO[str], mapping: Mapping[str, str] | None, max_bytes: int
+    path: Path, fh: IO[bytes], mapping: Mapping[str, str] | None, max_bytes: int
 ) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
     size = path.stat().st_size
     if size > max_bytes:
@@ -464,10 +466,13 @@ def _read_jsonld(
             "write one ClaimReview per line (JSONL), which imports at any size",
             source=str(path),
         )
+    data = fh.read()
     try:
-        text = fh.read()
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"not valid UTF-8 ({exc.reason})", source=str(path)) from exc
+        raise EncodingError(
+            "not valid UTF-8; nothing imported", source=str(path), line=data[: exc.start].count(b"\n") + 1
+        ) from exc
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -485,7 +490,7 @@ def _read_jsonld(
 
 
 def _read_jsonl(
-    source: str, fh: IO[str], mapping: Mapping[str, str] | None
+    source: str, fh: IO[bytes], mapping: Mapping[str, str] | None
 ) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
     for n, line in _decode_lines(fh, source):
         if not line.strip():
@@ -502,7 +507,7 @@ def _read_jsonl(
 
 
 def _read_csv(
-    source: str, fh: IO[str], delimiter: str, mapping: Mapping[str, str] | None
+    source: str, fh: IO[bytes], delimiter: str, mapping: Mapping[str, str] | None
 ) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
     lines = _decode_lines(fh, source)
     current = [0]

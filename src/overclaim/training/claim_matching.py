@@ -371,7 +371,10 @@ def train(
         },
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "seed": SEED,
-        "retrieval": f"SQLite FTS5 BM25 OR-query of up to 32 rarest content words, top {CANDIDATES}",
+        "retrieval": (
+            f"SQLite FTS5 BM25 OR-query of up to 32 rarest content words, top {CANDIDATES}, "
+            "plus MinHash LSH near-duplicates of the post"
+        ),
         "ranker": {"type": "lightgbm.LGBMRanker (lambdarank)", "params": params},
         "calibrator": "logistic regression on (ranker score, lead over next best), out-of-fold train scores",
         "features": list(FEATURES),
