@@ -204,7 +204,7 @@ def test_eval_bad_file_exits_2(tmp_path: Path) -> None:
 def test_shipped_model_on_competition_test_matches_card() -> None:
     card = model_card("stance")
     result = st.evaluate_files(DATA / "competition_test_stances.csv", DATA / "competition_test_bodies.csv")
+    # The shipped model reproduces its card; the targets themselves are in benchmarks/stance.py.
     assert result["fnc_score"] == pytest.approx(card["test"]["fnc_score"], abs=0.01)
-    assert result["fnc_score"] >= 83.1
-    assert result["macro_f1"] >= 0.62
-    assert result["f1"]["disagree"] >= 0.30
+    assert result["confusion"] == card["test"]["confusion"]
+    assert result["fnc_score"] > 75.2  # the official FNC-1 baseline
