@@ -152,6 +152,8 @@ def main() -> None:
     parser.add_argument("--small-n", type=int, default=10_000, help="posts in the small run (memory growth)")
     parser.add_argument("--data", type=Path, default=DATA, help="FNC-1 folder")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster run")
+    parser.add_argument("--runs", default="small1,small2,big1,big2,dask",
+                        help="comma-separated subset of runs: small1, small2, big1, big2, dask")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
     opts = parser.parse_args()
 
@@ -163,17 +165,19 @@ def main() -> None:
         print(f"{opts.n} posts ({real} real FNC-1 pairs), {big.stat().st_size / 1e6:.0f} MB of JSONL; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
         out = tmpdir / "out.jsonl"
-        plan: list[tuple[str, Path, list[str]]] = [
-            ("small, 1 worker", small, ["--workers", "1"]),
-            ("small, 2 workers", small, ["--workers", "2"]),
-            ("big, 1 worker", big, ["--workers", "1"]),
-            ("big, 2 workers", big, ["--workers", "2"]),
+        chosen = set(opts.runs.split(","))
+        plan: list[tuple[str, str, Path, list[str]]] = [
+            ("small1", "small, 1 worker", small, ["--workers", "1"]),
+            ("small2", "small, 2 workers", small, ["--workers", "2"]),
+            ("big1", "big, 1 worker", big, ["--workers", "1"]),
+            ("big2", "big, 2 workers", big, ["--workers", "2"]),
         ]
         runs: list[dict] = []
-        for name, src, args in plan:
-            runs.append(run(name, src, out, args))
-            report(opts, real, runs)  # results so far survive an interrupted benchmark
-        if not opts.no_dask:
+        for key, name, src, args in plan:
+            if key in chosen:
+                runs.append(run(name, src, out, args))
+                report(opts, real, runs)  # results so far survive an interrupted benchmark
+        if "dask" in chosen and not opts.no_dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -184,6 +188,15 @@ def main() -> None:
         result = report(opts, real, runs)
     print(json.dumps(result["figures"], indent=2))
     print(f"wrote {opts.json}")
+
+
+def _commit() -> str | None:
+    """The git commit measured (None outside a checkout)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
 
 
 def report(opts: argparse.Namespace, real: int, runs: list[dict]) -> dict:
@@ -212,7 +225,8 @@ def report(opts: argparse.Namespace, real: int, runs: list[dict]) -> dict:
         "n": opts.n,
         "small_n": opts.small_n,
         "real_fnc1_pairs": real,
-        "complete": len(runs) == 4 + (not opts.no_dask),
+        "complete": len(runs) == 5 and not opts.no_dask,
+        "commit": _commit(),
         "figures": figures,
         "runs": runs,
         "note": "measured on a shared machine; see load_average_* per run",
