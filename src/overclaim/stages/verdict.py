@@ -2,10 +2,11 @@
 
 The labels are defined once, in :data:`overclaim.report.VERDICT_DEFINITIONS`:
 
-- ``unrelated``: P(unrelated) is at least ``unrelated_threshold`` (or the body is
-  too short to judge);
-- ``contradicted``: P(disagree) is at least ``contradicted_threshold`` and is the
-  largest of the related stances;
+- ``unrelated``: the stance model's label is unrelated (its probabilities carry
+  the decision weights chosen on validation data, so the label is their argmax),
+  or P(unrelated) is at least ``unrelated_threshold``, or the body is too short;
+- ``contradicted``: the stance label is disagree, or P(disagree) is at least
+  ``contradicted_threshold`` and the largest of the related stances;
 - otherwise the overclaim score decides between ``overstated`` and ``supported``.
 
 The overclaim score measures how much less firmly the body backs the claim than
@@ -74,9 +75,11 @@ class VerdictMaker:
         if ctx.too_short or ctx.stance is None:
             return "unrelated"
         p = ctx.stance.probabilities
-        if p.unrelated >= self.config.unrelated_threshold:
+        if ctx.stance.label == "unrelated" or p.unrelated >= self.config.unrelated_threshold:
             return "unrelated"
-        if p.disagree >= self.config.contradicted_threshold and p.disagree >= max(p.agree, p.discuss):
+        if ctx.stance.label == "disagree" or (
+            p.disagree >= self.config.contradicted_threshold and p.disagree >= max(p.agree, p.discuss)
+        ):
             return "contradicted"
         return "overstated" if score >= self.config.overstated_threshold else "supported"
 

@@ -1,0 +1,33 @@
+"""``overclaim eval verdict``: whole-pipeline verdicts against FNC-1-derived labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from overclaim.cli import eval_app
+
+
+@eval_app.command("verdict")
+def eval_verdict(
+    stances: Annotated[Path, typer.Option("--stances", help="FNC-format stances CSV (Headline, Body ID, Stance).")],
+    bodies: Annotated[Path, typer.Option("--bodies", help="FNC-format bodies CSV (Body ID, articleBody).")],
+    limit: Annotated[int, typer.Option("--limit", help="Only the first N pairs (0 = all).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Score the pipeline's verdicts against FNC-1 stances mapped to verdicts (agree=supported, ...)."""
+    from overclaim.training.verdict import evaluate_files
+
+    result = evaluate_files(stances, bodies, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"posts: {result['posts']}  accuracy: {result['accuracy']:.4f}  macro-F1: {result['macro_f1']:.4f}")
+    typer.echo("F1: " + ", ".join(f"{k} {v:.4f}" for k, v in result["f1"].items()))
+    typer.echo(" " * 14 + "".join(f"{v:>14}" for v in result["labels"]))
+    for v, row in zip(result["labels"], result["confusion"], strict=True):
+        typer.echo(f"{v:>14}" + "".join(f"{n:>14}" for n in row))
+    typer.echo(f"posts/second: {result['posts_per_second']}")
