@@ -60,6 +60,7 @@ def write(tmp_path, name, text):
          + "".join(f"{i},\"{c}\",False,Checks\n" for i, c in enumerate(CLAIMS))),
         ("clef.tsv", "\tvclaim\ttitle\n" + "".join(f"{i}\t{c}\tTitle {i}\n" for i, c in enumerate(CLAIMS))),
     ],
+    ids=lambda value: value if value.endswith(("jsonld", "json", "jsonl", "csv", "tsv")) else "",
 )
 def test_import_formats_and_idempotence(store, tmp_path, name, text):
     path = write(tmp_path, name, text)

@@ -87,7 +87,6 @@ def test_bad_data_names_line(tmp_path, name, text):
         (read_qrels if name.endswith("qrels") else read_claims)(path)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not CLEF.exists(), reason="CLEF data not available")
 def test_clef_dev_figures():
     result = evaluate_files(CLEF / "dev" / "tweets.queries.tsv", CLEF / "dev" / "tweet-vclaim-pairs.qrels",
