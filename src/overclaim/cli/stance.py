@@ -36,6 +36,7 @@ def _format(result: dict[str, Any]) -> str:
         f"FNC score:    {result['fnc_score']:.2f}% of max ({result['fnc_raw']:.2f} / {result['fnc_max']:.2f})",
         f"macro-F1:     {result['macro_f1']:.4f}",
         "F1:           " + ", ".join(f"{k} {v:.4f}" for k, v in result["f1"].items()),
+        f"calibration:  {result['calibration_error']:.4f} expected calibration error (top label, 10 bins)",
         f"pairs/second: {result['pairs_per_second']} ({result['seconds']} s, model load included: "
         f"{result['load_seconds']} s)",
         "confusion (rows gold, columns predicted):",

@@ -78,8 +78,7 @@ class StanceDetector:
         heads = feat.texts([headline])
         body_texts = feat.texts(bodies, sentences)
         x = feat.features(heads, body_texts, [(0, i) for i in range(len(bodies))])
-        proba = model.predict_proba(x) * np.asarray(model.weights)[None, :]
-        out: np.ndarray = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
+        out: np.ndarray = model.reported_proba(x)
         return out
 
     def __call__(self, ctx: Context) -> None:

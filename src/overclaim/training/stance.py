@@ -588,18 +588,42 @@ class StanceModel:
             total += booster.predict(x, num_threads=1)
         return total / len(self.boosters)
 
+    def reported_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities as reported: re-weighted by the decision weights and renormalised.
+
+        Their argmax is the decided label (:func:`decide`).
+        """
+        proba = self.predict_proba(x) * np.asarray(self.weights)[None, :]
+        out: np.ndarray = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
+        return out
+
     def predict(self, headlines: Sequence[str], bodies: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Labels and probabilities for parallel lists of headlines and bodies."""
-        proba = self.predict_proba(featurize(self.featurizer, headlines, bodies))
-        return [LABELS[i] for i in decide(proba, self.weights)], proba
+        """Labels and reported probabilities for parallel lists of headlines and bodies."""
+        proba = self.reported_proba(featurize(self.featurizer, headlines, bodies))
+        return [LABELS[i] for i in proba.argmax(axis=1)], proba
+
+
+def calibration_error(proba: np.ndarray, gold: Sequence[str], bins: int = 10) -> float:
+    """Expected calibration error of the top label (equal-width confidence bins)."""
+    y = _labels_to_int(gold)
+    conf = proba.max(axis=1)
+    hit = proba.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    err = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            err += float(m.mean()) * abs(float(hit[m].mean()) - float(conf[m].mean()))
+    return err
 
 
 def evaluate(model: StanceModel, data: FncData) -> dict[str, Any]:
-    """Score ``model`` on labelled FNC data: the :func:`fnc.report` figures plus pairs/second."""
+    """Score ``model`` on labelled FNC data: :func:`fnc.report` figures, calibration error, pairs/second."""
     started = time.perf_counter()
-    pred, _ = model.predict(data.headlines(), data.body_texts())
+    pred, proba = model.predict(data.headlines(), data.body_texts())
     elapsed = time.perf_counter() - started
     out: dict[str, Any] = fnc.report(data.labels(), pred)
+    out["calibration_error"] = round(calibration_error(proba, data.labels()), 4)
     out["seconds"] = round(elapsed, 3)
     out["pairs_per_second"] = round(len(pred) / elapsed, 1) if elapsed > 0 else None
     return out
@@ -698,7 +722,11 @@ def train(
         boosters.append(fit_booster(x_all[tr], y_all[tr], seed=seed + k, rounds=rounds, weight_power=WEIGHT_POWER))
     proba = StanceModel(feat, boosters, [1.0] * len(LABELS)).predict_proba(x_all[va])
     weights, _ = tune_weights(proba, [LABELS[i] for i in y_all[va]])
-    valid_report = fnc.report([LABELS[i] for i in y_all[va]], [LABELS[i] for i in decide(proba, weights)])
+    valid_gold = [LABELS[i] for i in y_all[va]]
+    valid_report: dict[str, Any] = fnc.report(valid_gold, [LABELS[i] for i in decide(proba, weights)])
+    reweighted = proba * np.asarray(weights)[None, :]
+    reweighted /= reweighted.sum(axis=1, keepdims=True)
+    valid_report["calibration_error"] = round(calibration_error(reweighted, valid_gold), 4)
     log(f"validation: rounds {rounds}, weights {weights}, FNC {valid_report['fnc_score']}, "
         f"macro-F1 {valid_report['macro_f1']}")
 
@@ -756,6 +784,8 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     def figures(r: dict[str, Any]) -> str:
         f1 = ", ".join(f"{k} {v:.3f}" for k, v in r["f1"].items())
         lines = [f"- FNC score: {r['fnc_score']:.2f}% of max", f"- macro-F1: {r['macro_f1']:.4f}", f"- F1: {f1}"]
+        if "calibration_error" in r:
+            lines.append(f"- calibration error (top label, 10 bins, reported probabilities): {r['calibration_error']}")
         lines.append("- confusion (rows gold, columns predicted; agree, disagree, discuss, unrelated):")
         lines += [f"  - {LABELS[i]}: {row}" for i, row in enumerate(r["confusion"])]
         if r.get("pairs_per_second"):
