@@ -118,10 +118,22 @@ def test_odd_bodies_do_not_crash(detector: StanceDetector, body: str) -> None:
         assert ctx.stance.label == "unrelated" or ctx.too_short
 
 
-def test_other_language_body_is_unrelated(detector: StanceDetector) -> None:
-    body = "Die Regierung prüft Pläne für Luftangriffe, eine Entscheidung gibt es noch nicht. " * 5
-    ctx = _run(detector, "Air strikes will soon begin against Mexican cartels", body)
+GERMAN_BODY = "Die Regierung prüft Pläne für Luftangriffe gegen die Kartelle, eine Entscheidung gibt es nicht. " * 3
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["Air strikes will soon begin against Mexican cartels", "Die Regierung prüft Pläne für Luftangriffe"],
+)
+def test_other_language_body_is_unrelated_with_a_note(detector: StanceDetector, headline: str) -> None:
+    ctx = _run(detector, headline, GERMAN_BODY)
     assert ctx.stance is not None and ctx.stance.label == "unrelated"
+    assert any("does not read as English" in note for note in ctx.notes)
+
+
+def test_english_body_passes_the_language_guard(detector: StanceDetector) -> None:
+    ctx = _run(detector, "Air strikes will soon begin against Mexican cartels", MEXICO_BODY)
+    assert not any("English" in note for note in ctx.notes)
 
 
 def test_headline_without_words_is_too_short(detector: StanceDetector) -> None:
