@@ -1,0 +1,81 @@
+"""Certainty: headline vs evidence certainty, cues as spans, and the seed post's gap."""
+
+from __future__ import annotations
+
+import pytest
+
+from overclaim.config import DEFAULT_CONFIG
+from overclaim.stages.certainty import CertaintyScorer, find_cues
+
+
+@pytest.fixture(scope="module")
+def scorer() -> CertaintyScorer:
+    return CertaintyScorer(DEFAULT_CONFIG)
+
+
+ASSERTED = "Air strikes will soon begin against Mexican cartels"
+
+
+@pytest.mark.parametrize(
+    "hedged",
+    [
+        "Air strikes may begin against Mexican cartels",
+        "Air strikes reportedly to begin against Mexican cartels",
+        "Will air strikes begin against Mexican cartels?",
+        "Pentagon says air strikes could begin against Mexican cartels",
+        "If talks fail, the US could strike Mexican cartels",
+    ],
+)
+def test_hedged_headline_scores_low(scorer: CertaintyScorer, hedged: str) -> None:
+    asserted = scorer.headline_score(ASSERTED)
+    score = scorer.headline_score(hedged)
+    assert score.score < 0.5
+    assert asserted.score - score.score >= 0.25
+    assert score.label in ("hedged", "reported", "question")
+
+
+def test_asserted_headline_scores_high_with_booster_cue(scorer: CertaintyScorer) -> None:
+    score = scorer.headline_score(ASSERTED)
+    assert score.score >= 0.7
+    assert score.label == "asserted"
+    assert [c.span.text for c in score.cues if c.kind == "booster"] == ["will soon"]
+    assert set(score.probabilities) == {"for", "observing", "against"}
+    assert abs(sum(score.probabilities.values()) - 1) < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "cue"),
+    [
+        ("Officials are evaluating plans to act.", "hedge", "evaluating"),
+        ("The strikes would potentially fail.", "hedge", "potentially"),
+        ("The firm denied the report.", "negation", "denied"),
+        ("Troops will move if the talks fail.", "conditional", "if"),
+        ("Is this the end?", "question", "?"),
+        ("The minister said the plan was dead.", "attribution", "said"),
+        ("The result was clearly rigged.", "booster", "clearly"),
+    ],
+)
+def test_find_cues(text: str, kind: str, cue: str) -> None:
+    found = [(c.kind, text[c.start : c.end]) for c in find_cues(text)]
+    assert (kind, cue) in found
+
+
+def test_capitalized_names_are_not_cues_in_body() -> None:
+    text = "The plan was approved by the United States in May."
+    assert [c.kind for c in find_cues(text, proper_nouns=True)] == []
+
+
+def test_seed_post_certainty_gap(seed_report) -> None:
+    c = seed_report.certainty
+    assert c.headline.score - c.body.score >= DEFAULT_CONFIG.certainty_gap_threshold
+    assert c.gap == pytest.approx(c.headline.score - c.body.score, abs=1e-3)
+    body_hedges = {q.span.text for q in c.body.cues if q.kind == "hedge"}
+    assert {"evaluating", "potentially", "unlikely"} <= body_hedges
+    for cue in c.body.cues:
+        assert seed_report.post.body[cue.span.start : cue.span.end] == cue.span.text
+    for cue in c.headline.cues:
+        assert seed_report.post.headline[cue.span.start : cue.span.end] == cue.span.text
+    assert any(e.hedged for e in seed_report.evidence)
+    assert all(e.certainty is not None for e in seed_report.evidence)
+    assert seed_report.verdict.label == "overstated"
+    assert "certainty_gap" in [r.code for r in seed_report.verdict.reasons]

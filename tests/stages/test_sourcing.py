@@ -1,0 +1,108 @@
+"""Sourcing: attributions on hand-written news sentences and on the seed post."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_jsonl
+
+from overclaim.stages.sourcing import classify, find_attributions
+
+CASES = load_jsonl("attributions.jsonl")
+
+
+def _scores() -> dict[str, float]:
+    tp = fp = fn = 0
+    anon_tp = anon_fp = anon_fn = named_tp = named_fp = named_fn = 0
+    for case in CASES:
+        text = case["text"]
+        pred = {text[f.speaker[0] : f.speaker[1]]: f.kind for f in find_attributions(text)}
+        gold = {a["speaker"]: a["kind"] for a in case["attributions"]}
+        tp += len(pred.keys() & gold.keys())
+        fp += len(pred.keys() - gold.keys())
+        fn += len(gold.keys() - pred.keys())
+        for speaker in pred.keys() & gold.keys():
+            p_anon, g_anon = pred[speaker] == "anonymous", gold[speaker] == "anonymous"
+            anon_tp += p_anon and g_anon
+            anon_fp += p_anon and not g_anon
+            anon_fn += g_anon and not p_anon
+            named_tp += (not p_anon) and not g_anon
+            named_fp += (not p_anon) and g_anon
+            named_fn += (not g_anon) and p_anon
+    return {
+        "speaker_precision": tp / max(1, tp + fp),
+        "speaker_recall": tp / max(1, tp + fn),
+        "anonymous_precision": anon_tp / max(1, anon_tp + anon_fp),
+        "anonymous_recall": anon_tp / max(1, anon_tp + anon_fn),
+        "named_precision": named_tp / max(1, named_tp + named_fp),
+        "named_recall": named_tp / max(1, named_tp + named_fn),
+    }
+
+
+def test_fixture_has_enough_attributions() -> None:
+    assert sum(len(c["attributions"]) for c in CASES) >= 60
+
+
+@pytest.mark.parametrize(
+    ("figure", "target"),
+    [
+        ("speaker_precision", 0.90),
+        ("speaker_recall", 0.90),
+        ("anonymous_precision", 0.95),
+        ("anonymous_recall", 0.95),
+        ("named_precision", 0.95),
+        ("named_recall", 0.95),
+    ],
+)
+def test_attribution_scores_reach_targets(figure: str, target: float) -> None:
+    assert _scores()[figure] >= target
+
+
+@pytest.mark.parametrize(
+    ("speaker", "kind"),
+    [
+        ("a U.S. official familiar with the issue", "anonymous"),
+        ("people familiar with the matter", "anonymous"),
+        ("Sources", "anonymous"),
+        ("the consulting firm Lantia Intelligence", "named_organization"),
+        ("a White House statement", "document"),
+        ("Reuters", "outlet"),
+        ("Defense Secretary Pete Hegseth", "named_person"),
+    ],
+)
+def test_classify(speaker: str, kind: str) -> None:
+    assert classify(speaker) == kind
+
+
+def test_nested_attribution_gives_both_speakers() -> None:
+    text = "The mayor said two aides told her the plan was dead."
+    speakers = [text[f.speaker[0] : f.speaker[1]] for f in find_attributions(text)]
+    assert speakers == ["The mayor", "two aides"]
+
+
+def test_content_span_is_the_reported_clause() -> None:
+    text = "Officials said that the bridge would reopen in May."
+    (found,) = find_attributions(text)
+    assert found.content is not None
+    assert text[found.content[0] : found.content[1]] == "the bridge would reopen in May"
+
+
+def test_seed_post_speakers(seed_report) -> None:
+    src = seed_report.sourcing
+    by_kind: dict[str, list[str]] = {}
+    for a in src.attributions:
+        by_kind.setdefault("anonymous" if a.kind == "anonymous" else "named", []).append(a.speaker.text)
+        assert seed_report.post.body[a.speaker.start : a.speaker.end] == a.speaker.text
+    assert by_kind["anonymous"] == [
+        "current and former U.S. officials",
+        "a U.S. official familiar with the issue",
+        "Defense officials",
+        "two people familiar with the matter",
+        "a U.S. official",
+        "Some former U.S. officials",
+    ]
+    assert by_kind["named"] == ["the consulting firm Lantia Intelligence", "a White House statement"]
+    told = next(a for a in src.attributions if a.cue.text == "told")
+    assert told.speaker.text == "a U.S. official"
+    assert (src.anonymous, src.named) == (6, 2)
+    assert src.evidence_anonymous_share > 0.5
+    assert any(e.anonymous_source for e in seed_report.evidence)
