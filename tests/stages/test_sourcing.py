@@ -8,12 +8,15 @@ from conftest import load_jsonl
 from overclaim.stages.sourcing import classify, find_attributions
 
 CASES = load_jsonl("attributions.jsonl")
+# Written after the rules were built on CASES and first scored unseen (speaker P/R 0.935/0.935,
+# named/anonymous 0.966); the misses were then fixed, so it is no longer unseen.
+HOLDOUT = load_jsonl("attributions_holdout.jsonl")
 
 
-def _scores() -> dict[str, float]:
+def _scores(cases: list[dict]) -> dict[str, float]:
     tp = fp = fn = 0
     anon_tp = anon_fp = anon_fn = named_tp = named_fp = named_fn = 0
-    for case in CASES:
+    for case in cases:
         text = case["text"]
         pred = {text[f.speaker[0] : f.speaker[1]]: f.kind for f in find_attributions(text)}
         gold = {a["speaker"]: a["kind"] for a in case["attributions"]}
@@ -53,8 +56,9 @@ def test_fixture_has_enough_attributions() -> None:
         ("named_recall", 0.95),
     ],
 )
-def test_attribution_scores_reach_targets(figure: str, target: float) -> None:
-    assert _scores()[figure] >= target
+@pytest.mark.parametrize("name", ["attributions", "holdout"])
+def test_attribution_scores_reach_targets(figure: str, target: float, name: str) -> None:
+    assert _scores(CASES if name == "attributions" else HOLDOUT)[figure] >= target
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,14 @@ SPOKES = frozenset({"spokesman", "spokeswoman", "spokesperson", "representative"
 NOT_VERB_BEFORE = frozenset(
     "the a an his her its their these those our my this that to be been being was were is are am".split()
 )
-APPOSITIVE_START = re.compile(r"^\s*(?:who|which|a|an|the|his|her|its|their|our)\s", re.I)
+APPOSITIVE_START = re.compile(
+    r"^\s*(?:(?:who|which|a|an|the|his|her|its|their|our)\s|(?:\w+ed|seen|written|shown|given)\s+(?:by|to)\s)", re.I
+)
+AGE = re.compile(r"^\s*\d{1,3}\s*$")
+# An inverted speaker ("...,” said X") is a short noun phrase, never a clause with its own subject or auxiliary.
+CLAUSE_WORDS = re.compile(r"\s(?:he|she|they|it|we|i|would|will|had|has|have|was|were|is|are|be|could|should)\b", re.I)
+IT_AFTER = re.compile(r"(?:\s+(?:on|in|last|this)\s+\w+)?(?:\s+that)?\s+it\s")
+LISTENER_VERBS = frozenset({"told", "tells", "tell"})
 STARTS_NP = re.compile(
     r"^(?:[A-Z0-9“\"']|(?:a|an|the|one|two|three|four|five|several|some|many|other|current|former|senior|"
     r"top|unnamed|anonymous|officials|sources|people|experts|analysts|critics|he|she|they|it|we|i|"
@@ -132,7 +139,7 @@ def _head(phrase: str) -> str:
 def classify(speaker: str) -> str:
     """The kind of a speaker phrase: outlet, document, anonymous, named_organization or named_person."""
     _, anon_heads, anon_phrases = patterns()
-    text = " ".join(speaker.split())
+    text = re.sub(r",\s*\d{1,3}$", "", " ".join(speaker.split()))  # "Brown, 34": the age is not the head
     lower = text.lower()
     if lower in PRONOUNS:
         return PRONOUNS[lower]
@@ -147,7 +154,12 @@ def classify(speaker: str) -> str:
     if head.lower() in anon_heads and (not head[:1].isupper() or head == first):
         return "anonymous"
     m = PREPOSITION.search(text + " ")
-    core = {w.strip(".,’'").lower() for w in (text[: m.start()] if m else text).split()}
+    core_words = (text[: m.start()] if m else text).split()
+    core = {w.strip(".,’'").lower() for w in core_words}
+    if first.lower() == "the" and head[:1].isupper():
+        return "named_organization"
+    if len(core_words) >= 2 and all(w[:1].isupper() and w.lower() not in ORG_WORDS for w in core_words[-2:]):
+        return "named_person"  # a title and a name: "Senate Majority Leader Chuck Schumer"
     if core & ORG_WORDS or head.lower() in SPOKES or (head.isupper() and len(head) > 1):
         return "named_organization"
     if head[:1].isupper():
@@ -196,6 +208,9 @@ def _apposition(text: str, lo: int, boundary: int) -> tuple[int, int] | None:
         return None
     middle = text[prev + 1 : lo - 1]
     name_lo = max(boundary, text.rfind(",", 0, prev) + 1)
+    if AGE.match(middle):  # "Brown, 34, told the court"
+        name = _speaker_left(text, name_lo, prev)
+        return (name[0], lo - 1) if name else None
     if APPOSITIVE_START.match(middle):
         return _speaker_left(text, name_lo, prev)
     inner = _speaker_left(text, prev + 1, lo - 1)
@@ -230,8 +245,10 @@ def find_attributions(text: str) -> list[Found]:
         inverted = False
         if speaker is None and not left.strip():
             speaker = _apposition(text, lo, boundary)
-            if speaker is None:
+            if speaker is None and m.group("verb").lower() not in LISTENER_VERBS:
                 speaker = _speaker_right(text, m.end())
+                if speaker and CLAUSE_WORDS.search(text[speaker[0] : speaker[1]]):
+                    speaker = None
                 inverted = speaker is not None
         if speaker is None:
             continue
@@ -251,7 +268,7 @@ def find_attributions(text: str) -> list[Found]:
     for f in out:
         f.kind = classify(text[f.speaker[0] : f.speaker[1]])
         phrase = text[f.speaker[0] : f.speaker[1]]
-        if f.kind == "named_person" and " " not in phrase and re.match(r"\s+it\s", text[f.cue[1] :]):
+        if f.kind == "named_person" and " " not in phrase and IT_AFTER.match(text[f.cue[1] :]):
             f.kind = "named_organization"  # "Microsoft said it would ...": an organisation
     return out
 
