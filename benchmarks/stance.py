@@ -70,6 +70,7 @@ def main() -> None:
         "fnc_score": result["fnc_score"],
         "macro_f1": result["macro_f1"],
         "f1": result["f1"],
+        "calibration_error": result["calibration_error"],
         "confusion": result["confusion"],
         "test_seconds": result["seconds"],
         "load_seconds": result["load_seconds"],
