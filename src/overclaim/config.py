@@ -49,6 +49,9 @@ class Config:
     # users complain about false matches more than about misses.
     match_min_probability: float = 0.5
     match_top_k: int = 3
+    # Sentence-embedding candidates and cosine features (needs the `embeddings` extra;
+    # uses the claim_matching_embed re-ranker).
+    match_embeddings: bool = False
 
     extra: dict[str, float] = field(default_factory=dict)
 

