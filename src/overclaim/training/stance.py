@@ -109,15 +109,31 @@ def content_stems(tokens: Sequence[str]) -> list[str]:
     return [_stem(t) for t in tokens if t not in STOP and len(t) > 1]
 
 
+# word -> cue-group columns it counts in; refuting word -> its own presence column.
+_GROUP_COLUMNS: dict[str, tuple[int, ...]] = {}
+for _j, _group in enumerate(CUE_GROUPS.values()):
+    for _w in _group:
+        _GROUP_COLUMNS[_w] = (*_GROUP_COLUMNS.get(_w, ()), _j)
+_REFUTE_COLUMN: dict[str, int] = {w: N_GROUPS + j for j, w in enumerate(REFUTE_WORDS)}
+
+
 def cue_vector(tokens: Sequence[str], text: str) -> np.ndarray:
     """Counts of each cue group, question marks, then presence of each refuting word."""
     out = np.zeros(len(CUE_COLUMNS), dtype=np.float32)
-    present = set(tokens)
-    for j, group in enumerate(CUE_GROUPS.values()):
-        out[j] = sum(1 for t in tokens if t in group)
+    counts = [0] * len(CUE_GROUPS)
+    present: set[str] = set()
+    for t in tokens:
+        cols = _GROUP_COLUMNS.get(t)
+        if cols is not None:
+            present.add(t)
+            for j in cols:
+                counts[j] += 1
+    out[: len(CUE_GROUPS)] = counts
     out[len(CUE_GROUPS)] = text.count("?")
-    for j, w in enumerate(REFUTE_WORDS):
-        out[N_GROUPS + j] = 1.0 if w in present else 0.0
+    for w in present:
+        col = _REFUTE_COLUMN.get(w)
+        if col is not None:
+            out[col] = 1.0
     return out
 
 
@@ -206,6 +222,17 @@ def _l2(m: sparse.csr_matrix) -> sparse.csr_matrix:
 def _row_dots(a: sparse.csr_matrix, ia: np.ndarray, b: sparse.csr_matrix, ib: np.ndarray) -> np.ndarray:
     """Dot product of row ``ia[i]`` of ``a`` with row ``ib[i]`` of ``b``, for every i."""
     return np.asarray(a[ia].multiply(b[ib]).sum(axis=1)).ravel()
+
+
+def _restrict(m: sparse.csr_matrix, cols: np.ndarray) -> sparse.csr_matrix:
+    """The columns ``cols`` (sorted, unique) of ``m``, renumbered 0..len(cols)-1."""
+    keep = np.isin(m.indices, cols)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=m.shape[0]))])
+    return sparse.csr_matrix(
+        (m.data[keep], np.searchsorted(cols, m.indices[keep]).astype(np.int32), indptr),
+        shape=(m.shape[0], len(cols)),
+    )
 
 
 def _chunks(order: Sequence[int], offsets: np.ndarray, size: int = 4096) -> list[list[int]]:
@@ -337,12 +364,16 @@ class StanceFeaturizer:
         if len(pairs):
             out[:, 0] = _row_dots(bodies.tfidf, all_b, heads.tfidf, all_h)
             out[:, 1] = _row_dots(bodies.tf, all_b, heads.tf, all_h)
-        heads_t = heads.tfidf.T.tocsr()
+        # Only the headlines' columns matter for sentence similarities: work in that small space
+        # (transposing the full vocabulary-plus-buckets width costs more than the products).
+        cols = np.unique(heads.tfidf.indices)
+        heads_t = _restrict(heads.tfidf, cols).T.tocsr()
+        sent_c = _restrict(bodies.sent_tfidf, cols)
         offsets = bodies.sent_offsets
         for chunk in _chunks(sorted(by_body), offsets):
             # Sentence-headline similarities of a run of consecutive bodies in one sparse product.
             c_lo = offsets[chunk[0]]
-            block = (bodies.sent_tfidf[c_lo : offsets[chunk[-1] + 1]] @ heads_t).toarray()
+            block = (sent_c[c_lo : offsets[chunk[-1] + 1]] @ heads_t).toarray()
             for b in chunk:
                 self._body_features(out, b, by_body[b], pairs, block, c_lo, heads, bodies, ctx)
         return out
