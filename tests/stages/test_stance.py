@@ -110,6 +110,7 @@ def test_every_evidence_sentence_gets_a_stance(detector: StanceDetector) -> None
         "Die Regierung prüft Pläne für Luftangriffe, eine Entscheidung gibt es noch nicht. " * 20,
         "Air strikes Mexico cartels evaluating plans officials. " * 20_000,  # about 1 MB
     ],
+    ids=["dots", "one-word", "german", "1MB"],
 )
 def test_odd_bodies_do_not_crash(detector: StanceDetector, body: str) -> None:
     ctx = _run(detector, "Air strikes will soon begin against Mexican cartels", body)

@@ -138,7 +138,11 @@ def test_features_shape_and_similarity(featurizer: st.StanceFeaturizer) -> None:
     assert x[1, cos] < 0.2
 
 
-@pytest.mark.parametrize("body", ["", "   ", "。。。", "Der Bär hat den Jäger nicht angegriffen.", "word " * 50_000])
+@pytest.mark.parametrize(
+    "body",
+    ["", "   ", "。。。", "Der Bär hat den Jäger nicht angegriffen.", "word " * 50_000],
+    ids=["empty", "blank", "cjk-dots", "german", "250k"],
+)
 def test_features_survive_odd_bodies(featurizer: st.StanceFeaturizer, body: str) -> None:
     x = st.featurize(featurizer, ["spider burrowed into a tourist's stomach"], [body])
     assert x.shape == (1, len(featurizer.names))
