@@ -79,3 +79,22 @@ def test_seed_post_certainty_gap(seed_report) -> None:
     assert all(e.certainty is not None for e in seed_report.evidence)
     assert seed_report.verdict.label == "overstated"
     assert "certainty_gap" in [r.code for r in seed_report.verdict.reasons]
+
+
+@pytest.mark.parametrize("name", ["headline_certainty", "hedging"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Air strikes will soon begin against Mexican cartels",
+        "Is Kim Jong-un's sister now the power behind the throne?",
+        "Many critics believe it is widely considered the best album of the decade.",
+        "",
+    ],
+)
+def test_linear_scorer_matches_sklearn(name: str, text: str) -> None:
+    from overclaim.resources import load_artifact
+    from overclaim.stages.certainty import LinearScorer
+
+    model = load_artifact(name)
+    expected = model.predict_proba([text])[0]
+    assert LinearScorer(model).predict_proba(text) == pytest.approx(list(expected), abs=1e-9)

@@ -92,6 +92,7 @@ STARTS_NP = re.compile(
     r"top|unnamed|anonymous|officials|sources|people|experts|analysts|critics|he|she|they|it|we|i|"
     r"his|her|their|its|police|government|administration)\b)"
 )
+RIGHT_END = re.compile(r"[,.;:!?“”\"—]|\s+(?:that|who|which|as|when|after|because|while)\s")
 THAT = re.compile(r"^\s*(?:that\s+)?", re.I)
 
 
@@ -103,6 +104,12 @@ class Found:
     cue: tuple[int, int]
     content: tuple[int, int] | None
     kind: str
+
+
+@lru_cache(maxsize=1)
+def cue_words() -> frozenset[str]:
+    """Lower-cased words that can start an attribution cue: sentences without one are skipped."""
+    return frozenset({v for v in lexicon("reporting_verbs") if " " not in v} | {"according", "citing"})
 
 
 @lru_cache(maxsize=1)
@@ -192,7 +199,7 @@ def _speaker_left(text: str, lo: int, hi: int) -> tuple[int, int] | None:
 
 def _speaker_right(text: str, pos: int, loose: bool = False) -> tuple[int, int] | None:
     """The speaker phrase that starts at ``pos`` (after "according to", "citing" or an inverted verb)."""
-    m = re.compile(r"[,.;:!?“”\"—]|\s+(?:that|who|which|as|when|after|because|while)\s").search(text, pos)
+    m = RIGHT_END.search(text, pos)
     end = m.start() if m else len(text)
     seg = TIME_TAIL.sub("", text[pos:end].rstrip())
     s, e = _strip(text, pos, pos + len(seg))
@@ -285,7 +292,10 @@ class SourceFinder:
         """Set ``ctx.sourcing`` and each evidence sentence's ``anonymous_source``."""
         attributions: list[Attribution] = []
         kinds_by_sentence: dict[int, set[str]] = {}
+        words = cue_words()
         for sentence in ctx.sentences:
+            if not any(tok.lower in words for tok in sentence.tokens):
+                continue
             for f in find_attributions(sentence.text):
                 base = sentence.start
                 attributions.append(

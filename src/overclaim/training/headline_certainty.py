@@ -78,11 +78,16 @@ CUE_GROUPS: dict[str, re.Pattern[str]] = {
 }
 
 
+def cue_row(headline: str) -> list[float]:
+    """The cue-group features of one headline: 1.0 where the group matches."""
+    return [1.0 if rx.search(headline) else 0.0 for rx in CUE_GROUPS.values()]
+
+
 def cue_features(headlines: Sequence[str]) -> Any:
     """One binary column per cue group in :data:`CUE_GROUPS` (a sparse matrix)."""
     import scipy.sparse as sp
 
-    rows = [[1.0 if rx.search(h) else 0.0 for rx in CUE_GROUPS.values()] for h in headlines]
+    rows = [cue_row(h) for h in headlines]
     return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_GROUPS)))
 
 

@@ -71,14 +71,17 @@ CUE_GROUPS: dict[str, re.Pattern[str]] = {
 }
 
 
+def cue_row(sentence: str) -> list[float]:
+    """The cue-group features of one sentence: capped, scaled counts and the any-cue flag."""
+    counts = [min(len(rx.findall(sentence)), 3) / 3 for rx in CUE_GROUPS.values()]
+    return [*counts, 1.0 if any(counts) else 0.0]
+
+
 def cue_features(sentences: Sequence[str]) -> Any:
     """Counts (capped at 3, scaled to [0, 1]) of each weasel cue group, plus 'any cue' (sparse)."""
     import scipy.sparse as sp
 
-    rows = []
-    for s in sentences:
-        counts = [min(len(rx.findall(s)), 3) / 3 for rx in CUE_GROUPS.values()]
-        rows.append([*counts, 1.0 if any(counts) else 0.0])
+    rows = [cue_row(s) for s in sentences]
     return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_GROUPS) + 1))
 
 
