@@ -26,43 +26,11 @@ from _common import ROOT, SHARED_DATA, fnc_pairs, one_core, write_result
 
 
 def attribution_scores(path: Path) -> dict[str, float]:
-    """Speaker precision/recall and named/anonymous precision/recall on an attribution JSONL file."""
-    from overclaim.stages.sourcing import find_attributions
+    """Speaker and named/anonymous precision/recall on an attribution JSONL file."""
+    from overclaim.stages.sourcing import score_attributions
 
-    tp = fp = fn = 0
-    counts = {"anon_tp": 0, "anon_fp": 0, "anon_fn": 0}
-    named = {"tp": 0, "fp": 0, "fn": 0}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        case = json.loads(line)
-        text = case["text"]
-        pred = {text[f.speaker[0] : f.speaker[1]]: f.kind for f in find_attributions(text)}
-        gold = {a["speaker"]: a["kind"] for a in case["attributions"]}
-        tp += len(pred.keys() & gold.keys())
-        fp += len(pred.keys() - gold.keys())
-        fn += len(gold.keys() - pred.keys())
-        for speaker in pred.keys() & gold.keys():
-            p, g = pred[speaker] == "anonymous", gold[speaker] == "anonymous"
-            counts["anon_tp"] += p and g
-            counts["anon_fp"] += p and not g
-            counts["anon_fn"] += g and not p
-            named["tp"] += not p and not g
-            named["fp"] += not p and g
-            named["fn"] += not g and p
-
-    def ratio(a: int, b: int) -> float:
-        return round(a / b, 4) if b else 1.0
-
-    return {
-        "attributions": tp + fn,
-        "speaker_precision": ratio(tp, tp + fp),
-        "speaker_recall": ratio(tp, tp + fn),
-        "anonymous_precision": ratio(counts["anon_tp"], counts["anon_tp"] + counts["anon_fp"]),
-        "anonymous_recall": ratio(counts["anon_tp"], counts["anon_tp"] + counts["anon_fn"]),
-        "named_precision": ratio(named["tp"], named["tp"] + named["fp"]),
-        "named_recall": ratio(named["tp"], named["tp"] + named["fn"]),
-    }
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return score_attributions([json.loads(line) for line in lines if line.strip()])
 
 
 def main() -> None:

@@ -280,6 +280,46 @@ def find_attributions(text: str) -> list[Found]:
     return out
 
 
+def score_attributions(cases: list[dict[str, Any]]) -> dict[str, float]:
+    """Speaker precision/recall and named/anonymous precision/recall of :func:`find_attributions`.
+
+    Args:
+        cases: ``{"text": ..., "attributions": [{"speaker": ..., "kind": ...}]}`` records
+            (the format of ``tests/fixtures/attributions.jsonl``). A speaker counts as found
+            when the exact text is extracted; the class is compared on found speakers.
+    """
+    hits = {"tp": 0, "fp": 0, "fn": 0, "anon_tp": 0, "anon_fp": 0, "anon_fn": 0, "named_tp": 0}
+    gold_total = 0
+    for case in cases:
+        text = case["text"]
+        pred = {text[f.speaker[0] : f.speaker[1]]: f.kind for f in find_attributions(text)}
+        gold = {a["speaker"]: a["kind"] for a in case["attributions"]}
+        gold_total += len(gold)
+        hits["tp"] += len(pred.keys() & gold.keys())
+        hits["fp"] += len(pred.keys() - gold.keys())
+        hits["fn"] += len(gold.keys() - pred.keys())
+        for speaker in pred.keys() & gold.keys():
+            p, g = pred[speaker] == "anonymous", gold[speaker] == "anonymous"
+            hits["anon_tp"] += p and g
+            hits["anon_fp"] += p and not g
+            hits["anon_fn"] += g and not p
+            hits["named_tp"] += not p and not g
+
+    def ratio(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 1.0
+
+    return {
+        "attributions": gold_total,
+        "speaker_precision": ratio(hits["tp"], hits["tp"] + hits["fp"]),
+        "speaker_recall": ratio(hits["tp"], hits["tp"] + hits["fn"]),
+        "anonymous_precision": ratio(hits["anon_tp"], hits["anon_tp"] + hits["anon_fp"]),
+        "anonymous_recall": ratio(hits["anon_tp"], hits["anon_tp"] + hits["anon_fn"]),
+        # a named speaker called anonymous is an anonymous false positive, and the reverse
+        "named_precision": ratio(hits["named_tp"], hits["named_tp"] + hits["anon_fn"]),
+        "named_recall": ratio(hits["named_tp"], hits["named_tp"] + hits["anon_fp"]),
+    }
+
+
 class SourceFinder:
     """Extract attributions from the body and count named and anonymous sources."""
 
