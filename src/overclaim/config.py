@@ -33,8 +33,14 @@ class Config:
     min_body_words: int = 8
     # P(unrelated) at or above this gives the verdict `unrelated`.
     unrelated_threshold: float = 0.5
-    # P(disagree) at or above this gives `contradicted` (unless unrelated).
+    # P(disagree) at or above this gives `contradicted` when the evidence also holds a
+    # refutation cue (lexicons/refutations.txt). The stance model's probabilities carry
+    # its validation-chosen decision weights (disagree x2), so 0.35 is a real signal.
     contradicted_threshold: float = 0.35
+    # A disagree stance at or above this gives `contradicted` without a refutation cue.
+    # Set on the foundation fixtures: bodies that back a weaker version ("might not
+    # take effect until after 2030") reach 0.45-0.48 disagree; outright denials go higher.
+    contradicted_sure_threshold: float = 0.5
     # Headline certainty minus body certainty above this counts as a certainty jump.
     certainty_gap_threshold: float = 0.25
     # Overclaim score at or above this gives `overstated` (when related and not contradicted).

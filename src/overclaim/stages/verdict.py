@@ -5,8 +5,11 @@ The labels are defined once, in :data:`overclaim.report.VERDICT_DEFINITIONS`:
 - ``unrelated``: the stance model's label is unrelated (its probabilities carry
   the decision weights chosen on validation data, so the label is their argmax),
   or P(unrelated) is at least ``unrelated_threshold``, or the body is too short;
-- ``contradicted``: the stance label is disagree, or P(disagree) is at least
-  ``contradicted_threshold`` and the largest of the related stances;
+- ``contradicted``: the stance label is disagree with P(disagree) at least
+  ``contradicted_sure_threshold``, or P(disagree) is at least
+  ``contradicted_threshold`` and the evidence holds a refutation cue ("hoax",
+  "denied", "not true": ``lexicons/refutations.txt``). A body that only backs a
+  weaker version ("might not happen before 2030") is overstated, not contradicted;
 - otherwise the overclaim score decides between ``overstated`` and ``supported``.
 
 The overclaim score measures how much less firmly the body backs the claim than
@@ -20,9 +23,13 @@ they cannot make a headline `overstated` on their own.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from overclaim.config import Config
 from overclaim.pipeline import Context
 from overclaim.report import VERDICT_DEFINITIONS, Reason, Span, Verdict, VerdictLabel
+from overclaim.resources import lexicon
 
 # How much a "discuss" body backs a claim, relative to "agree". Set so that an
 # asserting headline over a discussing body scores above 0.5 (overstated), and a
@@ -32,6 +39,12 @@ DISCUSS_BACKING = 0.35
 ANONYMOUS_DISCOUNT = 0.3
 # Floor of the headline-claim factor: even a hedged headline claims something.
 CLAIM_FLOOR = 0.4
+
+
+@lru_cache(maxsize=1)
+def _refutation_re() -> re.Pattern[str]:
+    words = sorted(lexicon("refutations"), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.I)
 
 
 def _quote(spans: list[Span], limit: int = 3) -> str:
@@ -77,8 +90,9 @@ class VerdictMaker:
         p = ctx.stance.probabilities
         if ctx.stance.label == "unrelated" or p.unrelated >= self.config.unrelated_threshold:
             return "unrelated"
-        if ctx.stance.label == "disagree" or (
-            p.disagree >= self.config.contradicted_threshold and p.disagree >= max(p.agree, p.discuss)
+        refuted = bool(self.refutations(ctx))
+        if (p.disagree >= self.config.contradicted_sure_threshold and ctx.stance.label == "disagree") or (
+            refuted and p.disagree >= self.config.contradicted_threshold
         ):
             return "contradicted"
         return "overstated" if score >= self.config.overstated_threshold else "supported"
@@ -93,6 +107,18 @@ class VerdictMaker:
             score = max(score, 0.9)
         reasons = self.reasons(ctx, label)[: self.config.max_reasons]
         ctx.verdict = Verdict(label=label, score=score, definition=VERDICT_DEFINITIONS[label], reasons=reasons)
+
+    def refutations(self, ctx: Context) -> list[Span]:
+        """Refutation cues ("hoax", "denied", "not true" ...) in the evidence sentences."""
+        if "refutations" not in ctx.extras:
+            spans: list[Span] = []
+            for e in ctx.evidence:
+                sentence = ctx.sentences[e.index]
+                for m in _refutation_re().finditer(sentence.text):
+                    spans.append(ctx.body.span(sentence.start + m.start(), sentence.start + m.end()))
+            ctx.extras["refutations"] = spans
+        found: list[Span] = ctx.extras["refutations"]
+        return found
 
     # ------------------------------------------------------------------ reasons
     def reasons(self, ctx: Context, label: VerdictLabel) -> list[Reason]:
@@ -117,18 +143,16 @@ class VerdictMaker:
             )
         elif label == "contradicted" and p:
             denying = [e for e in ctx.evidence if e.stance and e.stance.disagree >= 0.5] or ctx.evidence[:1]
-            out.append(
-                Reason(
-                    code="contradicted",
-                    text=f"The article denies or refutes the claim (disagree {_pct(p.disagree)}).",
-                    spans=[e.span for e in denying[:2]],
-                )
-            )
+            cues = self.refutations(ctx)
+            text = f"The article denies or refutes the claim (disagree {_pct(p.disagree)})"
+            text += f": {_quote(cues)}." if cues else "."
+            out.append(Reason(code="contradicted", text=text, spans=[e.span for e in denying[:2]] + cues))
         elif p:
-            if p.discuss >= p.agree:
+            if p.discuss >= p.agree or p.disagree > p.agree:
                 text = (
                     "The article discusses the claim but does not confirm it "
-                    f"(discuss {_pct(p.discuss)}, agree {_pct(p.agree)})."
+                    f"(discuss {_pct(p.discuss)}, agree {_pct(p.agree)}"
+                    + (f", disagree {_pct(p.disagree)})." if p.disagree > p.agree else ").")
                 )
                 code = "discusses"
             else:
