@@ -219,11 +219,6 @@ def _l2(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
 
 
-def _row_dots(a: sparse.csr_matrix, ia: np.ndarray, b: sparse.csr_matrix, ib: np.ndarray) -> np.ndarray:
-    """Dot product of row ``ia[i]`` of ``a`` with row ``ib[i]`` of ``b``, for every i."""
-    return np.asarray(a[ia].multiply(b[ib]).sum(axis=1)).ravel()
-
-
 def _restrict(m: sparse.csr_matrix, cols: np.ndarray) -> sparse.csr_matrix:
     """The columns ``cols`` (sorted, unique) of ``m``, renumbered 0..len(cols)-1."""
     keep = np.isin(m.indices, cols)
@@ -317,7 +312,7 @@ class StanceFeaturizer:
         counts = vec.counts(stems)
         tfidf = vec.tfidf(counts)
         tf = _l2(counts)
-        known = tfidf[:, : len(vec.index)] if vec.buckets else tfidf
+        known = _restrict(tfidf, np.arange(len(vec.index))) if vec.buckets else tfidf
         svd = np.asarray(known @ self.components.T, dtype=np.float32)
         cues = _cue_matrix(tokens, items)
         out = Texts(tokens, stems, tfidf, tf, svd, cues)
@@ -361,12 +356,13 @@ class StanceFeaturizer:
         }
         all_h = np.array([p[0] for p in pairs], dtype=np.int64)
         all_b = np.array([p[1] for p in pairs], dtype=np.int64)
-        if len(pairs):
-            out[:, 0] = _row_dots(bodies.tfidf, all_b, heads.tfidf, all_h)
-            out[:, 1] = _row_dots(bodies.tf, all_b, heads.tf, all_h)
-        # Only the headlines' columns matter for sentence similarities: work in that small space
+        # Only the headlines' columns matter for similarities: work in that small space
         # (transposing the full vocabulary-plus-buckets width costs more than the products).
         cols = np.unique(heads.tfidf.indices)
+        if len(pairs):
+            for j, (b_m, h_m) in enumerate(((bodies.tfidf, heads.tfidf), (bodies.tf, heads.tf))):
+                block = (_restrict(b_m, cols) @ _restrict(h_m, cols).T.tocsr()).toarray()
+                out[:, j] = block[all_b, all_h]
         heads_t = _restrict(heads.tfidf, cols).T.tocsr()
         sent_c = _restrict(bodies.sent_tfidf, cols)
         offsets = bodies.sent_offsets
@@ -612,19 +608,21 @@ class StanceModel:
     weights: list[float]
     version: str = MODEL_VERSION
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (columns in :data:`LABELS` order)."""
+    def predict_proba(self, x: np.ndarray, n_boosters: int | None = None) -> np.ndarray:
+        """Class probabilities (columns in :data:`LABELS` order), averaged over the first ``n_boosters``."""
+        boosters = self.boosters[:n_boosters] if n_boosters else self.boosters
         total = np.zeros((len(x), len(LABELS)), dtype=np.float64)
-        for booster in self.boosters:
+        for booster in boosters:
             total += booster.predict(x, num_threads=1)
-        return total / len(self.boosters)
+        return total / len(boosters)
 
-    def reported_proba(self, x: np.ndarray) -> np.ndarray:
+    def reported_proba(self, x: np.ndarray, n_boosters: int | None = None) -> np.ndarray:
         """Probabilities as reported: re-weighted by the decision weights and renormalised.
 
-        Their argmax is the decided label (:func:`decide`).
+        Their argmax is the decided label (:func:`decide`). ``n_boosters`` limits the average to
+        the first boosters (a cheaper, noisier estimate).
         """
-        proba = self.predict_proba(x) * np.asarray(self.weights)[None, :]
+        proba = self.predict_proba(x, n_boosters) * np.asarray(self.weights)[None, :]
         out: np.ndarray = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
         return out
 
