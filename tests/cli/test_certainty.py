@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
 
-
-def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+from tests.training.test_hedging import write_csv
 
 
 @pytest.fixture
 def weasel(tmp_path: Path) -> Path:
     rows = [["Some say it may be the best.", "1"], ["It opened in 1932.", "0"]] * 8
-    return _csv(tmp_path / "w.csv", ["text", "label"], rows)
+    return write_csv(tmp_path / "w.csv", ["text", "label"], rows)
 
 
 @pytest.fixture
@@ -29,7 +22,7 @@ def emergent(tmp_path: Path) -> Path:
     for i in range(6):
         rows += [[f"Dog {i} rescued from well", "for", f"c{i}"], [f"Dog {i} reportedly rescued?", "observing", f"c{i}"],
                  [f"Police deny dog {i} rescue, a hoax", "against", f"c{i}"]]
-    return _csv(tmp_path / "e.csv", ["articleHeadline", "articleHeadlineStance", "claimId"], rows)
+    return write_csv(tmp_path / "e.csv", ["articleHeadline", "articleHeadlineStance", "claimId"], rows)
 
 
 @pytest.mark.parametrize(
@@ -51,9 +44,9 @@ def test_eval_prints_json(run_cli, request, command: str, fixture: str, keys: se
 
 @pytest.mark.parametrize("command", ["hedging", "headline-certainty"])
 def test_eval_bad_file_exits_2_with_one_line(run_cli, tmp_path: Path, command: str) -> None:
-    bad = _csv(tmp_path / "bad.csv", ["text", "label"], [["x", "7"]] * 12)
+    bad = write_csv(tmp_path / "bad.csv", ["text", "label"], [["x", "7"]] * 12)
     if command == "headline-certainty":
-        bad = _csv(tmp_path / "bad.csv", ["articleHeadline", "articleHeadlineStance", "claimId"], [["x", "?", "c"]])
+        bad = write_csv(tmp_path / "bad.csv", ["articleHeadline", "articleHeadlineStance", "claimId"], [["x", "?", "c"]])
     code, _, err = run_cli("eval", command, "--data", str(bad), "--json")
     assert code == 2
     assert len(err.strip().splitlines()) == 1

@@ -16,7 +16,7 @@ PLAIN = ["The bridge opened in 1932.", "The album has twelve tracks.", "She was 
          "The river flows north into the lake."]
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)
@@ -27,7 +27,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 @pytest.fixture
 def weasel_file(tmp_path: Path) -> Path:
     rows = [[t, "1"] for t in HEDGED] * 3 + [[t, "0"] for t in PLAIN] * 3
-    return _write(tmp_path / "weasel.csv", ["text", "label"], rows)
+    return write_csv(tmp_path / "weasel.csv", ["text", "label"], rows)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def emergent_file(tmp_path: Path) -> Path:
             [str(i), f"claim {i}", f"Police deny man {i} found, call it a hoax", "against", "c", f"c{i}"],
         ]
     header = ["id", "claimHeadline", "articleHeadline", "articleHeadlineStance", "articleId", "claimId"]
-    return _write(tmp_path / "emergent.csv", header, rows)
+    return write_csv(tmp_path / "emergent.csv", header, rows)
 
 
 def test_hedging_cv_on_any_file(weasel_file: Path) -> None:
@@ -83,7 +83,7 @@ def test_train_writes_artifact(weasel_file: Path, tmp_path: Path) -> None:
     ],
 )
 def test_bad_data_names_line_and_field(tmp_path: Path, module, header, row, message: str) -> None:
-    path = _write(tmp_path / "bad.csv", header, [row] * 12)
+    path = write_csv(tmp_path / "bad.csv", header, [row] * 12)
     with pytest.raises(DataError, match=message):
         module.load_data(path)
 
