@@ -46,7 +46,8 @@ def test_eval_prints_json(run_cli, request, command: str, fixture: str, keys: se
 def test_eval_bad_file_exits_2_with_one_line(run_cli, tmp_path: Path, command: str) -> None:
     bad = write_csv(tmp_path / "bad.csv", ["text", "label"], [["x", "7"]] * 12)
     if command == "headline-certainty":
-        bad = write_csv(tmp_path / "bad.csv", ["articleHeadline", "articleHeadlineStance", "claimId"], [["x", "?", "c"]])
+        header = ["articleHeadline", "articleHeadlineStance", "claimId"]
+        bad = write_csv(tmp_path / "bad.csv", header, [["x", "?", "c"]])
     code, _, err = run_cli("eval", command, "--data", str(bad), "--json")
     assert code == 2
     assert len(err.strip().splitlines()) == 1
