@@ -76,8 +76,11 @@ WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 def cue_index() -> dict[str, list[tuple[int, tuple[str, ...], str]]]:
     """First word -> [(priority, words, kind)] of every lexicon cue, best (priority, longest) first."""
     index: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+    boosters = {e.lower() for e in lexicon("boosters")}
     for priority, (kind, name) in enumerate(CUE_LEXICONS):
         for entry in lexicon(name):
+            if kind == "attribution" and entry.lower() in boosters:
+                continue  # "scientists confirm ...": reported, but as settled fact
             words = tuple(entry.lower().replace("’", "'").split())
             index.setdefault(words[0], []).append((priority, words, kind))
     for options in index.values():
