@@ -108,10 +108,7 @@ class StanceDetector:
             sentences: sentence ranges of each body (clean coordinates of that text).
         """
         model = self.model
-        feat = model.featurizer
-        heads = feat.texts([headline])
-        body_texts = feat.texts(bodies, sentences)
-        x = feat.features(heads, body_texts, [(0, i) for i in range(len(bodies))])
+        x = model.featurizer.post_features(headline, bodies, sentences)
         out: np.ndarray = np.vstack(
             [model.reported_proba(x[:1])]
             + ([model.reported_proba(x[1:], SENTENCE_BOOSTERS)] if len(x) > 1 else [])

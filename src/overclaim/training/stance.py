@@ -177,8 +177,8 @@ class Vectorizer:
         idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in kept], dtype=np.float32)
         return cls({t: i for i, t in enumerate(kept)}, idf, OOV_BUCKETS)
 
-    def counts(self, docs: Sequence[Sequence[str]]) -> sparse.csr_matrix:
-        """Raw term counts, one row per document."""
+    def count_rows(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw term counts as CSR arrays ``(data, indices, indptr)``, terms in order of first use."""
         indptr = [0]
         indices: list[int] = []
         data: list[float] = []
@@ -196,27 +196,38 @@ class Vectorizer:
             indices.extend(row)
             data.extend(row.values())
             indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-            shape=(len(docs), self.width),
-        )
+        return np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)
+
+    def counts(self, docs: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+        """Raw term counts, one row per document."""
+        return sparse.csr_matrix(self.count_rows(docs), shape=(len(docs), self.width))
+
+    def tfidf_data(self, data: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        """Sublinear TF-IDF weights (not normalised) of count entries ``data`` in columns ``indices``."""
+        known = indices < len(self.index)
+        idf = np.where(known, self.idf[np.where(known, indices, 0)], float(self.idf.max()))
+        out: np.ndarray = (1.0 + np.log(data)) * idf
+        return out
 
     def tfidf(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         """L2-normalised sublinear TF-IDF rows from raw counts."""
         m = sparse.csr_matrix((counts.data, counts.indices, counts.indptr), shape=counts.shape)
-        size = len(self.index)
-        known = counts.indices < size
-        idf = np.where(known, self.idf[np.where(known, counts.indices, 0)], float(self.idf.max()))
-        m.data = (1.0 + np.log(counts.data)) * idf
+        m.data = self.tfidf_data(counts.data, counts.indices)
         return _l2(m)
 
 
-def _l2(m: sparse.csr_matrix) -> sparse.csr_matrix:
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=np.square(m.data, dtype=np.float64), minlength=m.shape[0]))
+def _l2_data(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """CSR ``data`` with every row (rows given by ``indptr``) scaled to unit L2 norm, as float32."""
+    n = len(indptr) - 1
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    norms = np.sqrt(np.bincount(rows, weights=np.square(data, dtype=np.float64), minlength=n))
     norms[norms == 0] = 1.0
-    data = (m.data / norms[rows]).astype(np.float32)
-    return sparse.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
+    out: np.ndarray = (data / norms[rows]).astype(np.float32)
+    return out
+
+
+def _l2(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    return sparse.csr_matrix((_l2_data(m.data, m.indptr), m.indices, m.indptr), shape=m.shape)
 
 
 def _restrict(m: sparse.csr_matrix, cols: np.ndarray) -> sparse.csr_matrix:
@@ -252,8 +263,8 @@ class Texts:
 
     tokens: list[list[str]]
     stems: list[list[str]]
-    tfidf: sparse.csr_matrix
-    tf: sparse.csr_matrix
+    tfidf: sparse.csr_matrix | None  # None in the single-post path (:meth:`StanceFeaturizer.post_features`)
+    tf: sparse.csr_matrix | None
     svd: np.ndarray
     cues: np.ndarray
     # Bodies only: sentence rows and the body each belongs to.
@@ -261,6 +272,52 @@ class Texts:
     sent_cues: np.ndarray | None = None
     sent_stems: list[set[str]] = field(default_factory=list)
     sent_offsets: np.ndarray | None = None  # body i owns sentences sent_offsets[i]:sent_offsets[i+1]
+
+
+def _sentences(
+    items: Sequence[str], sentences: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """Sentence texts and tokens of every body (a body without ranges is one sentence), and offsets."""
+    sent_tokens: list[list[str]] = []
+    sent_text: list[str] = []
+    offsets = [0]
+    for text, ranges in zip(items, sentences, strict=True):
+        ranges = list(ranges) or [(0, len(text))]
+        for s, e in ranges:
+            sent_text.append(text[s:e])
+            sent_tokens.append(words(text[s:e]))
+        offsets.append(len(sent_tokens))
+    return sent_text, sent_tokens, np.asarray(offsets)
+
+
+def _pair_context(heads: Texts, bodies: Texts, idf: np.ndarray, index: dict[str, int]) -> dict[str, Any]:
+    """What :meth:`StanceFeaturizer._body_features` reads besides the texts."""
+    return {
+        "idf": idf, "index": index, "head_sets": [set(s) for s in heads.stems],
+        "body_sets": [set(s) for s in bodies.stems],
+        "head_ngrams": [(_ngrams(t, 2), _ngrams(t, 3)) for t in heads.tokens],
+        "svd_h": heads.svd / np.maximum(np.linalg.norm(heads.svd, axis=1, keepdims=True), 1e-9),
+        "svd_b": bodies.svd / np.maximum(np.linalg.norm(bodies.svd, axis=1, keepdims=True), 1e-9),
+    }
+
+
+def _row_dots(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, cols: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """Dot product of every CSR row with one sparse vector (sorted ``cols``, ``values``), float32.
+
+    Sums in float32 in the rows' entry order, as scipy's sparse product does, so the results are
+    bit-identical to the batch path's.
+    """
+    n = len(indptr) - 1
+    out = np.zeros(n, dtype=np.float32)
+    if not len(cols) or not len(indices):
+        return out
+    pos = np.minimum(np.searchsorted(cols, indices), len(cols) - 1)
+    hit = cols[pos] == indices
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    np.add.at(out, rows[hit], data[hit] * values[pos[hit]])
+    return out
 
 
 FEATURE_NAMES: list[str] = [
@@ -318,20 +375,81 @@ class StanceFeaturizer:
         out = Texts(tokens, stems, tfidf, tf, svd, cues)
         if sentences is None:
             return out
-        sent_tokens: list[list[str]] = []
-        sent_text: list[str] = []
-        offsets = [0]
-        for text, ranges in zip(items, sentences, strict=True):
-            ranges = list(ranges) or [(0, len(text))]
-            for s, e in ranges:
-                sent_text.append(text[s:e])
-                sent_tokens.append(words(text[s:e]))
-            offsets.append(len(sent_tokens))
+        sent_text, sent_tokens, offsets = _sentences(items, sentences)
         sent_stems = [content_stems(t) for t in sent_tokens]
         out.sent_tfidf = vec.tfidf(vec.counts(sent_stems))
         out.sent_cues = _cue_matrix(sent_tokens, sent_text)
         out.sent_stems = [set(s) for s in sent_stems]
-        out.sent_offsets = np.asarray(offsets)
+        out.sent_offsets = offsets
+        return out
+
+    # ------------------------------------------------------------------ one post
+    def _light_texts(
+        self, tokens: list[list[str]], stems: list[list[str]], items: Sequence[str]
+    ) -> tuple[Texts, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """Texts without sparse matrices, with their TF-IDF as CSR arrays and their L2-normalised counts."""
+        assert self.vectorizer is not None and self.components is not None, "fit first"
+        vec = self.vectorizer
+        data, indices, indptr = vec.count_rows(stems)
+        tfidf = _l2_data(vec.tfidf_data(data, indices), indptr)
+        tf = _l2_data(data, indptr)
+        # SVD of the known columns, summed in float32 in entry order (as scipy's product does).
+        components_t = self._components_t()
+        known = indices < len(vec.index)
+        rows = np.repeat(np.arange(len(stems)), np.diff(indptr))[known]
+        svd = np.zeros((len(stems), self.svd_dims), dtype=np.float32)
+        np.add.at(svd, rows, tfidf[known][:, None] * components_t[indices[known]])
+        texts = Texts(tokens, stems, None, None, svd, _cue_matrix(tokens, items))
+        return texts, (tfidf, indices, indptr), tf
+
+    def _components_t(self) -> np.ndarray:
+        """The SVD components transposed, contiguous (computed once per featurizer)."""
+        assert self.components is not None
+        cached: np.ndarray | None = self.__dict__.get("_components_t_cache")
+        if cached is None:
+            cached = np.ascontiguousarray(self.components.T)
+            self.__dict__["_components_t_cache"] = cached
+        return cached
+
+    def post_features(
+        self, headline: str, bodies: Sequence[str], sentences: Sequence[Sequence[tuple[int, int]]]
+    ) -> np.ndarray:
+        """Feature rows of one headline against each of ``bodies``: the single-post path.
+
+        Gives the same matrix as ``features(texts([headline]), texts(bodies, sentences), ...)``
+        (bit for bit) without building scipy sparse matrices, whose per-call overhead dominates
+        when there is one post.
+
+        Args:
+            headline: the headline.
+            bodies: texts read as bodies.
+            sentences: sentence ranges of each body.
+        """
+        assert self.vectorizer is not None
+        h_tokens = [words(headline)]
+        heads, (h_tfidf, h_idx, _), h_tf = self._light_texts(h_tokens, [content_stems(h_tokens[0])], [headline])
+        b_tokens = [words(b) for b in bodies]
+        body_texts, (b_tfidf, b_idx, b_ptr), b_tf = self._light_texts(
+            b_tokens, [content_stems(t) for t in b_tokens], bodies
+        )
+        sent_text, sent_tokens, offsets = _sentences(bodies, sentences)
+        sent_stems = [content_stems(t) for t in sent_tokens]
+        vec = self.vectorizer
+        s_data, s_idx, s_ptr = vec.count_rows(sent_stems)
+        s_tfidf = _l2_data(vec.tfidf_data(s_data, s_idx), s_ptr)
+        body_texts.sent_cues = _cue_matrix(sent_tokens, sent_text)
+        body_texts.sent_stems = [set(s) for s in sent_stems]
+        body_texts.sent_offsets = offsets
+        order = np.argsort(h_idx)
+        cols = h_idx[order]
+        pairs = [(0, i) for i in range(len(bodies))]
+        out = np.zeros((len(pairs), len(self.names)), dtype=np.float32)
+        out[:, 0] = _row_dots(b_tfidf, b_idx, b_ptr, cols, h_tfidf[order])
+        out[:, 1] = _row_dots(b_tf, b_idx, b_ptr, cols, h_tf[order])
+        block = _row_dots(s_tfidf, s_idx, s_ptr, cols, h_tfidf[order])[:, None]
+        ctx = _pair_context(heads, body_texts, vec.idf, vec.index)
+        for b in range(len(pairs)):
+            self._body_features(out, b, [b], pairs, block, 0, heads, body_texts, ctx)
         return out
 
     # ------------------------------------------------------------------ pairs
@@ -339,21 +457,14 @@ class StanceFeaturizer:
         """Feature matrix for ``pairs`` of (headline index, body index) into ``heads`` and ``bodies``."""
         assert self.vectorizer is not None
         assert bodies.sent_tfidf is not None and bodies.sent_cues is not None and bodies.sent_offsets is not None
+        assert heads.tfidf is not None and heads.tf is not None and bodies.tfidf is not None and bodies.tf is not None
         idf = self.vectorizer.idf
         index = self.vectorizer.index
         out = np.zeros((len(pairs), len(self.names)), dtype=np.float32)
         by_body: dict[int, list[int]] = {}
         for row, (_, b) in enumerate(pairs):
             by_body.setdefault(b, []).append(row)
-        head_sets = [set(s) for s in heads.stems]
-        body_sets = [set(s) for s in bodies.stems]
-        head_ngrams = [(_ngrams(t, 2), _ngrams(t, 3)) for t in heads.tokens]
-        svd_h = heads.svd / np.maximum(np.linalg.norm(heads.svd, axis=1, keepdims=True), 1e-9)
-        svd_b = bodies.svd / np.maximum(np.linalg.norm(bodies.svd, axis=1, keepdims=True), 1e-9)
-        ctx = {
-            "idf": idf, "index": index, "head_sets": head_sets, "body_sets": body_sets,
-            "head_ngrams": head_ngrams, "svd_h": svd_h, "svd_b": svd_b,
-        }
+        ctx = _pair_context(heads, bodies, idf, index)
         all_h = np.array([p[0] for p in pairs], dtype=np.int64)
         all_b = np.array([p[1] for p in pairs], dtype=np.int64)
         # Only the headlines' columns matter for similarities: work in that small space
@@ -599,6 +710,44 @@ def tune_weights(probabilities: np.ndarray, gold: Sequence[str]) -> tuple[list[f
     return best_w, best_s
 
 
+def _softmax(raw: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of raw multiclass scores, as LightGBM computes it."""
+    e = np.exp(raw - raw.max(axis=1, keepdims=True))
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def merge_boosters(boosters: Sequence[Any]) -> Any:
+    """One LightGBM booster whose raw scores are those of all ``boosters`` side by side.
+
+    Booster ``k``'s class ``c`` becomes class ``k * n_class + c`` of a model with
+    ``len(boosters) * n_class`` classes (trees interleaved per iteration), so a single
+    ``predict(raw_score=True)`` call walks every tree once; a softmax per group of columns gives
+    each booster's probabilities. The boosters must have the same number of iterations.
+    """
+    import lightgbm as lgb
+
+    n_cls = len(LABELS)
+    texts = [b.model_to_string() for b in boosters]
+    trees = [re.split(r"(?m)^(?=Tree=\d+$)", s[s.index("Tree=0") : s.index("end of trees")])[1:] for s in texts]
+    n_iter = len(trees[0]) // n_cls
+    if any(len(t) != n_iter * n_cls for t in trees):
+        raise ValueError("boosters differ in their number of trees")
+    n = len(boosters) * n_cls
+    out = [
+        re.sub(r"^Tree=\d+", f"Tree={i * n + k * n_cls + c}", t[i * n_cls + c])
+        for i in range(n_iter)
+        for k, t in enumerate(trees)
+        for c in range(n_cls)
+    ]
+    head = texts[0][: texts[0].index("Tree=0")]
+    head = re.sub(r"(?m)^num_class=\d+$", f"num_class={n}", head)
+    head = re.sub(r"(?m)^num_tree_per_iteration=\d+$", f"num_tree_per_iteration={n}", head)
+    head = re.sub(r"(?m)^objective=multiclass num_class:\d+$", f"objective=multiclass num_class:{n}", head)
+    head = re.sub(r"(?m)^tree_sizes=.*\n", "", head)
+    return lgb.Booster(model_str=head + "".join(out) + "end of trees\n")
+
+
 @dataclass
 class StanceModel:
     """The shipped artifact: featurizer, boosters (averaged) and decision weights."""
@@ -609,12 +758,31 @@ class StanceModel:
     version: str = MODEL_VERSION
 
     def predict_proba(self, x: np.ndarray, n_boosters: int | None = None) -> np.ndarray:
-        """Class probabilities (columns in :data:`LABELS` order), averaged over the first ``n_boosters``."""
-        boosters = self.boosters[:n_boosters] if n_boosters else self.boosters
-        total = np.zeros((len(x), len(LABELS)), dtype=np.float64)
-        for booster in boosters:
-            total += booster.predict(x, num_threads=1)
-        return total / len(boosters)
+        """Class probabilities (columns in :data:`LABELS` order), averaged over the first ``n_boosters``.
+
+        Scored by the boosters merged into one (:func:`merge_boosters`, built on first use): one
+        tree walk per row instead of one call per booster; the same probabilities to ~1e-16.
+        """
+        k = len(self.boosters[:n_boosters] if n_boosters else self.boosters)
+        merged = self.__dict__.get("_merged")
+        if merged is None:
+            merged = merge_boosters(self.boosters)
+            self.__dict__["_merged"] = merged
+        if k < len(self.boosters):
+            # The first boosters only: fewer trees are cheaper than the merged model's 5x.
+            raw = np.hstack([b.predict(x, raw_score=True, num_threads=1) for b in self.boosters[:k]])
+        else:
+            raw = merged.predict(x, raw_score=True, num_threads=1)
+        n_cls = len(LABELS)
+        total = np.zeros((len(x), n_cls), dtype=np.float64)
+        for j in range(k):
+            total += _softmax(raw[:, j * n_cls : (j + 1) * n_cls])
+        out: np.ndarray = total / k
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the merged booster (built again on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_merged"}
 
     def reported_proba(self, x: np.ndarray, n_boosters: int | None = None) -> np.ndarray:
         """Probabilities as reported: re-weighted by the decision weights and renormalised.
