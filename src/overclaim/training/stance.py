@@ -147,6 +147,21 @@ def _ngrams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
+def _ngram_hits(grams: set[tuple[str, ...]], tokens: Sequence[str], n: int) -> int:
+    """How many of the n-grams ``grams`` occur in ``tokens`` (``len(grams & _ngrams(tokens, n))``).
+
+    Scans the tokens for the n-grams' first words instead of building the tokens' n-gram set:
+    cheaper when one headline meets a body.
+    """
+    if not grams:
+        return 0
+    firsts = {g[0] for g in grams}
+    found = {
+        g for i in range(len(tokens) - n + 1) if tokens[i] in firsts and (g := tuple(tokens[i : i + n])) in grams
+    }
+    return len(found)
+
+
 @dataclass
 class Vectorizer:
     """Stem vocabulary with IDF weights; turns stem lists into sparse rows.
@@ -515,7 +530,8 @@ class StanceFeaturizer:
         out[r, 11] = math.log1p(n_s)
         lead_stems = set().union(*bodies.sent_stems[lo : lo + 3]) if n_s else set()
         b_tokens = bodies.tokens[b]
-        b_bigrams, b_trigrams = _ngrams(b_tokens, 2), _ngrams(b_tokens, 3)
+        # Several headlines: the body's n-gram sets once; one headline: scan for its n-grams.
+        b_ngrams = (_ngrams(b_tokens, 2), _ngrams(b_tokens, 3)) if len(rows) > 1 else None
         body_cues = bodies.cues[b] / max(1, len(b_tokens)) * 100.0
         lead_cues = cues[:3].sum(axis=0)
         for k, row in enumerate(rows):
@@ -530,8 +546,12 @@ class StanceFeaturizer:
             union = hs | body_sets[b]
             out[row, 15] = len(hs & body_sets[b]) / len(union) if union else 0.0
             bi, tri = head_ngrams[h]
-            out[row, 16] = len(bi & b_bigrams) / max(1, len(bi))
-            out[row, 17] = len(tri & b_trigrams) / max(1, len(tri))
+            if b_ngrams is None:
+                bi_hits, tri_hits = _ngram_hits(bi, b_tokens, 2), _ngram_hits(tri, b_tokens, 3)
+            else:
+                bi_hits, tri_hits = len(bi & b_ngrams[0]), len(tri & b_ngrams[1])
+            out[row, 16] = bi_hits / max(1, len(bi))
+            out[row, 17] = tri_hits / max(1, len(tri))
             out[row, 18] = len(heads.tokens[h])
             out[row, 19] = math.log1p(len(b_tokens))
             out[row, 20] = len(hs)
