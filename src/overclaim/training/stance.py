@@ -399,24 +399,6 @@ class StanceFeaturizer:
         return out
 
     # ------------------------------------------------------------------ one post
-    def _light_texts(
-        self, tokens: list[list[str]], stems: list[list[str]], items: Sequence[str]
-    ) -> tuple[Texts, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-        """Texts without sparse matrices, with their TF-IDF as CSR arrays and their L2-normalised counts."""
-        assert self.vectorizer is not None and self.components is not None, "fit first"
-        vec = self.vectorizer
-        data, indices, indptr = vec.count_rows(stems)
-        tfidf = _l2_data(vec.tfidf_data(data, indices), indptr)
-        tf = _l2_data(data, indptr)
-        # SVD of the known columns, summed in float32 in entry order (as scipy's product does).
-        components_t = self._components_t()
-        known = indices < len(vec.index)
-        rows = np.repeat(np.arange(len(stems)), np.diff(indptr))[known]
-        svd = np.zeros((len(stems), self.svd_dims), dtype=np.float32)
-        np.add.at(svd, rows, tfidf[known][:, None] * components_t[indices[known]])
-        texts = Texts(tokens, stems, None, None, svd, _cue_matrix(tokens, items))
-        return texts, (tfidf, indices, indptr), tf
-
     def _components_t(self) -> np.ndarray:
         """The SVD components transposed, contiguous (computed once per featurizer)."""
         assert self.components is not None
@@ -432,8 +414,10 @@ class StanceFeaturizer:
         """Feature rows of one headline against each of ``bodies``: the single-post path.
 
         Gives the same matrix as ``features(texts([headline]), texts(bodies, sentences), ...)``
-        (bit for bit) without building scipy sparse matrices, whose per-call overhead dominates
-        when there is one post.
+        bit for bit, without scipy sparse matrices (their per-call overhead dominates for one
+        post): the headline, the bodies and all sentences are counted in one set of CSR arrays,
+        similarities are summed in float32 in entry order as scipy does, a body that is one
+        sentence is tokenized once, and a body's stems are its sentences' when its tokens are.
 
         Args:
             headline: the headline.
@@ -441,29 +425,65 @@ class StanceFeaturizer:
             sentences: sentence ranges of each body.
         """
         assert self.vectorizer is not None
-        h_tokens = [words(headline)]
-        heads, (h_tfidf, h_idx, _), h_tf = self._light_texts(h_tokens, [content_stems(h_tokens[0])], [headline])
-        b_tokens = [words(b) for b in bodies]
-        body_texts, (b_tfidf, b_idx, b_ptr), b_tf = self._light_texts(
-            b_tokens, [content_stems(t) for t in b_tokens], bodies
-        )
-        sent_text, sent_tokens, offsets = _sentences(bodies, sentences)
-        sent_stems = [content_stems(t) for t in sent_tokens]
         vec = self.vectorizer
-        s_data, s_idx, s_ptr = vec.count_rows(sent_stems)
-        s_tfidf = _l2_data(vec.tfidf_data(s_data, s_idx), s_ptr)
-        body_texts.sent_cues = _cue_matrix(sent_tokens, sent_text)
-        body_texts.sent_stems = [set(s) for s in sent_stems]
-        body_texts.sent_offsets = offsets
-        order = np.argsort(h_idx)
-        cols = h_idx[order]
-        pairs = [(0, i) for i in range(len(bodies))]
-        out = np.zeros((len(pairs), len(self.names)), dtype=np.float32)
-        out[:, 0] = _row_dots(b_tfidf, b_idx, b_ptr, cols, h_tfidf[order])
-        out[:, 1] = _row_dots(b_tf, b_idx, b_ptr, cols, h_tf[order])
-        block = _row_dots(s_tfidf, s_idx, s_ptr, cols, h_tfidf[order])[:, None]
+        h_tokens = words(headline)
+        b_tokens: list[list[str]] = []
+        b_stems: list[list[str]] = []
+        b_cues: list[np.ndarray] = []
+        s_tokens: list[list[str]] = []
+        s_stems: list[list[str]] = []
+        s_cues: list[np.ndarray] = []
+        offsets = [0]
+        for text, ranges in zip(bodies, sentences, strict=True):
+            ranges = list(ranges) or [(0, len(text))]
+            tokens = words(text)
+            cues = cue_vector(tokens, text)
+            if len(ranges) == 1 and ranges[0] == (0, len(text)):
+                stems = content_stems(tokens)
+                s_tokens.append(tokens)
+                s_stems.append(stems)
+                s_cues.append(cues)
+            else:
+                parts = [text[s:e] for s, e in ranges]
+                p_tokens = [words(p) for p in parts]
+                p_stems = [content_stems(t) for t in p_tokens]
+                same = tokens == [t for pt in p_tokens for t in pt]
+                stems = [s for ps in p_stems for s in ps] if same else content_stems(tokens)
+                s_tokens += p_tokens
+                s_stems += p_stems
+                s_cues += [cue_vector(t, p) for t, p in zip(p_tokens, parts, strict=True)]
+            b_tokens.append(tokens)
+            b_stems.append(stems)
+            b_cues.append(cues)
+            offsets.append(len(s_tokens))
+        h_stems = content_stems(h_tokens)
+        n_b = len(bodies)
+        # Rows: headline, bodies, sentences.
+        data, indices, indptr = vec.count_rows([h_stems, *b_stems, *s_stems])
+        tfidf = _l2_data(vec.tfidf_data(data, indices), indptr)
+        n_hb = int(indptr[n_b + 1])  # entries of the headline and bodies
+        tf = _l2_data(data[:n_hb], indptr[: n_b + 2])
+        # SVD of the known columns of headline and bodies, summed in float32 in entry order.
+        known = indices[:n_hb] < len(vec.index)
+        rows = np.repeat(np.arange(n_b + 1), np.diff(indptr[: n_b + 2]))[known]
+        svd = np.zeros((n_b + 1, self.svd_dims), dtype=np.float32)
+        np.add.at(svd, rows, tfidf[:n_hb][known][:, None] * self._components_t()[indices[:n_hb][known]])
+        heads = Texts([h_tokens], [h_stems], None, None, svd[:1], cue_vector(h_tokens, headline)[None, :])
+        body_texts = Texts(
+            b_tokens, b_stems, None, None, svd[1:], np.stack(b_cues),
+            sent_cues=np.stack(s_cues), sent_stems=[set(s) for s in s_stems], sent_offsets=np.asarray(offsets),
+        )
+        h_end = int(indptr[1])
+        order = np.argsort(indices[:h_end])
+        cols = indices[:h_end][order]
+        sims = _row_dots(tfidf[h_end:], indices[h_end:], indptr[1:] - h_end, cols, tfidf[:h_end][order])
+        pairs = [(0, i) for i in range(n_b)]
+        out = np.zeros((n_b, len(self.names)), dtype=np.float32)
+        out[:, 0] = sims[:n_b]
+        out[:, 1] = _row_dots(tf[h_end:], indices[h_end:n_hb], indptr[1 : n_b + 2] - h_end, cols, tf[:h_end][order])
+        block = sims[n_b:, None]
         ctx = _pair_context(heads, body_texts, vec.idf, vec.index)
-        for b in range(len(pairs)):
+        for b in range(n_b):
             self._body_features(out, b, [b], pairs, block, 0, heads, body_texts, ctx)
         return out
 
