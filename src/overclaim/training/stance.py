@@ -483,8 +483,12 @@ class StanceFeaturizer:
         out[:, 1] = _row_dots(tf[h_end:], indices[h_end:n_hb], indptr[1 : n_b + 2] - h_end, cols, tf[:h_end][order])
         block = sims[n_b:, None]
         ctx = _pair_context(heads, body_texts, vec.idf, vec.index)
+        single = [b for b in range(n_b) if offsets[b + 1] - offsets[b] == 1]
         for b in range(n_b):
-            self._body_features(out, b, [b], pairs, block, 0, heads, body_texts, ctx)
+            if b not in single:
+                self._body_features(out, b, [b], pairs, block, 0, heads, body_texts, ctx)
+        if single:
+            self._one_sentence_features(out, single, block[np.asarray(offsets)[single], 0], heads, body_texts, ctx)
         return out
 
     # ------------------------------------------------------------------ pairs
@@ -525,8 +529,7 @@ class StanceFeaturizer:
         c_lo: int, heads: Texts, bodies: Texts, ctx: dict[str, Any],
     ) -> None:
         assert bodies.sent_cues is not None and bodies.sent_offsets is not None
-        idf, index, n_cue, base = ctx["idf"], ctx["index"], len(CUE_COLUMNS), len(FEATURE_NAMES)
-        head_sets, body_sets, head_ngrams = ctx["head_sets"], ctx["body_sets"], ctx["head_ngrams"]
+        n_cue, base = len(CUE_COLUMNS), len(FEATURE_NAMES)
         svd_h, svd_b = ctx["svd_h"], ctx["svd_b"]
         h_idx = np.array([pairs[r][0] for r in rows])
         lo, hi = bodies.sent_offsets[b], bodies.sent_offsets[b + 1]
@@ -555,29 +558,11 @@ class StanceFeaturizer:
         body_cues = bodies.cues[b] / max(1, len(b_tokens)) * 100.0
         lead_cues = cues[:3].sum(axis=0)
         for k, row in enumerate(rows):
-            h = pairs[row][0]
-            hs = head_sets[h]
-            weights = {t: float(idf[index[t]]) if t in index else 12.0 for t in hs}
-            total = sum(weights.values()) or 1.0
             best_set = bodies.sent_stems[lo + best[k]] if n_s else set()
-            out[row, 12] = sum(w for t, w in weights.items() if t in body_sets[b]) / total
-            out[row, 13] = sum(w for t, w in weights.items() if t in lead_stems) / total
-            out[row, 14] = sum(w for t, w in weights.items() if t in best_set) / total
-            union = hs | body_sets[b]
-            out[row, 15] = len(hs & body_sets[b]) / len(union) if union else 0.0
-            bi, tri = head_ngrams[h]
-            if b_ngrams is None:
-                bi_hits, tri_hits = _ngram_hits(bi, b_tokens, 2), _ngram_hits(tri, b_tokens, 3)
-            else:
-                bi_hits, tri_hits = len(bi & b_ngrams[0]), len(tri & b_ngrams[1])
-            out[row, 16] = bi_hits / max(1, len(bi))
-            out[row, 17] = tri_hits / max(1, len(tri))
-            out[row, 18] = len(heads.tokens[h])
-            out[row, 19] = math.log1p(len(b_tokens))
-            out[row, 20] = len(hs)
-            head_neg = heads.cues[h, 2] % 2
             best_neg = cues[best[k], 2] % 2 if n_s else 0
-            out[row, 21] = 1.0 if head_neg == best_neg else 0.0
+            self._overlap_features(
+                out, row, pairs[row][0], b, lead_stems, best_set, best_neg, b_ngrams, heads, bodies, ctx
+            )
         c = base
         out[r, c : c + n_cue] = heads.cues[h_idx]
         c += n_cue
@@ -605,6 +590,82 @@ class StanceFeaturizer:
         out[r, c : c + self.svd_dims] = heads.svd[h_idx]
         c += self.svd_dims
         out[r, c : c + self.svd_dims] = bodies.svd[b]
+
+
+    @staticmethod
+    def _overlap_features(
+        out: np.ndarray, row: int, h: int, b: int, lead_stems: set[str], best_set: set[str], best_neg: float,
+        b_ngrams: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None, heads: Texts, bodies: Texts,
+        ctx: dict[str, Any],
+    ) -> None:
+        """Columns 12-21 (coverage, overlap, lengths, polarity) of one (headline ``h``, body ``b``) row."""
+        idf, index, body_set = ctx["idf"], ctx["index"], ctx["body_sets"][b]
+        hs = ctx["head_sets"][h]
+        b_tokens = bodies.tokens[b]
+        weights = {t: float(idf[index[t]]) if t in index else 12.0 for t in hs}
+        total = sum(weights.values()) or 1.0
+        out[row, 12] = sum(w for t, w in weights.items() if t in body_set) / total
+        out[row, 13] = sum(w for t, w in weights.items() if t in lead_stems) / total
+        out[row, 14] = sum(w for t, w in weights.items() if t in best_set) / total
+        union = hs | body_set
+        out[row, 15] = len(hs & body_set) / len(union) if union else 0.0
+        bi, tri = ctx["head_ngrams"][h]
+        if b_ngrams is None:
+            bi_hits, tri_hits = _ngram_hits(bi, b_tokens, 2), _ngram_hits(tri, b_tokens, 3)
+        else:
+            bi_hits, tri_hits = len(bi & b_ngrams[0]), len(tri & b_ngrams[1])
+        out[row, 16] = bi_hits / max(1, len(bi))
+        out[row, 17] = tri_hits / max(1, len(tri))
+        out[row, 18] = len(heads.tokens[h])
+        out[row, 19] = math.log1p(len(b_tokens))
+        out[row, 20] = len(hs)
+        head_neg = heads.cues[h, 2] % 2
+        out[row, 21] = 1.0 if head_neg == best_neg else 0.0
+
+    def _one_sentence_features(
+        self, out: np.ndarray, bs: list[int], sims: np.ndarray, heads: Texts, bodies: Texts, ctx: dict[str, Any]
+    ) -> None:
+        """Rows ``bs`` for bodies of one sentence each against headline 0, vectorized over the bodies.
+
+        The same values as :meth:`_body_features` (its sorting, means and attention reduce to the
+        one sentence's similarity ``sims`` and cues), without its per-body array work.
+        """
+        assert bodies.sent_cues is not None and bodies.sent_offsets is not None
+        n_cue, base, g = len(CUE_COLUMNS), len(FEATURE_NAMES), N_GROUPS
+        r = np.asarray(bs)
+        lo = bodies.sent_offsets[r]
+        cues = bodies.sent_cues[lo]  # (n, n_cue): each body's one sentence
+        svd_h, svd_b = ctx["svd_h"], ctx["svd_b"]
+        for b in bs:
+            out[b, 2] = (svd_h[[0]] @ svd_b[b])[0]
+        for j in (3, 4, 5, 9, 10):
+            out[r, j] = sims
+        out[r, 6] = 0.0
+        out[r, 7] = sims > 0.1
+        out[r, 8] = sims > 0.3
+        out[r, 11] = math.log1p(1)
+        for k, (b, i) in enumerate(zip(bs, lo, strict=True)):
+            # The lead is read as in _body_features: the three sentences from the body's first on.
+            lead = set().union(*bodies.sent_stems[i : i + 3])
+            self._overlap_features(out, b, 0, b, lead, bodies.sent_stems[i], cues[k, 2] % 2, None, heads, bodies, ctx)
+            out[b, base + n_cue : base + 2 * n_cue] = bodies.cues[b] / max(1, len(bodies.tokens[b])) * 100.0
+        c = base
+        out[r, c : c + n_cue] = heads.cues[0]
+        c += 2 * n_cue
+        for _ in range(3):  # lead, best and top-3 sentences: the one sentence
+            out[r, c : c + n_cue] = cues
+            c += n_cue
+        group_cues = cues[:, :g]
+        weights = sims / np.maximum(sims, np.float32(1e-9))
+        out[r, c : c + g] = weights[:, None] * group_cues
+        c += g
+        out[r, c : c + g] = sims[:, None] * (group_cues > 0).astype(np.float32)
+        c += g
+        out[r, c : c + g] = (sims >= 0.15).astype(np.float32)[:, None] * group_cues
+        c += g
+        out[r, c : c + self.svd_dims] = heads.svd[0]
+        c += self.svd_dims
+        out[r, c : c + self.svd_dims] = bodies.svd[r]
 
 
 # ---------------------------------------------------------------------- data -> features
