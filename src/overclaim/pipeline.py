@@ -57,6 +57,7 @@ class Sentence:
     end: int
     text: str
     _tokens: list[Token] | None = field(default=None, repr=False, compare=False)
+    _words: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def tokens(self) -> list[Token]:
@@ -70,9 +71,11 @@ class Sentence:
     @property
     def words(self) -> list[str]:
         """Lower-cased word tokens (no offsets): the cheap form for bag-of-words features."""
-        from overclaim.stages.segment import WORD_RE
+        if self._words is None:
+            from overclaim.stages.segment import WORD_RE
 
-        return WORD_RE.findall(self.text.lower())
+            self._words = WORD_RE.findall(self.text.lower())
+        return self._words
 
 
 @dataclass

@@ -49,8 +49,16 @@ def coverage(query: dict[str, float], words: list[str]) -> float:
     total = sum(query.values())
     if total <= 0:
         return 0.0
-    present = {t[0] for word in set(words) if (t := term(word)) is not None}
+    # Snowball stems keep the word's first two letters, so only words sharing them with a
+    # query stem need stemming: stemming every new body word was most of this stage's cost.
+    prefixes = {stem[:2] for stem in query}
+    present = {t[0] for word in set(words) if word[:2] in prefixes and (t := term(word)) is not None}
     return sum(w for s, w in query.items() if s in present) / total
+
+
+def is_content_word(lower: str) -> bool:
+    """Whether a lower-cased word counts as content (not a stop word, not a lone letter)."""
+    return len(lower) >= 2 and lower not in STOP_WORDS
 
 
 class EvidenceRanker:
@@ -78,7 +86,11 @@ class EvidenceRanker:
             )
             for i in top
         ]
-        body_words = sum(1 for ws in words for w in ws if term(w) is not None)
+        body_words = 0
+        for ws in words:
+            body_words += sum(1 for w in ws if is_content_word(w))
+            if body_words >= self.config.min_body_words:
+                break
         if body_words < self.config.min_body_words:
             ctx.too_short = True
             ctx.notes.append(f"The body has only {body_words} content words: too short to judge.")
