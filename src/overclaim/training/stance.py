@@ -138,9 +138,22 @@ def cue_vector(tokens: Sequence[str], text: str) -> np.ndarray:
 
 
 def _cue_matrix(tokens: Sequence[Sequence[str]], texts: Sequence[str]) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, len(CUE_COLUMNS)), dtype=np.float32)
-    return np.stack([cue_vector(t, s) for t, s in zip(tokens, texts, strict=True)]).astype(np.float32)
+    """:func:`cue_vector` of every text, as rows (built in Python lists, one array at the end)."""
+    n_groups = len(CUE_GROUPS)
+    rows = []
+    for toks, text in zip(tokens, texts, strict=True):
+        row = [0.0] * len(CUE_COLUMNS)
+        for t in toks:
+            cols = _GROUP_COLUMNS.get(t)
+            if cols is not None:
+                for j in cols:
+                    row[j] += 1.0
+                col = _REFUTE_COLUMN.get(t)
+                if col is not None:
+                    row[col] = 1.0
+        row[n_groups] = text.count("?")
+        rows.append(row)
+    return np.array(rows, dtype=np.float32).reshape(len(rows), len(CUE_COLUMNS))
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
@@ -317,21 +330,26 @@ def _pair_context(heads: Texts, bodies: Texts, idf: np.ndarray, index: dict[str,
 
 
 def _row_dots(
-    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, cols: np.ndarray, values: np.ndarray
-) -> np.ndarray:
-    """Dot product of every CSR row with one sparse vector (sorted ``cols``, ``values``), float32.
+    indices: np.ndarray, indptr: np.ndarray, cols: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
+    """Dot products of every CSR row with one sparse vector of sorted columns ``cols``, float32.
 
-    Sums in float32 in the rows' entry order, as scipy's sparse product does, so the results are
-    bit-identical to the batch path's.
+    ``pairs`` holds (row data, vector values) couples sharing the rows' ``indices`` / ``indptr``
+    and ``cols``; one result per couple. Sums in float32 in the rows' entry order, as scipy's
+    sparse product does, so the results are bit-identical to the batch path's.
     """
     n = len(indptr) - 1
-    out = np.zeros(n, dtype=np.float32)
     if not len(cols) or not len(indices):
-        return out
+        return [np.zeros(n, dtype=np.float32) for _ in pairs]
     pos = np.minimum(np.searchsorted(cols, indices), len(cols) - 1)
     hit = cols[pos] == indices
-    rows = np.repeat(np.arange(n), np.diff(indptr))
-    np.add.at(out, rows[hit], data[hit] * values[pos[hit]])
+    rows = np.repeat(np.arange(n), np.diff(indptr))[hit]
+    pos = pos[hit]
+    out = []
+    for data, values in pairs:
+        dots = np.zeros(n, dtype=np.float32)
+        np.add.at(dots, rows, data[hit] * values[pos])
+        out.append(dots)
     return out
 
 
@@ -429,58 +447,60 @@ class StanceFeaturizer:
         h_tokens = words(headline)
         b_tokens: list[list[str]] = []
         b_stems: list[list[str]] = []
-        b_cues: list[np.ndarray] = []
+        s_texts: list[str] = []
         s_tokens: list[list[str]] = []
         s_stems: list[list[str]] = []
-        s_cues: list[np.ndarray] = []
         offsets = [0]
         for text, ranges in zip(bodies, sentences, strict=True):
             ranges = list(ranges) or [(0, len(text))]
             tokens = words(text)
-            cues = cue_vector(tokens, text)
             if len(ranges) == 1 and ranges[0] == (0, len(text)):
                 stems = content_stems(tokens)
+                s_texts.append(text)
                 s_tokens.append(tokens)
                 s_stems.append(stems)
-                s_cues.append(cues)
             else:
                 parts = [text[s:e] for s, e in ranges]
                 p_tokens = [words(p) for p in parts]
                 p_stems = [content_stems(t) for t in p_tokens]
                 same = tokens == [t for pt in p_tokens for t in pt]
                 stems = [s for ps in p_stems for s in ps] if same else content_stems(tokens)
+                s_texts += parts
                 s_tokens += p_tokens
                 s_stems += p_stems
-                s_cues += [cue_vector(t, p) for t, p in zip(p_tokens, parts, strict=True)]
             b_tokens.append(tokens)
             b_stems.append(stems)
-            b_cues.append(cues)
             offsets.append(len(s_tokens))
         h_stems = content_stems(h_tokens)
         n_b = len(bodies)
         # Rows: headline, bodies, sentences.
+        cues = _cue_matrix([h_tokens, *b_tokens, *s_tokens], [headline, *bodies, *s_texts])
         data, indices, indptr = vec.count_rows([h_stems, *b_stems, *s_stems])
         tfidf = _l2_data(vec.tfidf_data(data, indices), indptr)
-        n_hb = int(indptr[n_b + 1])  # entries of the headline and bodies
-        tf = _l2_data(data[:n_hb], indptr[: n_b + 2])
+        tf = _l2_data(data, indptr)
         # SVD of the known columns of headline and bodies, summed in float32 in entry order.
-        known = indices[:n_hb] < len(vec.index)
-        rows = np.repeat(np.arange(n_b + 1), np.diff(indptr[: n_b + 2]))[known]
+        known = np.flatnonzero(indices[: indptr[n_b + 1]] < len(vec.index))
+        terms = tfidf[known, None] * self._components_t()[indices[known]]
+        bounds = np.searchsorted(known, indptr[: n_b + 2])
         svd = np.zeros((n_b + 1, self.svd_dims), dtype=np.float32)
-        np.add.at(svd, rows, tfidf[:n_hb][known][:, None] * self._components_t()[indices[:n_hb][known]])
-        heads = Texts([h_tokens], [h_stems], None, None, svd[:1], cue_vector(h_tokens, headline)[None, :])
+        for i in range(n_b + 1):
+            if bounds[i + 1] > bounds[i]:
+                svd[i] = np.cumsum(terms[bounds[i] : bounds[i + 1]], axis=0)[-1]
+        heads = Texts([h_tokens], [h_stems], None, None, svd[:1], cues[:1])
         body_texts = Texts(
-            b_tokens, b_stems, None, None, svd[1:], np.stack(b_cues),
-            sent_cues=np.stack(s_cues), sent_stems=[set(s) for s in s_stems], sent_offsets=np.asarray(offsets),
+            b_tokens, b_stems, None, None, svd[1:], cues[1 : n_b + 1],
+            sent_cues=cues[n_b + 1 :], sent_stems=[set(s) for s in s_stems], sent_offsets=np.asarray(offsets),
         )
         h_end = int(indptr[1])
         order = np.argsort(indices[:h_end])
-        cols = indices[:h_end][order]
-        sims = _row_dots(tfidf[h_end:], indices[h_end:], indptr[1:] - h_end, cols, tfidf[:h_end][order])
+        sims, tf_sims = _row_dots(
+            indices[h_end:], indptr[1:] - h_end, indices[:h_end][order],
+            [(tfidf[h_end:], tfidf[:h_end][order]), (tf[h_end:], tf[:h_end][order])],
+        )
         pairs = [(0, i) for i in range(n_b)]
         out = np.zeros((n_b, len(self.names)), dtype=np.float32)
         out[:, 0] = sims[:n_b]
-        out[:, 1] = _row_dots(tf[h_end:], indices[h_end:n_hb], indptr[1 : n_b + 2] - h_end, cols, tf[:h_end][order])
+        out[:, 1] = tf_sims[:n_b]
         block = sims[n_b:, None]
         ctx = _pair_context(heads, body_texts, vec.idf, vec.index)
         single = [b for b in range(n_b) if offsets[b + 1] - offsets[b] == 1]
