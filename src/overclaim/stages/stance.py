@@ -59,13 +59,14 @@ def english_share(tokens: list[str]) -> tuple[float, int]:
     from overclaim.training.stance import STOP
 
     alpha = [t for t in tokens if t.isalpha()]
-    return (sum(1 for t in alpha if t in STOP) / len(alpha) if alpha else 0.0), len(alpha)
+    return (sum(map(STOP.__contains__, alpha)) / len(alpha) if alpha else 0.0), len(alpha)
 
 
 def _probabilities(row: np.ndarray) -> StanceProbabilities:
-    p = np.clip(np.asarray(row, dtype=float), 0.0, 1.0)
-    total = float(p.sum()) or 1.0
-    a, d, c, u = (round(float(x) / total, 4) for x in p)
+    # Plain floats: four numbers do not pay numpy's per-call overhead (same sums, same order).
+    p = [min(max(x, 0.0), 1.0) for x in row.tolist()]
+    total = sum(p) or 1.0
+    a, d, c, u = (round(x / total, 4) for x in p)
     return StanceProbabilities(agree=a, disagree=d, discuss=c, unrelated=u)
 
 
