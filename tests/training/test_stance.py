@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,71 @@ def test_cue_vector_counts_refuting_words() -> None:
     assert v[cols.index("refute")] == 2  # hoax, not
     assert v[cols.index("question")] == 1
     assert v[cols.index("w_hoax")] == 1
+
+
+# ---------------------------------------------------------------------- single-post path
+SPIDER = "A spider burrowed into a tourist's stomach? Police say the story is a hoax and not true. It isn't."
+POST_CASES = {
+    # (headline, bodies): the first body has its sentence ranges, the others are one sentence each.
+    "story-and-evidence": (STORIES[0][0], [SPIDER, "Police say the story is a hoax and not true.", "It isn't."]),
+    "unknown-words": ("Zorblax quintuple frobnicates Managua airport", [STORIES[1][1] + " Zorblax denied it."]),
+    "unrelated": ("Apple watch battery lasts a week", [STORIES[3][1], STORIES[4][1]]),
+    "one-sentence-body": (STORIES[2][0], [STORIES[2][1]]),
+    "question-marks": ("Was Banksy arrested in London?", ["Was he? London police arrested Banksy?? No."]),
+}
+
+
+@pytest.mark.parametrize("headline, bodies", list(POST_CASES.values()), ids=list(POST_CASES))
+@pytest.mark.parametrize("ranges", ["segmenter", "none", "with-gap"])
+def test_post_features_match_batch_features(
+    featurizer: st.StanceFeaturizer, headline: str, bodies: list[str], ranges: str
+) -> None:
+    first = st.split_ranges(bodies[0])
+    if ranges == "none":
+        first = []
+    elif ranges == "with-gap" and len(first) > 1:
+        first = first[1:]  # the first sentence left out: the body's tokens differ from its sentences'
+    sentences = [first] + [[(0, len(b))] for b in bodies[1:]]
+    batch = featurizer.features(
+        featurizer.texts([headline]), featurizer.texts(bodies, sentences), [(0, i) for i in range(len(bodies))]
+    )
+    post = featurizer.post_features(headline, bodies, sentences)
+    assert post.dtype == batch.dtype and post.shape == batch.shape
+    assert np.array_equal(post, batch)  # bit for bit
+
+
+@pytest.mark.parametrize("text", [SPIDER, "", "Not fake? Not fake! Hoax, hoax, hoax.", "never NEVER Never"])
+def test_cue_matrix_rows_are_cue_vectors(text: str) -> None:
+    tokens = st.words(text)
+    assert np.array_equal(st._cue_matrix([tokens, tokens], [text, text])[1], st.cue_vector(tokens, text))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize(
+    "headline",
+    ["police say the story is a hoax", "a spider burrowed into", "not true it isn't", "nothing here matches", "a"],
+)
+def test_ngram_hits_count_shared_ngrams(headline: str, n: int) -> None:
+    tokens = st.words(SPIDER)
+    grams = st._ngrams(st.words(headline), n)
+    joined = f" {' '.join(tokens)} "
+    assert st._ngram_hits(grams, joined, set(st.content_stems(tokens))) == len(grams & st._ngrams(tokens, n))
+
+
+def test_merged_boosters_give_the_average_of_the_boosters() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0.5).astype(int)
+    boosters = [st.fit_booster(x, y, seed=s, rounds=15, params={"min_data_in_leaf": 5}) for s in range(3)]
+    model = st.StanceModel(st.StanceFeaturizer(), boosters, [1.0, 2.0, 1.0, 0.8])
+    expected = sum(b.predict(x[:20], num_threads=1) for b in boosters) / len(boosters)
+    np.testing.assert_allclose(model.predict_proba(x[:20]), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict_proba(x[:5], n_boosters=1), boosters[0].predict(x[:5], num_threads=1), rtol=0, atol=1e-12
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_merged" not in restored.__dict__  # not pickled: rebuilt on first use
+    np.testing.assert_allclose(restored.predict_proba(x[:20]), expected, rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------------- split
