@@ -154,3 +154,15 @@ def test_disguised_repost_is_a_near_duplicate(matcher):
     assert best.factcheck.claim_id == "c9" and best.probability >= 0.5
     assert best.near_duplicate is not None and best.near_duplicate >= 0.5
     assert best.to_match().claim_id == "c9"
+
+
+@pytest.mark.parametrize(
+    "headline, matched",
+    [("Eiffel Tower will be demolished next year for a stadium", True), ("Local bakery wins a prize for bread", False)],
+)
+def test_report_says_when_a_searched_store_has_no_match(store_path, headline, matched):
+    from overclaim.stages.match import NO_MATCH_NOTE
+
+    report = Checker(factchecks=store_path, skip=OTHERS).check(headline, "The article body talks about it at length.")
+    assert bool(report.matches) is matched
+    assert (NO_MATCH_NOTE in report.notes) is (not matched)

@@ -84,6 +84,8 @@ def build_view(report: Report) -> Group:
     for m in report.matches:
         rating = f" [{m.rating}]" if m.rating else ""
         parts.append(Text(f"fact-check{rating} {m.probability:.0%}: {m.claim} {m.url or ''}", style="bold"))
+    if not report.matches and not any(n.startswith("No stored fact-check") for n in report.notes):
+        parts.append(Text("fact-checks: not searched (give a store with --factchecks)", style="dim"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim italic"))
     return Group(*parts)  # type: ignore[arg-type]

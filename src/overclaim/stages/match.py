@@ -592,6 +592,11 @@ def clean_text(text: str, config: Config | None = None) -> str:
     return ctx.headline.clean
 
 
+# Said in the report when a store was searched and nothing reached the threshold, so a
+# reader can tell "no fact-check found" from "no store searched".
+NO_MATCH_NOTE = "No stored fact-check covers this claim (none reached the same-claim threshold)."
+
+
 class FactCheckMatcher:
     """Pipeline stage: fill ``ctx.matches`` from the fact-check store, if one is given.
 
@@ -619,3 +624,5 @@ class FactCheckMatcher:
         ctx.matches = self._matcher.match(
             text, top_k=self.config.match_top_k, min_probability=self.config.match_min_probability
         )
+        if not ctx.matches:
+            ctx.notes.append(NO_MATCH_NOTE)
