@@ -839,13 +839,6 @@ def tune_weights(probabilities: np.ndarray, gold: Sequence[str]) -> tuple[list[f
     return best_w, best_s
 
 
-def _softmax(raw: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of raw multiclass scores, as LightGBM computes it."""
-    e = np.exp(raw - raw.max(axis=1, keepdims=True))
-    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
-    return out
-
-
 def merge_boosters(boosters: Sequence[Any]) -> Any:
     """One LightGBM booster whose raw scores are those of all ``boosters`` side by side.
 
@@ -904,10 +897,10 @@ class StanceModel:
             raw = merged.predict(x, raw_score=True, num_threads=1)[:, : len(boosters) * n_cls]
         else:
             raw = np.hstack([b.predict(x, raw_score=True, num_threads=1) for b in boosters])
-        total = np.zeros((len(x), n_cls), dtype=np.float64)
-        for j in range(len(boosters)):
-            total += _softmax(raw[:, j * n_cls : (j + 1) * n_cls])
-        out: np.ndarray = total / len(boosters)
+        # Softmax of each booster's raw scores (as LightGBM computes it), summed in booster order.
+        r = raw.reshape(len(x), len(boosters), n_cls)
+        e = np.exp(r - r.max(axis=2, keepdims=True))
+        out: np.ndarray = (e / e.sum(axis=2, keepdims=True)).sum(axis=1) / len(boosters)
         return out
 
     def __getstate__(self) -> dict[str, Any]:
