@@ -334,7 +334,7 @@ class SourceFinder:
         kinds_by_sentence: dict[int, set[str]] = {}
         words = cue_words()
         for sentence in ctx.sentences:
-            if not any(tok.lower in words for tok in sentence.tokens):
+            if words.isdisjoint(sentence.words):
                 continue
             for f in find_attributions(sentence.text):
                 base = sentence.start
