@@ -96,7 +96,8 @@ class StanceDetector:
         return f"stance-{getattr(self.model, 'version', '?')}"
 
     def predict(
-        self, headline: str, bodies: list[str], sentences: list[list[tuple[int, int]]]
+        self, headline: str, bodies: list[str], sentences: list[list[tuple[int, int]]],
+        first_tokens: list[str] | None = None,
     ) -> np.ndarray:
         """Re-weighted, renormalised probabilities of ``headline`` against each body (rows).
 
@@ -107,9 +108,10 @@ class StanceDetector:
             headline: clean headline.
             bodies: texts read as bodies.
             sentences: sentence ranges of each body (clean coordinates of that text).
+            first_tokens: ``words(bodies[0])`` when the caller already has them.
         """
         model = self.model
-        x = model.featurizer.post_features(headline, bodies, sentences)
+        x = model.featurizer.post_features(headline, bodies, sentences, first_tokens)
         out: np.ndarray = np.vstack(
             [model.reported_proba(x[:1])]
             + ([model.reported_proba(x[1:], SENTENCE_BOOSTERS)] if len(x) > 1 else [])
@@ -144,7 +146,7 @@ class StanceDetector:
             text = sent.text if sent is not None else item.span.text
             texts.append(text)
             sentence_ranges.append([(0, len(text))])
-        proba = self.predict(headline, texts, sentence_ranges)
+        proba = self.predict(headline, texts, sentence_ranges, body_words)
         probs = _probabilities(proba[0])
         ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
         for item, row in zip(ctx.evidence, proba[1:], strict=True):

@@ -430,7 +430,8 @@ class StanceFeaturizer:
         return cached
 
     def post_features(
-        self, headline: str, bodies: Sequence[str], sentences: Sequence[Sequence[tuple[int, int]]]
+        self, headline: str, bodies: Sequence[str], sentences: Sequence[Sequence[tuple[int, int]]],
+        first_tokens: list[str] | None = None,
     ) -> np.ndarray:
         """Feature rows of one headline against each of ``bodies``: the single-post path.
 
@@ -438,12 +439,14 @@ class StanceFeaturizer:
         bit for bit, without scipy sparse matrices (their per-call overhead dominates for one
         post): the headline, the bodies and all sentences are counted in one set of CSR arrays,
         similarities are summed in float32 in entry order as scipy does, a body that is one
-        sentence is tokenized once, and a body's stems are its sentences' when its tokens are.
+        sentence is tokenized once (and not at all when it is a sentence of an earlier body), and a
+        body's stems are its sentences' when its tokens are.
 
         Args:
             headline: the headline.
             bodies: texts read as bodies.
             sentences: sentence ranges of each body.
+            first_tokens: ``words(bodies[0])`` when the caller already has them.
         """
         assert self.vectorizer is not None
         vec = self.vectorizer
@@ -454,18 +457,21 @@ class StanceFeaturizer:
         s_tokens: list[list[str]] = []
         s_stems: list[list[str]] = []
         offsets = [0]
-        for text, ranges in zip(bodies, sentences, strict=True):
+        seen: dict[str, tuple[list[str], list[str]]] = {}  # sentence text -> tokens, stems
+        for k, (text, ranges) in enumerate(zip(bodies, sentences, strict=True)):
             ranges = list(ranges) or [(0, len(text))]
-            tokens = words(text)
             if len(ranges) == 1 and ranges[0] == (0, len(text)):
-                stems = content_stems(tokens)
+                tokens, stems = seen[text] if text in seen else (words(text), None)
+                stems = content_stems(tokens) if stems is None else stems
                 s_texts.append(text)
                 s_tokens.append(tokens)
                 s_stems.append(stems)
             else:
+                tokens = first_tokens if k == 0 and first_tokens is not None else words(text)
                 parts = [text[s:e] for s, e in ranges]
                 p_tokens = [words(p) for p in parts]
                 p_stems = [content_stems(t) for t in p_tokens]
+                seen.update(zip(parts, zip(p_tokens, p_stems, strict=True), strict=True))
                 same = tokens == [t for pt in p_tokens for t in pt]
                 stems = [s for ps in p_stems for s in ps] if same else content_stems(tokens)
                 s_texts += parts
