@@ -188,6 +188,7 @@ def test_post_features_match_batch_features(
     post = featurizer.post_features(headline, bodies, sentences)
     assert post.dtype == batch.dtype and post.shape == batch.shape
     assert np.array_equal(post, batch)  # bit for bit
+    assert "_components_t_cache" not in pickle.loads(pickle.dumps(featurizer)).__dict__
 
 
 @pytest.mark.parametrize("text", [SPIDER, "", "Not fake? Not fake! Hoax, hoax, hoax.", "never NEVER Never"])

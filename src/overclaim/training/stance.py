@@ -420,6 +420,10 @@ class StanceFeaturizer:
         return out
 
     # ------------------------------------------------------------------ one post
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the transposed-components cache (rebuilt on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_components_t_cache"}
+
     def _components_t(self) -> np.ndarray:
         """The SVD components transposed, contiguous (computed once per featurizer)."""
         assert self.components is not None
