@@ -91,3 +91,22 @@ def test_bad_data_names_line_and_field(tmp_path: Path, module, header, row, mess
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not found"):
         hedging.load_data(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Critics said the well-known author was, some believe, the best-known writer of his era.",
+        "Rumours and RUMORS spread; it was widely recognised and recognized as significant.",
+        "The report_said that 3 people_said nothing.",
+        "Many experts think it may possibly be the greatest, most influential album.",
+        "The bridge opened in 1932 and carries 40,000 vehicles a day.",
+        "Café owners considered the Ｓaid rule; ſome say otherwise.",
+        "",
+    ],
+)
+def test_cue_row_equals_plain_regex_counts(sentence):
+    from overclaim.training.hedging import CUE_GROUPS, cue_row
+
+    counts = [min(len(rx.findall(sentence)), 3) / 3 for rx in CUE_GROUPS.values()]
+    assert cue_row(sentence) == [*counts, 1.0 if any(counts) else 0.0]

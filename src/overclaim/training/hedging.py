@@ -71,9 +71,51 @@ CUE_GROUPS: dict[str, re.Pattern[str]] = {
 }
 
 
+_RUN = re.compile(r"\w+")
+
+
+def _first_runs(group: re.Pattern[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Lower-case words that can open a match of ``group``: whole words, and prefixes (the ``*`` forms)."""
+    alternatives = group.pattern[len(r"(?i)\b(?:") : -len(r")\b")].split("|")
+    words: set[str] = set()
+    prefixes: list[str] = []
+    for alt in alternatives:
+        head = alt.split("-")[0]
+        # Expand the few character classes and optional letters the lists use.
+        forms = [head]
+        for pattern, options in ((r"[sz]", ("s", "z")), (r"u?", ("u", ""))):
+            if any(pattern in f for f in forms):
+                forms = [f.replace(pattern, o, 1) for f in forms for o in options]
+        for form in forms:
+            if form.endswith(r"\w*"):
+                prefixes.append(form[: -len(r"\w*")])
+            else:
+                if not form.isalpha():
+                    raise ValueError(f"cue pattern {alt!r} is not a word list entry")
+                words.add(form)
+    return frozenset(words), tuple(prefixes)
+
+
+_OPENERS = {name: _first_runs(rx) for name, rx in CUE_GROUPS.items()}
+
+
 def cue_row(sentence: str) -> list[float]:
-    """The cue-group features of one sentence: capped, scaled counts and the any-cue flag."""
-    counts = [min(len(rx.findall(sentence)), 3) / 3 for rx in CUE_GROUPS.values()]
+    """The cue-group features of one sentence: capped, scaled counts and the any-cue flag.
+
+    A group's regex only runs when some word of the sentence could open one of its
+    matches (:data:`_OPENERS`); most groups have none in a given sentence, and the
+    regex scan is most of this function's cost. Non-ASCII text, where case-insensitive
+    matching and ``str.lower`` could differ, always runs every regex.
+    """
+    if sentence.isascii():
+        runs = set(_RUN.findall(sentence.lower()))
+        counts = []
+        for name, rx in CUE_GROUPS.items():
+            words, prefixes = _OPENERS[name]
+            opens = not runs.isdisjoint(words) or any(r.startswith(prefixes) for r in runs)
+            counts.append(min(len(rx.findall(sentence)), 3) / 3 if opens else 0.0)
+    else:
+        counts = [min(len(rx.findall(sentence)), 3) / 3 for rx in CUE_GROUPS.values()]
     return [*counts, 1.0 if any(counts) else 0.0]
 
 
