@@ -166,3 +166,23 @@ def test_report_says_when_a_searched_store_has_no_match(store_path, headline, ma
     report = Checker(factchecks=store_path, skip=OTHERS).check(headline, "The article body talks about it at length.")
     assert bool(report.matches) is matched
     assert (NO_MATCH_NOTE in report.notes) is (not matched)
+
+
+def test_empty_store_is_not_searched_until_it_fills(tmp_path, monkeypatch):
+    from overclaim.stages.match import NO_MATCH_NOTE
+
+    path = str(tmp_path / "empty.sqlite")
+    FactCheckStore(path)
+    checker = Checker(factchecks=path, skip=OTHERS)
+    searched: list[str] = []
+    monkeypatch.setattr(ClaimMatcher, "match", lambda self, text, **kw: searched.append(text) or [])
+    report = checker.check("Obama gave Syria $195 million", "Some body text about Syria and money.")
+    assert report.matches == [] and NO_MATCH_NOTE in report.notes and searched == []
+    monkeypatch.undo()
+    FactCheckStore(path).add(FactCheck(claim_id=i, claim=c, title=t, rating=r) for i, c, t, r in CLAIMS)
+    # Within the re-check interval the store is still taken as empty; after it, the import is seen.
+    assert checker.check("Obama gave Syria $195 million", "Some body text.").matches == []
+    stage = next(s for s in checker.stages if s.name == "match")
+    stage._ask_at = 0.0
+    report = checker.check("Obama gave Syria $195 million to celebrate a Muslim holiday", "Some body text.")
+    assert [m.claim_id for m in report.matches][:1] == ["c1"]

@@ -27,6 +27,7 @@ import hashlib
 import math
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -611,6 +612,17 @@ class FactCheckMatcher:
         self.config = config
         self.store_target = store
         self._matcher: ClaimMatcher | None = None
+        # Whether the store was empty when last asked, and when to ask again
+        # (monotonic seconds; see Config.match_empty_recheck_s).
+        self._empty = False
+        self._ask_at = 0.0
+
+    def _store_is_empty(self, matcher: ClaimMatcher) -> bool:
+        now = time.monotonic()
+        if now >= self._ask_at:
+            self._empty = matcher.store.size_hint() == 0
+            self._ask_at = now + self.config.match_empty_recheck_s
+        return self._empty
 
     def __call__(self, ctx: Context) -> None:
         """Match the clean (de-obfuscated) headline against the store."""
@@ -620,6 +632,9 @@ class FactCheckMatcher:
             self._matcher = ClaimMatcher(self.store_target, embeddings=self.config.match_embeddings)
         text = ctx.headline.clean.strip()
         if not text:
+            return
+        if self._store_is_empty(self._matcher):
+            ctx.notes.append(NO_MATCH_NOTE)
             return
         ctx.matches = self._matcher.match(
             text, top_k=self.config.match_top_k, min_probability=self.config.match_min_probability
