@@ -42,7 +42,7 @@ reports_table = Table(
 _ID_CHARS = frozenset("0123456789abcdef")
 
 
-def _row(report: Report, report_id: str, now: datetime) -> dict[str, object]:
+def _row(report: Report, report_id: str, now: datetime, text: str | None = None) -> dict[str, object]:
     return {
         "id": report_id,
         "created": now,
@@ -51,7 +51,7 @@ def _row(report: Report, report_id: str, now: datetime) -> dict[str, object]:
         "score": report.verdict.score,
         "post_id": (report.post.id or None) and report.post.id[:256],
         "headline": report.post.headline,
-        "report": report.to_json(indent=None),
+        "report": report.to_json(indent=None) if text is None else text,
     }
 
 
@@ -74,14 +74,22 @@ class ReportStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the reports table: {exc.__class__.__name__}", source=self.target) from exc
 
-    def add(self, report: Report) -> str:
-        """Store one report and return its new id."""
-        return self.add_many([report])[0]
+    def add(self, report: Report, text: str | None = None) -> str:
+        """Store one report and return its new id.
+
+        Args:
+            report: the report.
+            text: its compact JSON (``report.to_json(indent=None)``) when the caller already has it.
+        """
+        now = datetime.now(timezone.utc)
+        return self._insert([_row(report, uuid.uuid4().hex, now, text)])[0]
 
     def add_many(self, reports: Iterable[Report]) -> list[str]:
         """Store reports in one transaction and return their ids, in order."""
         now = datetime.now(timezone.utc)
-        rows = [_row(r, uuid.uuid4().hex, now) for r in reports]
+        return self._insert([_row(r, uuid.uuid4().hex, now) for r in reports])
+
+    def _insert(self, rows: list[dict[str, object]]) -> list[str]:
         if not rows:
             return []
         try:

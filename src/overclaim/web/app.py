@@ -327,11 +327,12 @@ class Service:
             return await anyio.to_thread.run_sync(fn, limiter=self.limiter, abandon_on_cancel=True)
         raise CheckTimeoutError(f"{what} took longer than {timeout:g} s")
 
-    def check_and_store(self, post: Post) -> tuple[str | None, Report]:
-        """Check one post and store its report (id is None when reports are not kept)."""
+    def check_and_store(self, post: Post) -> tuple[str | None, Report, str]:
+        """Check one post and store its report: the id (None when reports are not kept), the report, its JSON."""
         report = self.checker.check_post(post)
+        text = report.to_json(indent=None)  # serialized once, for the store and the response
         store = self.store
-        return (store.add(report) if store is not None else None), report
+        return (store.add(report, text) if store is not None else None), report, text
 
     def post_from_json(self, record: object, source: str = "request") -> Post:
         """A post from a parsed JSON object: fields, or an HTML page, (or a URL: see :meth:`fetch_post`)."""
@@ -404,9 +405,10 @@ async def _decoded_body(request: Request, source: str) -> str:
     return decode(raw, source)
 
 
-def _report_response(report_id: str | None, report: Report) -> Response:
+def _report_response(report_id: str | None, report: Report | str) -> Response:
     headers = {"X-Report-Id": report_id, "Location": f"/v1/reports/{report_id}"} if report_id else None
-    return Response(report.to_json(indent=None), media_type="application/json", headers=headers)
+    text = report if isinstance(report, str) else report.to_json(indent=None)
+    return Response(text, media_type="application/json", headers=headers)
 
 
 def create_app(
@@ -507,9 +509,9 @@ def create_app(
                 f"cannot read content type {ctype!r}; send application/json, text/html or text/plain"
             )
         # Reading HTML (trafilatura) is CPU work too: it runs in the worker thread, under the time limit.
-        report_id, report = await service.run(lambda: service.check_and_store(make_post()),
-                                              settings.check_timeout_s, "the check")
-        return _report_response(report_id, report)
+        report_id, _, text = await service.run(lambda: service.check_and_store(make_post()),
+                                               settings.check_timeout_s, "the check")
+        return _report_response(report_id, text)
 
     @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
     async def batch(request: Request) -> Response:

@@ -115,7 +115,7 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
                 status_code=exc.error.http_status,
             )
         try:
-            report_id, report = await service.run(
+            report_id, report, _ = await service.run(
                 lambda: service.check_and_store(make_post()), service.settings.check_timeout_s, "the check"
             )
         except OverclaimError as exc:
