@@ -12,6 +12,7 @@ from overclaim.stages.match import (
     expand,
     pair_features,
     query_terms,
+    strip_signature,
 )
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
@@ -79,6 +80,33 @@ def test_pair_features_shape_and_leads():
     assert cover.argmax() == 0
     assert feats[0, FEATURES.index("cover_query_both_gap")] > 0 > feats[1, FEATURES.index("cover_query_both_gap")]
     assert pair_features("anything", []).shape == (0, len(FEATURES))
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Houston airport is now a port! — isi (@GutierrezIsi) August 28, 2017", "Houston airport is now a port! "),
+        ("Houston airport — isi (GutierrezIsi Gutierrez Isi) Aug. 28, 2017", "Houston airport "),
+        ("No signature here — just a dash", "No signature here — just a dash"),
+    ],
+)
+def test_strip_signature(text, expected):
+    assert strip_signature(text) == expected
+
+
+def test_pair_features_local_rarity_and_media():
+    cands = [
+        (FactCheck(claim_id="a", claim="A photograph shows a shark swimming on a Houston freeway."), 2.0),
+        (FactCheck(claim_id="b", claim="Houston voters approved a new freeway toll."), 1.0),
+        (FactCheck(claim_id="c", claim="Houston freeway closed for repairs."), 0.5),
+    ]
+    post = "Shark on the Houston freeway pic.twitter.com/abc — Jo (@jo) May 1, 2019"
+    feats = pair_features(expand(post), cands, post=post)
+    local = feats[:, FEATURES.index("cover_query_local")]
+    # "shark" is in one candidate only, so it outweighs "houston" and "freeway" (in all three).
+    assert local.argmax() == 0 and local[0] > 0.5 > local[1]
+    assert feats[0, FEATURES.index("cover_query_local_gap")] == 0.0 > feats[1, FEATURES.index("cover_query_local_gap")]
+    assert feats[:, FEATURES.index("media_match")].tolist() == [1.0, 0.0, 0.0]
 
 
 def test_calibration_features_lead():

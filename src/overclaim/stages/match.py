@@ -6,8 +6,11 @@ Three steps, all offline:
    full-text index (SQLite FTS5 BM25, or PostgreSQL ``ts_rank``). Hashtags and handles
    are split into words (``#FyreFestival`` -> ``fyre festival``); links are dropped.
 2. **Re-ranking**: a small LightGBM ranker over pairwise features (rarity-weighted word
-   overlap with claim and title, bigram overlap, rapidfuzz ratios, fuzzy matches of rare
-   words inside hashtags, numbers and years, names, character-shingle Jaccard), trained
+   overlap with claim and title, the same overlap weighted by how few of the post's
+   candidates hold each word, bigram overlap, rapidfuzz ratios, fuzzy matches of rare
+   words inside hashtags, numbers and years, names, character-shingle Jaccard, picture or
+   video in both post and fact-check; an embedded tweet's trailing "— Name (@handle) date"
+   signature is left out of some of them), trained
    on CLEF CheckThat! 2020 Task 2 train (``overclaim train claim-matching``).
 3. **Calibration**: a logistic model maps the ranker score (and its lead over the next
    candidate) to the probability that the fact-check is about the *same claim*. Matches
@@ -64,6 +67,19 @@ _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
 _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b")
+# Embedded-tweet signature at the end of a post: "— Name (@handle) August 28, 2019" (also after
+# :func:`expand`, which rewrites the handle inside the parentheses).
+_SIGNATURE_RE = re.compile(r"\s+[—–-]\s+[^—–\n]{0,80}\([^()]{1,120}\)\s+[A-Za-z]+\.?\s+\d{1,2},\s+\d{4}\s*$")
+# A post that shows a picture or video, and a fact-check about one ("A photograph shows ...").
+_MEDIA_POST_RE = re.compile(
+    r"pic\.twitter\.com|\b(?:photos?|pics?|pictures?|images?|videos?|footage|clip|watch|photoshopped|shopped)\b",
+    re.IGNORECASE,
+)
+_VIDEO_POST_RE = re.compile(r"\b(?:videos?|footage|clip|watch|watching)\b", re.IGNORECASE)
+_MEDIA_CLAIM_RE = re.compile(
+    r"\b(?:photos?|photographs?|pictures?|images?|memes?|videos?|footage|clip)\b", re.IGNORECASE
+)
+_VIDEO_CLAIM_RE = re.compile(r"\b(?:videos?|footage|clip)\b", re.IGNORECASE)
 
 # Most query words sent to the index: the rarest ones (lowest Zipf frequency) are kept.
 # 32 keeps every content word of 99% of CLEF tweets and bounds query time on big stores.
@@ -74,6 +90,11 @@ NEAR_DUPLICATE_JACCARD = 0.5
 # Candidates re-ranked per query. On CLEF 2020 train, 50 holds the right claim for
 # 97% of tweets (recall@50), and 100 adds under 1 point.
 CANDIDATES = 50
+
+
+def strip_signature(text: str) -> str:
+    """``text`` without a trailing embedded-tweet signature ("— Name (@handle) Month D, YYYY")."""
+    return _SIGNATURE_RE.sub(" ", text)
 
 
 def expand(text: str) -> str:
@@ -184,6 +205,14 @@ FEATURES = (
     "claim_words",
     "cover_query_both_gap",
     "shared_weight_gap",
+    "cover_query_local",
+    "cover_claim_local",
+    "cover_body_title",
+    "cover_query_local_gap",
+    "cover_claim_local_gap",
+    "cover_body_title_gap",
+    "media_match",
+    "video_match",
 )
 
 
@@ -194,25 +223,42 @@ def _cover(query: dict[str, float], other: dict[str, float]) -> tuple[float, flo
     return shared / q_total, shared / o_total, shared
 
 
-def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> np.ndarray:
+def pair_features(
+    query: str, candidates: Sequence[tuple[FactCheck, float]], post: str | None = None
+) -> np.ndarray:
     """Feature matrix (one row per candidate, columns :data:`FEATURES`) for an expanded query.
 
     Args:
         query: the post text after :func:`expand`.
         candidates: ``(fact-check, backend score)`` pairs in retrieval order.
+        post: the post before :func:`expand` (its picture links count as showing a picture);
+            ``query`` when ``None``.
     """
     from rapidfuzz import fuzz, process
 
     q = _Side.of(query)
+    body_text = strip_signature(query)
+    body = _Side.of(body_text, with_shingles=False) if body_text != query else q
+    media_post = 1.0 if _MEDIA_POST_RE.search(post if post is not None else query) else 0.0
+    video_post = 1.0 if _VIDEO_POST_RE.search(query) else 0.0
+    # Local rarity: in how many of this post's candidates (claim or title) a stem occurs.
+    sides = [
+        (_Side.of(fc.claim), _Side.of(fc.title or "", with_shingles=False)) for fc, _ in candidates
+    ]
+    n_cands = len(sides)
+    df: dict[str, int] = {}
+    for claim, title in sides:
+        for st in claim.stems.keys() | title.stems.keys():
+            df[st] = df.get(st, 0) + 1
+    body_local = {st: wt * math.log((n_cands + 1) / (df.get(st, 0) + 0.5)) for st, wt in body.stems.items()}
+    body_local_total = sum(body_local.values()) or 1.0
     q_words = list(q.raw)
     q_joined = " ".join(q_words)
     tweet_years = q.years
     top = max((s for _, s in candidates), default=1.0) or 1.0
     rows = []
-    for rank, (fc, score) in enumerate(candidates, 1):
-        claim = _Side.of(fc.claim)
+    for rank, ((fc, score), (claim, title)) in enumerate(zip(candidates, sides, strict=True), 1):
         title_text = fc.title or ""
-        title = _Side.of(title_text, with_shingles=False)
         both_stems = dict(claim.stems)
         for st, wt in title.stems.items():
             both_stems[st] = max(both_stems.get(st, 0.0), wt)
@@ -239,6 +285,15 @@ def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> 
         else:
             year_match = 0.0
         union = q.shingles | claim.shingles
+        cand_local = {st: wt * math.log((n_cands + 1) / (df[st] + 0.5)) for st, wt in both_stems.items()}
+        cover_local = sum(w for st, w in body_local.items() if st in both_stems) / body_local_total
+        cover_cand_local = sum(w for st, w in cand_local.items() if st in body.stems) / (
+            sum(cand_local.values()) or 1.0
+        )
+        cover_body_title = _cover(body.stems, title.stems)[0] if title.stems else 0.0
+        cand_text = f"{fc.claim} {title_text}"
+        media_claim = 1.0 if _MEDIA_CLAIM_RE.search(cand_text) else 0.0
+        video_claim = 1.0 if _VIDEO_CLAIM_RE.search(cand_text) else 0.0
         rows.append(
             [
                 math.log(rank),
@@ -266,16 +321,28 @@ def pair_features(query: str, candidates: Sequence[tuple[FactCheck, float]]) -> 
                 math.log1p(len(claim.raw)),
                 0.0,
                 0.0,
+                cover_local,
+                cover_cand_local,
+                cover_body_title,
+                0.0,
+                0.0,
+                0.0,
+                media_post * media_claim,
+                video_post * video_claim,
             ]
         )
     matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
     if len(rows):
         # Lead over the best other candidate: rankers see each candidate against its rivals.
-        for col, src in ((-2, FEATURES.index("cover_query_both")), (-1, FEATURES.index("shared_weight"))):
-            values = matrix[:, src]
+        for name in ("cover_query_both", "shared_weight"):
+            values = matrix[:, FEATURES.index(name)]
             order = np.sort(values)[::-1]
             best_other = np.where(values >= order[0], order[1] if len(order) > 1 else 0.0, order[0])
-            matrix[:, col] = values - best_other
+            matrix[:, FEATURES.index(f"{name}_gap")] = values - best_other
+        # Distance to the best candidate on the local-rarity and body-vs-title coverages.
+        for name in ("cover_query_local", "cover_claim_local", "cover_body_title"):
+            values = matrix[:, FEATURES.index(name)]
+            matrix[:, FEATURES.index(f"{name}_gap")] = values - values.max()
     return matrix
 
 
@@ -511,7 +578,7 @@ class ClaimMatcher:
     def candidates_of(self, text: str) -> tuple[list[tuple[FactCheck, float]], np.ndarray]:
         """The candidates for ``text`` and their feature matrix (columns :attr:`feature_names`)."""
         query, found, _, qvec = self._retrieve(text)
-        return found, self.features(query, found, qvec)
+        return found, self.features(query, found, qvec, post=text)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -526,10 +593,14 @@ class ClaimMatcher:
         return self._claim_embeddings
 
     def features(
-        self, query: str, found: Sequence[tuple[FactCheck, float]], qvec: np.ndarray | None = None
+        self, query: str, found: Sequence[tuple[FactCheck, float]], qvec: np.ndarray | None = None,
+        post: str | None = None,
     ) -> np.ndarray:
-        """Feature matrix of ``found`` for the expanded ``query`` (and its embedding, with embeddings)."""
-        feats = pair_features(query, found)
+        """Feature matrix of ``found`` for the expanded ``query`` (and its embedding, with embeddings).
+
+        ``post`` is the text before :func:`expand` (see :func:`pair_features`).
+        """
+        feats = pair_features(query, found, post=post)
         if not self.embeddings or qvec is None:
             return feats
         cos = embedding_features(self.claim_embeddings, qvec, [fc.claim_id for fc, _ in found])
@@ -562,7 +633,7 @@ class ClaimMatcher:
         if not found:
             return []
         model = self.model
-        feats = self.features(query, found, qvec)
+        feats = self.features(query, found, qvec, post=text)
         scores = np.asarray(model["ranker"].predict(feats), dtype=np.float64)
         probs = model["calibrator"].predict_proba(calibration_features(scores))[:, 1]
         order = np.argsort(-scores, kind="stable")
