@@ -87,6 +87,7 @@ def test_seed_post_certainty_gap(seed_report) -> None:
     [
         "Air strikes will soon begin against Mexican cartels",
         "Is Kim Jong-un's sister now the power behind the throne?",
+        "REPORT: Axl Rose NOT dead, death hoax debunked - officials say",
         "Many critics believe it is widely considered the best album of the decade.",
         "",
     ],
