@@ -35,6 +35,10 @@ class OverclaimError(Exception):
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by fields, so an error raised in a worker process arrives whole."""
+        return (_rebuild, (type(self), self.message, self.source, self.line, self.field))
+
     def to_dict(self) -> dict[str, object]:
         """The JSON error body used by the API and error records in batch output."""
         out: dict[str, object] = {"code": self.code, "message": str(self)}
@@ -43,6 +47,12 @@ class OverclaimError(Exception):
         if self.field:
             out["field"] = self.field
         return out
+
+
+def _rebuild(
+    cls: type[OverclaimError], message: str, source: str | None, line: int | None, field: str | None
+) -> OverclaimError:
+    return cls(message, source=source, line=line, field=field)
 
 
 class InputError(OverclaimError):
