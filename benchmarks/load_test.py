@@ -50,9 +50,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, db: str, workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, db: str, workers: int, threads: int, processes: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "overclaim", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db,
-           "--log-level", "warning", "--workers", str(workers), "--threads", str(threads)]
+           "--log-level", "warning", "--workers", str(workers), "--threads", str(threads),
+           "--processes", str(processes)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("OVERCLAIM_API_KEY", None)
     return subprocess.Popen(cmd, env=env, cwd=ROOT)
@@ -73,22 +74,24 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 
 
 
 def cpu_seconds(proc: subprocess.Popen[bytes] | None) -> float:
-    """CPU time (user + system) used so far by the server process and its children (Linux /proc)."""
+    """CPU time (user + system) used so far by the server process and all its descendants
+    (uvicorn workers, the fork server and its check processes)."""
+    import psutil
+
     if proc is None:
         return 0.0
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [proc.pid]
     try:
-        pids += [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-    except OSError:
-        pass
-    for pid in pids:
+        root = psutil.Process(proc.pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for p in procs:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            t = p.cpu_times()
+        except psutil.Error:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
+        total += t.user + t.system
     return total
 
 
@@ -223,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes (when it starts one)")
     ap.add_argument("--threads", type=int, default=1, help="checks at once per server worker (when it starts one)")
+    ap.add_argument("--processes", type=int, default=0,
+                    help="check processes behind one HTTP process (serve --processes; when it starts one)")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
                     help="load generator: a minimal HTTP/1.1 client per connection (cheap) or httpx")
     ap.add_argument("--url", help="an already running service (else one is started)")
@@ -240,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         if url is None:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            proc = start_server(port, str(Path(tmp) / "load.sqlite"), args.workers, args.threads)
+            proc = start_server(port, str(Path(tmp) / "load.sqlite"), args.workers, args.threads, args.processes)
         try:
             wait_ready(url, proc)
             load_before = os.getloadavg()
@@ -272,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_requests": args.max_requests,
             "server_workers": args.workers if args.url is None else None,
             "server_threads": args.threads if args.url is None else None,
+            "server_check_processes": args.processes if args.url is None else None,
             "client": args.client,
             "server": "started here" if args.url is None else args.url,
             **figures,

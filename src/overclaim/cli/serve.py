@@ -39,6 +39,10 @@ def serve(
     timeout: Annotated[float, typer.Option(help="Seconds one check may take (504 above).")] = 30.0,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the models once).")] = 1,
     threads: Annotated[int, typer.Option(help="Checks run at once in each worker; the rest queue.")] = 1,
+    processes: Annotated[
+        int,
+        typer.Option(help="Check processes fed from one queue (each loads the models once); 0: check in the server."),
+    ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""
@@ -52,6 +56,8 @@ def serve(
         raise InputError(f"must be at least 1, got {workers}", field="--workers")
     if threads < 1:
         raise InputError(f"must be at least 1, got {threads}", field="--threads")
+    if processes < 0:
+        raise InputError(f"must be 0 or more, got {processes}", field="--processes")
     if api_key is not None and not api_key.strip():
         api_key = None
     settings = ServiceSettings(
@@ -63,6 +69,7 @@ def serve(
         max_batch=max_batch,
         check_timeout_s=timeout,
         check_threads=threads,
+        check_processes=processes,
     )
     if settings.db:
         from overclaim.store.reports import ReportStore
@@ -72,6 +79,9 @@ def serve(
         "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False
     }
     if workers == 1:
+        if processes:  # the check processes load the models as the app starts
+            uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+            return
         app_ = create_app(replace(settings, warm_up=False))
         # Load the models before listening: a missing model is a one-line error, not a traceback.
         app_.state.service.checker.warm_up()

@@ -20,12 +20,16 @@ Every 4xx/5xx from the API is ``{"error": {"code": ..., "message": ...}}``.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +51,7 @@ from overclaim.errors import (
     FetchError,
     InputError,
     InputTooLargeError,
+    InternalCheckError,
     MalformedInputError,
     OverclaimError,
     RequestTimeoutError,
@@ -95,6 +100,12 @@ class ServiceSettings:
     # 52-53 req/s and p99 1.3-3.8 s, 4 threads 39-50 req/s and p99 4.8-5.7 s (loaded
     # 2-core machine). Use more processes (serve --workers) to use more cores.
     check_threads: int = 1
+    # Processes that run the checks of /v1/check, /v1/batch and the page, fed from one
+    # queue by the HTTP process (0: checks run in the HTTP process's threads). Each
+    # takes the next check as soon as it is free, so the load stays even whatever the
+    # clients do; `serve --workers N` instead splits connections between N whole
+    # servers, unevenly (figures in benchmarks/results/load_test*.json).
+    check_processes: int = 0
     # URL fetch limits.
     fetch_timeout_s: float = 10.0
     fetch_max_bytes: int = 2_000_000
@@ -294,6 +305,64 @@ class GuardMiddleware:
 # --- the service ---
 
 
+def post_from_json(record: object, source: str = "request") -> Post:
+    """A post from a parsed JSON object: its fields, or an HTML page under ``html``."""
+    from overclaim.readers import parse_html, post_from_record
+
+    if isinstance(record, dict) and record.get("html") is not None and not record.get("body"):
+        html = record["html"]
+        if not isinstance(html, str):
+            raise WrongTypeError(f"must be text, got {type(html).__name__}", source=source, field="html")
+        url = record.get("url") if isinstance(record.get("url"), str) else None
+        return parse_html(html, source=source, url=url)
+    return post_from_record(record, source=source)
+
+
+@dataclass(frozen=True)
+class PostJob:
+    """A post as a request carries it, read into a :class:`Post` where it is checked.
+
+    Reading is CPU work too (trafilatura for HTML), so it runs in the worker thread
+    or check process, under the check's time limit. Picklable, for check processes.
+    """
+
+    kind: str  # "record" (parsed JSON), "html", "text" or "post"
+    value: Any
+    source: str = "request"
+
+    def post(self) -> Post:
+        """The post (raises :class:`InputError` when it cannot be read)."""
+        from overclaim.readers import parse_html, parse_text
+
+        if self.kind == "post":
+            return self.value  # type: ignore[no-any-return]
+        if self.kind == "html":
+            return parse_html(self.value, source=self.source)
+        if self.kind == "text":
+            return parse_text(self.value, source=self.source)
+        return post_from_json(self.value, self.source)
+
+
+# The service of a check process (see ServiceSettings.check_processes), built by its initializer.
+_PROCESS_SERVICE: Service | None = None
+
+
+def _start_check_process(settings: ServiceSettings) -> None:
+    global _PROCESS_SERVICE
+    _PROCESS_SERVICE = Service(replace(settings, check_processes=0), None, public_only)
+    _PROCESS_SERVICE.checker.warm_up()
+
+
+def _ready() -> bool:
+    return _PROCESS_SERVICE is not None
+
+
+def _check_in_process(job: PostJob) -> tuple[str | None, str]:
+    assert _PROCESS_SERVICE is not None, "check process not initialized"
+    report_id, _, text = _PROCESS_SERVICE.check_and_store(job.post())
+    return report_id, text
+
+
 class Service:
     """What the routes share: settings, the checker, the stores, the thread limiter."""
 
@@ -311,6 +380,52 @@ class Service:
         self.policy = policy
         self.limiter = anyio.CapacityLimiter(max(1, settings.check_threads))
         self._store: Any = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ProcessPoolExecutor | None:
+        """The check processes (started on first use), or None when checks run in threads here."""
+        if self._pool is None and self.settings.check_processes > 0:
+            methods = multiprocessing.get_all_start_methods()
+            # forkserver/spawn: check processes never start as a copy of this threaded server.
+            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if isinstance(ctx, multiprocessing.context.ForkServerContext):
+                ctx.set_forkserver_preload(["overclaim.web.app", *(spec.split(":")[0] for _, spec in STAGES)])
+            self._pool = ProcessPoolExecutor(
+                self.settings.check_processes, mp_context=ctx,
+                initializer=_start_check_process, initargs=(self.settings,),
+            )
+        return self._pool
+
+    async def start_processes(self) -> None:
+        """Start every check process and load its models (a missing model fails here)."""
+        pool = self.pool
+        if pool is not None:
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.settings.check_processes)))
+
+    def close(self) -> None:
+        """Stop the check processes, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def check_job(self, job: PostJob, timeout: float) -> tuple[str | None, str]:
+        """Check one post (in a check process when there are any): its report id and JSON."""
+        pool = self.pool
+        if pool is None:
+            report_id, _, text = await self.run(lambda: self.check_and_store(job.post()), timeout, "the check")
+            return report_id, text
+        try:
+            with anyio.move_on_after(timeout):
+                return await asyncio.get_running_loop().run_in_executor(pool, _check_in_process, job)
+        except BrokenProcessPool as exc:
+            # A check process died (out of memory, a crash in a library): start new ones.
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise InternalCheckError("the check process died while checking this post") from exc
+        raise CheckTimeoutError(f"the check took longer than {timeout:g} s")
 
     @property
     def store(self) -> Any:
@@ -336,15 +451,7 @@ class Service:
 
     def post_from_json(self, record: object, source: str = "request") -> Post:
         """A post from a parsed JSON object: fields, or an HTML page, (or a URL: see :meth:`fetch_post`)."""
-        from overclaim.readers import parse_html, post_from_record
-
-        if isinstance(record, dict) and record.get("html") is not None and not record.get("body"):
-            html = record["html"]
-            if not isinstance(html, str):
-                raise WrongTypeError(f"must be text, got {type(html).__name__}", source=source, field="html")
-            url = record.get("url") if isinstance(record.get("url"), str) else None
-            return parse_html(html, source=source, url=url)
-        return post_from_record(record, source=source)
+        return post_from_json(record, source)
 
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
@@ -433,8 +540,14 @@ def create_app(
 
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         if settings.warm_up:
-            await anyio.to_thread.run_sync(service.checker.warm_up)
-        yield
+            if settings.check_processes:
+                await service.start_processes()
+            else:
+                await anyio.to_thread.run_sync(service.checker.warm_up)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(service.close)
 
     app = FastAPI(
         title="overclaim",
@@ -480,16 +593,12 @@ def create_app(
     )
     async def check(request: Request) -> Response:
         """Check one post: JSON fields, an HTML page, plain text, or a URL (with fetching allowed)."""
-        from overclaim.readers import parse_html, parse_text
-
         ctype = _content_type(request)
-        make_post: Callable[[], Post]
+        job: PostJob
         if ctype in ("text/html", "application/xhtml+xml"):
-            page = await _decoded_body(request, "request")
-            make_post = lambda: parse_html(page, source="request")  # noqa: E731
+            job = PostJob("html", await _decoded_body(request, "request"))
         elif ctype == "text/plain":
-            text = await _decoded_body(request, "request")
-            make_post = lambda: parse_text(text, source="request")  # noqa: E731
+            job = PostJob("text", await _decoded_body(request, "request"))
         elif ctype in ("application/json", "") or ctype.endswith("+json"):
             record = await _read_json(request)
             if (
@@ -501,16 +610,14 @@ def create_app(
             ):
                 fetched = await service.run(lambda: service.fetch_post(record["url"]),
                                             settings.fetch_timeout_s + 5, "fetching the URL")
-                make_post = lambda: fetched  # noqa: E731
+                job = PostJob("post", fetched)
             else:
-                make_post = lambda: service.post_from_json(record)  # noqa: E731
+                job = PostJob("record", record)
         else:
             raise UnknownFormatError(
                 f"cannot read content type {ctype!r}; send application/json, text/html or text/plain"
             )
-        # Reading HTML (trafilatura) is CPU work too: it runs in the worker thread, under the time limit.
-        report_id, _, text = await service.run(lambda: service.check_and_store(make_post()),
-                                               settings.check_timeout_s, "the check")
+        report_id, text = await service.check_job(job, settings.check_timeout_s)
         return _report_response(report_id, text)
 
     @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
@@ -545,7 +652,22 @@ def create_app(
             results.sort(key=lambda r: r["index"])
             return results
 
-        results = await service.run(work, settings.batch_timeout_s, "the batch")
+        async def one(i: int, record: object) -> dict[str, Any]:
+            try:
+                report_id, text = await service.check_job(PostJob("record", record, f"posts[{i}]"),
+                                                          settings.batch_timeout_s)
+            except OverclaimError as exc:
+                return {"index": i, "error": exc.to_dict()}
+            return {"index": i, "id": report_id, "report": json.loads(text)}
+
+        if service.pool is None:
+            results = await service.run(work, settings.batch_timeout_s, "the batch")
+        else:  # each post to whichever check process is free
+            results = []
+            with anyio.move_on_after(settings.batch_timeout_s):
+                results = list(await asyncio.gather(*(one(i, r) for i, r in enumerate(posts_in))))
+            if len(results) != len(posts_in):
+                raise CheckTimeoutError(f"the batch took longer than {settings.batch_timeout_s:g} s")
         errors = sum(1 for r in results if "error" in r)
         return JSONResponse({"results": results, "count": len(results), "errors": errors})
 

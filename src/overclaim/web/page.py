@@ -22,7 +22,8 @@ from starlette.datastructures import UploadFile
 from overclaim import __version__
 from overclaim.errors import AuthError, EmptyFieldError, InputError, OverclaimError
 from overclaim.render.html import render_fragment
-from overclaim.report import Post
+from overclaim.report import Post, Report
+from overclaim.web.app import PostJob
 
 if TYPE_CHECKING:
     from overclaim.web.app import Service
@@ -57,8 +58,8 @@ async def error_page(request: Request, exc: OverclaimError) -> Response:
     return HTMLResponse(render_page(service, error=str(exc), error_code=exc.code), status_code=exc.http_status)
 
 
-async def _post_from_form(request: Request, service: Service) -> tuple[Callable[[], Post], dict[str, str]]:
-    """What to check, from the form: a ready post, or an upload to read (in the worker thread)."""
+async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, dict[str, str]]:
+    """What to check, from the form: a ready post, or an upload to read (where the check runs)."""
     # The whole body is already capped by the guard middleware (max_request_bytes).
     form = await request.form(max_files=1, max_fields=8)
     headline = form.get("headline")
@@ -80,8 +81,8 @@ async def _post_from_form(request: Request, service: Service) -> tuple[Callable[
             raise _FormError(EmptyFieldError("is empty: paste the article text", field="body"), refill)
         # Browsers send CRLF line ends from a textarea; the report's offsets are into what we check.
         post = Post(headline=headline.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"))
-        return (lambda: post), refill
-    from overclaim.readers import decode, parse_html
+        return PostJob("post", post), refill
+    from overclaim.readers import decode
 
     data = await upload.read()
     name = upload.filename or "upload.html"
@@ -89,7 +90,7 @@ async def _post_from_form(request: Request, service: Service) -> tuple[Callable[
         text = decode(data, name)
     except InputError as exc:
         raise _FormError(exc, refill) from exc
-    return (lambda: parse_html(text, source=name)), refill
+    return PostJob("html", text, name), refill
 
 
 class _FormError(Exception):
@@ -108,20 +109,19 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
     @app.post("/", response_class=HTMLResponse, include_in_schema=False)
     async def page_check(request: Request) -> HTMLResponse:
         try:
-            make_post, refill = await _post_from_form(request, service)
+            job, refill = await _post_from_form(request, service)
         except _FormError as exc:
             return HTMLResponse(
                 render_page(service, error=str(exc.error), error_code=exc.error.code, **exc.refill),
                 status_code=exc.error.http_status,
             )
         try:
-            report_id, report, _ = await service.run(
-                lambda: service.check_and_store(make_post()), service.settings.check_timeout_s, "the check"
-            )
+            report_id, text = await service.check_job(job, service.settings.check_timeout_s)
         except OverclaimError as exc:
             return HTMLResponse(
                 render_page(service, error=str(exc), error_code=exc.code, **refill), status_code=exc.http_status
             )
+        report = Report.model_validate_json(text)
         return HTMLResponse(
             render_page(
                 service,

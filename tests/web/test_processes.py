@@ -1,0 +1,99 @@
+"""Checks in separate processes (``serve --processes N``): same answers as in-process checks, errors whole."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import psutil
+import pytest
+
+from overclaim.report import Report
+from overclaim.web.app import ServiceSettings, create_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("processes") / "service.sqlite")
+    app = create_app(ServiceSettings(db=db, warm_up=False, check_processes=2))
+    yield app
+    app.state.service.close()
+
+
+@pytest.fixture
+async def client(app):
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def same_report(got: dict, want: Report) -> None:
+    expected = json.loads(want.to_json())
+    for report in (got, expected):
+        report.pop("elapsed_ms", None)
+    assert got == expected
+
+
+async def test_check_in_a_process_equals_the_check_here(client, app, seed):
+    from overclaim import Checker
+
+    r = await client.post("/v1/check", json=seed)
+    assert r.status_code == 200
+    here = Checker(factchecks=app.state.service.settings.db)  # the service's own fact-check store
+    same_report(r.json(), here.check(seed["headline"], seed["body"]))
+    stored = await client.get(r.headers["location"])
+    assert stored.status_code == 200 and stored.json() == r.json()
+
+
+async def test_plain_text_is_read_in_the_process(client, seed_text, checker):
+    r = await client.post("/v1/check", content=seed_text.encode(), headers={"content-type": "text/plain"})
+    assert r.status_code == 200
+    headline, body = seed_text.split("\n", 1)
+    assert r.json()["verdict"]["label"] == checker.check(headline.strip(), body).verdict.label
+
+
+@pytest.mark.parametrize(
+    "payload, status, code, field",
+    [({"headline": "Council approves budget"}, 422, "empty_field", "body"),
+     ({"headline": 5, "body": "text"}, 422, "wrong_type", "headline")],
+)
+async def test_input_errors_raised_in_a_process_arrive_whole(client, payload, status, code, field):
+    r = await client.post("/v1/check", json=payload)
+    assert r.status_code == status
+    error = r.json()["error"]
+    assert error["code"] == code and f"field '{field}'" in error["message"]
+
+
+async def test_batch_spreads_posts_and_keeps_their_order(client, seed):
+    posts = [seed, {"headline": "Council approves budget"}, {**seed, "id": "third"}, "not an object"]
+    r = await client.post("/v1/batch", json={"posts": posts})
+    assert r.status_code == 200
+    out = r.json()
+    assert [x["index"] for x in out["results"]] == [0, 1, 2, 3] and out["errors"] == 2
+    assert out["results"][1]["error"]["code"] == "empty_field"
+    assert out["results"][3]["error"]["code"] == "malformed"
+    assert out["results"][2]["report"]["post"]["id"] == "third"
+    stored = await client.get(f"/v1/reports/{out['results'][2]['id']}")
+    assert stored.json() == out["results"][2]["report"]
+
+
+async def test_page_checks_in_a_process(client, seed):
+    r = await client.post("/", data=seed)
+    assert r.status_code == 200
+    assert "overstated" in r.text.lower()
+
+
+async def test_a_dead_check_process_costs_at_most_one_request(client, app, seed):
+    assert (await client.post("/v1/check", json=seed)).status_code == 200
+    pool = app.state.service.pool
+    workers = list(pool._processes.values())  # noqa: SLF001 - the test needs the pool's processes
+    psutil.Process(workers[0].pid).kill()
+    workers[0].join(10)
+    # The request in flight when the pool notices the death gets a 500; later ones go to new processes.
+    answers = [await client.post("/v1/check", json=seed) for _ in range(3)]
+    failed = [r for r in answers if r.status_code != 200]
+    assert len(failed) <= 1 and all(r.status_code == 500 and r.json()["error"]["code"] == "internal" for r in failed)
+    assert answers[-1].status_code == 200
+    assert app.state.service.pool is not pool or not failed
