@@ -17,6 +17,7 @@ original text, of kinds hedge, booster, negation, question, conditional, attribu
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -211,11 +212,9 @@ class LinearScorer:
         for block in self.blocks:
             if block[0] == "tfidf":
                 _, analyzer, vocabulary, sublinear, idf, weights = block
-                counts: dict[int, int] = {}
-                for term in analyzer(text):
-                    j = vocabulary.get(term)
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
+                # Column -> count, in order of first use (Counter counts in C; None: out of vocabulary).
+                counts = Counter(map(vocabulary.get, analyzer(text)))
+                counts.pop(None, None)
                 if not counts:
                     continue
                 idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))

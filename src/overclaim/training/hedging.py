@@ -116,7 +116,7 @@ def cue_row(sentence: str) -> list[float]:
         counts = []
         for name, rx in _LOWER_GROUPS.items():
             words, prefixes = _OPENERS[name]
-            opens = not runs.isdisjoint(words) or any(r.startswith(prefixes) for r in runs)
+            opens = not runs.isdisjoint(words) or bool(prefixes and any(r.startswith(prefixes) for r in runs))
             counts.append(min(len(rx.findall(low)), 3) / 3 if opens else 0.0)
     else:
         counts = [min(len(rx.findall(sentence)), 3) / 3 for rx in CUE_GROUPS.values()]
