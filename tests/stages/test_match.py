@@ -201,14 +201,14 @@ def test_empty_store_is_not_searched_until_it_fills(tmp_path, monkeypatch):
 
     path = str(tmp_path / "empty.sqlite")
     FactCheckStore(path)
-    checker = Checker(factchecks=path, skip=OTHERS)
+    checker = Checker(Config(match_empty_recheck_s=3600), factchecks=path, skip=OTHERS)
     searched: list[str] = []
     monkeypatch.setattr(ClaimMatcher, "match", lambda self, text, **kw: searched.append(text) or [])
     report = checker.check("Obama gave Syria $195 million", "Some body text about Syria and money.")
     assert report.matches == [] and NO_MATCH_NOTE in report.notes and searched == []
     monkeypatch.undo()
     FactCheckStore(path).add(FactCheck(claim_id=i, claim=c, title=t, rating=r) for i, c, t, r in CLAIMS)
-    # Within the re-check interval the store is still taken as empty; after it, the import is seen.
+    # Within the re-check interval the store is still taken as empty; once it is due, the import is seen.
     assert checker.check("Obama gave Syria $195 million", "Some body text.").matches == []
     stage = next(s for s in checker.stages if s.name == "match")
     stage._ask_at = 0.0

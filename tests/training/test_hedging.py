@@ -102,6 +102,9 @@ def test_missing_file(tmp_path: Path) -> None:
         "Many experts think it may possibly be the greatest, most influential album.",
         "The bridge opened in 1932 and carries 40,000 vehicles a day.",
         "Café owners considered the Ｓaid rule; ſome say otherwise.",
+        "2said said_x _said SAID Said-so well--known Well-Known RECOGNIZES recogniser rumoUrs",
+        "BEST-KNOWN, best_known, bestknown; Considering reconsidered thinks-tank; people's experts' view",
+        "May-be maybe MIGHTY mighty might; a-few few-er fewer; critic-critics CRITICISM",
         "",
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 from dataclasses import replace
@@ -79,8 +80,16 @@ def serve(
         "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False
     }
     if workers == 1:
-        if processes:  # the check processes load the models as the app starts
-            uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        if processes:
+            app_ = create_app(replace(settings, warm_up=False))
+            # Start the check processes and load their models before listening: a missing
+            # model is a one-line error from the process that met it, not a traceback.
+            try:
+                asyncio.run(app_.state.service.start_processes())
+            except BaseException:
+                app_.state.service.close()
+                raise
+            uvicorn.run(app_, **common)  # type: ignore[arg-type]
             return
         app_ = create_app(replace(settings, warm_up=False))
         # Load the models before listening: a missing model is a one-line error, not a traceback.

@@ -44,6 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from overclaim import __version__
+from overclaim.config import Config
 from overclaim.errors import (
     AuthError,
     CheckTimeoutError,
@@ -343,24 +344,52 @@ class PostJob:
         return post_from_json(self.value, self.source)
 
 
-# The service of a check process (see ServiceSettings.check_processes), built by its initializer.
+# The service of a check process (see ServiceSettings.check_processes), built by its
+# initializer, or the error that stopped it (re-raised by every job, so it reaches the
+# HTTP process whole instead of as a broken pool).
 _PROCESS_SERVICE: Service | None = None
+_PROCESS_ERROR: OverclaimError | None = None
 
 
-def _start_check_process(settings: ServiceSettings) -> None:
-    global _PROCESS_SERVICE
-    _PROCESS_SERVICE = Service(replace(settings, check_processes=0), None, public_only)
-    _PROCESS_SERVICE.checker.warm_up()
+def _start_check_process(settings: ServiceSettings, config: Config, skip: frozenset[str]) -> None:
+    global _PROCESS_SERVICE, _PROCESS_ERROR
+    try:
+        checker = Checker(config, factchecks=settings.factchecks or settings.db, skip=skip)
+        service = Service(replace(settings, check_processes=0), checker, public_only)
+        checker.warm_up()
+    except OverclaimError as exc:
+        _PROCESS_ERROR = exc
+        return
+    _PROCESS_SERVICE = service
+
+
+def _process_service() -> Service:
+    if _PROCESS_SERVICE is None:
+        raise _PROCESS_ERROR or InternalCheckError("the check process did not start")
+    return _PROCESS_SERVICE
 
 
 def _ready() -> bool:
-    return _PROCESS_SERVICE is not None
+    _process_service()
+    return True
 
 
 def _check_in_process(job: PostJob) -> tuple[str | None, str]:
-    assert _PROCESS_SERVICE is not None, "check process not initialized"
-    report_id, _, text = _PROCESS_SERVICE.check_and_store(job.post())
+    report_id, _, text = _process_service().check_and_store(job.post())
     return report_id, text
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Shut down a broken pool and kill what is left of its processes.
+
+    The pool terminates its other processes itself, but one caught starting (still loading
+    its models) can outlive that, and the pool's manager thread would then wait for it for
+    ever, holding up the server's exit.
+    """
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
 
 
 class Service:
@@ -386,14 +415,13 @@ class Service:
     def pool(self) -> ProcessPoolExecutor | None:
         """The check processes (started on first use), or None when checks run in threads here."""
         if self._pool is None and self.settings.check_processes > 0:
-            methods = multiprocessing.get_all_start_methods()
-            # forkserver/spawn: check processes never start as a copy of this threaded server.
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            if isinstance(ctx, multiprocessing.context.ForkServerContext):
-                ctx.set_forkserver_preload(["overclaim.web.app", *(spec.split(":")[0] for _, spec in STAGES)])
+            # spawn: check processes never start as a copy of this threaded server, and each pool's
+            # processes stand alone (a shared fork server did not survive a killed check process).
+            ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self.settings.check_processes, mp_context=ctx,
-                initializer=_start_check_process, initargs=(self.settings,),
+                initializer=_start_check_process,
+                initargs=(self.settings, self.checker.config, self.checker.skip),
             )
         return self._pool
 
@@ -416,15 +444,21 @@ class Service:
         if pool is None:
             report_id, _, text = await self.run(lambda: self.check_and_store(job.post()), timeout, "the check")
             return report_id, text
-        try:
-            with anyio.move_on_after(timeout):
-                return await asyncio.get_running_loop().run_in_executor(pool, _check_in_process, job)
-        except BrokenProcessPool as exc:
-            # A check process died (out of memory, a crash in a library): start new ones.
-            if self._pool is pool:
-                self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise InternalCheckError("the check process died while checking this post") from exc
+        with anyio.move_on_after(timeout):
+            for attempt in (1, 2):
+                try:
+                    return await asyncio.get_running_loop().run_in_executor(pool, _check_in_process, job)
+                except BrokenProcessPool as exc:
+                    # A check process died (out of memory, a crash in a library), and the pool
+                    # failed every job it held: start new processes and send the job once more,
+                    # so only a post that kills its process twice costs its request.
+                    if self._pool is pool:
+                        self._pool = None
+                        _discard(pool)
+                    if attempt == 2:
+                        raise InternalCheckError("the check process died while checking this post") from exc
+                    pool = self.pool
+                    assert pool is not None
         raise CheckTimeoutError(f"the check took longer than {timeout:g} s")
 
     @property
@@ -539,12 +573,12 @@ def create_app(
     service = Service(settings, checker, fetch_policy)
 
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        if settings.warm_up:
-            if settings.check_processes:
-                await service.start_processes()
-            else:
-                await anyio.to_thread.run_sync(service.checker.warm_up)
         try:
+            if settings.warm_up:
+                if settings.check_processes:
+                    await service.start_processes()
+                else:
+                    await anyio.to_thread.run_sync(service.checker.warm_up)
             yield
         finally:
             await anyio.to_thread.run_sync(service.close)
