@@ -483,10 +483,6 @@ class Service:
         store = self.store
         return (store.add(report, text) if store is not None else None), report, text
 
-    def post_from_json(self, record: object, source: str = "request") -> Post:
-        """A post from a parsed JSON object: fields, or an HTML page, (or a URL: see :meth:`fetch_post`)."""
-        return post_from_json(record, source)
-
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
         from overclaim.readers import parse_html
@@ -670,7 +666,7 @@ def create_app(
             parsed: list[tuple[int, Post]] = []
             for i, record in enumerate(posts_in):
                 try:
-                    parsed.append((i, service.post_from_json(record, source=f"posts[{i}]")))
+                    parsed.append((i, post_from_json(record, source=f"posts[{i}]")))
                 except InputError as exc:
                     results.append({"index": i, "error": exc.to_dict()})
             reports: list[tuple[int, Report]] = []
