@@ -4,16 +4,67 @@ Runs every stage over FNC-1 competition test bodies with their headlines: by
 default the 904 bodies, each with the first headline paired with it (904 posts);
 ``--all-pairs`` runs all 25,413 pairs. Target (issue 2): at least 200 posts/s.
 
-    python benchmarks/check_throughput.py [--limit N] [--all-pairs]
+Two ways of calling the library are measured, each in a fresh process (so one
+does not warm the other's caches):
+
+- ``one_by_one``: ``Checker.check`` post after post (the API's single-post call,
+  what an interactive user or a service without load sees);
+- ``check_many``: ``Checker.check_many`` over all the posts (groups of
+  ``Config.batch_posts``), what ``overclaim check`` on a file, batch runs and the
+  service under load use. Both give the same reports.
+
+    python benchmarks/check_throughput.py [--limit N] [--all-pairs] [--mode both|one_by_one|check_many]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from _common import SHARED_DATA, fnc_pairs, one_core, write_result
+
+MODES = ("one_by_one", "check_many")
+
+
+def measure(pairs: list[tuple[str, str, str, str]], mode: str) -> dict[str, object]:
+    """Check ``pairs`` with a new Checker in ``mode``; figures of that run."""
+    from overclaim import Checker
+    from overclaim.report import Post
+
+    checker = Checker()
+    t0 = time.perf_counter()
+    checker.warm_up()
+    load_s = time.perf_counter() - t0
+    per_post: list[float] = []
+    t0 = time.perf_counter()
+    if mode == "one_by_one":
+        reports = []
+        for headline, _, body, _ in pairs:
+            s = time.perf_counter()
+            reports.append(checker.check(headline, body))
+            per_post.append(time.perf_counter() - s)
+    else:
+        reports = checker.check_many([Post(headline=h, body=b) for h, _, b, _ in pairs])
+    elapsed = time.perf_counter() - t0
+    verdicts: dict[str, int] = {}
+    for report in reports:
+        verdicts[report.verdict.label] = verdicts.get(report.verdict.label, 0) + 1
+    figures: dict[str, object] = {
+        "posts": len(pairs),
+        "seconds": round(elapsed, 3),
+        "posts_per_second": round(len(pairs) / elapsed, 1),
+        "model_load_seconds": round(load_s, 3),
+        "verdicts": verdicts,
+    }
+    if per_post:
+        per_post.sort()
+        figures["latency_ms_p50"] = round(1000 * per_post[len(per_post) // 2], 2)
+        figures["latency_ms_p99"] = round(1000 * per_post[int(len(per_post) * 0.99)], 2)
+    return figures
 
 
 def main() -> None:
@@ -22,43 +73,31 @@ def main() -> None:
     parser.add_argument("--bodies", type=Path, default=SHARED_DATA / "fnc1" / "competition_test_bodies.csv")
     parser.add_argument("--all-pairs", action="store_true", help="every headline-body pair, not one per body")
     parser.add_argument("--limit", type=int, default=0, help="check only the first N posts")
+    parser.add_argument("--mode", choices=("both", *MODES), default="both")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     one_core()
-    from overclaim import Checker
-
+    if args.mode == "both":
+        figures: dict[str, object] = {}
+        for mode in MODES:
+            cmd = [sys.executable, __file__, "--mode", mode, "--child", "--stances", str(args.stances),
+                   "--bodies", str(args.bodies), "--limit", str(args.limit)]
+            cmd += ["--all-pairs"] if args.all_pairs else []
+            figures[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        figures["target_posts_per_second"] = 200
+        write_result("check_throughput", figures)
+        return
     pairs = fnc_pairs(args.stances, args.bodies)
     if not args.all_pairs:
         seen: set[str] = set()
         pairs = [p for p in pairs if not (p[1] in seen or seen.add(p[1]))]  # type: ignore[func-returns-value]
     if args.limit:
         pairs = pairs[: args.limit]
-    checker = Checker()
-    t0 = time.perf_counter()
-    checker.warm_up()
-    load_s = time.perf_counter() - t0
-    verdicts: dict[str, int] = {}
-    t0 = time.perf_counter()
-    per_post: list[float] = []
-    for headline, _, body, _ in pairs:
-        s = time.perf_counter()
-        report = checker.check(headline, body)
-        per_post.append(time.perf_counter() - s)
-        verdicts[report.verdict.label] = verdicts.get(report.verdict.label, 0) + 1
-    elapsed = time.perf_counter() - t0
-    per_post.sort()
-    write_result(
-        "check_throughput",
-        {
-            "posts": len(pairs),
-            "seconds": round(elapsed, 3),
-            "posts_per_second": round(len(pairs) / elapsed, 1),
-            "model_load_seconds": round(load_s, 3),
-            "latency_ms_p50": round(1000 * per_post[len(per_post) // 2], 2),
-            "latency_ms_p99": round(1000 * per_post[int(len(per_post) * 0.99)], 2),
-            "verdicts": verdicts,
-            "target_posts_per_second": 200,
-        },
-    )
+    figures = measure(pairs, args.mode)
+    if args.child:
+        print(json.dumps(figures))
+    else:
+        write_result(f"check_throughput_{args.mode}", figures)
 
 
 if __name__ == "__main__":

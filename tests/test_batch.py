@@ -405,3 +405,46 @@ def test_a_missing_model_stops_the_batch_instead_of_failing_every_record(tmp_pat
     with pytest.raises(ModelError, match="overclaim train stance"):
         run_batch(posts_file, tmp_path / "o.jsonl", workers=1)
     assert read_output(tmp_path / "o.jsonl") == []
+
+
+# ---------------------------------------------------------------- posts checked together
+
+
+def test_a_chunk_is_checked_together_and_matches_one_by_one():
+    from overclaim.batch import Job, RawRecord, check_chunk, check_raw
+
+    posts = _posts(20)
+    chunk = [RawRecord("in.jsonl", i + 1, json.dumps(p).encode()) for i, p in enumerate(posts)]
+    chunk[3] = RawRecord("in.jsonl", 4, b'{"headline": "no body"}')
+    together = [json.loads(r.record) for r in check_chunk(Job(), chunk)]
+    alone = [json.loads(check_raw(raw, Job()).record) for raw in chunk]
+    for r in together + alone:
+        if r["status"] == "ok":
+            r["report"].pop("elapsed_ms")
+    assert together == alone
+    assert [r["status"] for r in together].count("error") == 1 and together[3]["error"]["field"] == "body"
+
+
+def test_an_error_inside_a_checked_chunk_lands_on_its_own_record(monkeypatch):
+    from overclaim.batch import Job, RawRecord, check_chunk
+    from overclaim.pipeline import Checker
+
+    real = Checker.check_post
+
+    def fragile(self, post):
+        if "BOOM" in post.headline:
+            raise RuntimeError("stage failed")
+        return real(self, post)
+
+    def fragile_many(self, posts):
+        return [fragile(self, p) for p in posts]
+
+    monkeypatch.setattr(Checker, "check_post", fragile)
+    monkeypatch.setattr(Checker, "check_many", fragile_many)
+    posts = _posts(5)
+    posts[2]["headline"] = "BOOM " + posts[2]["headline"]
+    chunk = [RawRecord("in.jsonl", i + 1, json.dumps(p).encode()) for i, p in enumerate(posts)]
+    out = [json.loads(r.record) for r in check_chunk(Job(), chunk)]
+    assert [r["status"] for r in out] == ["ok", "ok", "error", "ok", "ok"]
+    assert "RuntimeError: stage failed" in out[2]["error"]["message"] and out[2]["line"] == 3
+    assert out[2]["id"] == posts[2].get("id", "in.jsonl:3")

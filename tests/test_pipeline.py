@@ -72,3 +72,27 @@ def test_empty_fields_raise(checker, headline, body, field):
 
     with pytest.raises(EmptyFieldError, match=field):
         checker.check(headline, body)
+
+
+def _without_timing(report: Report) -> str:
+    return report.model_copy(update={"elapsed_ms": None}).to_json()
+
+
+@pytest.mark.parametrize("batch_posts", [1, 3, 16])
+def test_check_many_gives_the_reports_of_check_post(checker, seed_report, batch_posts):
+    from dataclasses import replace
+
+    from overclaim import Checker
+    from overclaim.report import Post
+
+    posts = [Post(headline=p["headline"], body=p["body"], id=p["id"]) for p in POSTS]
+    # The seed post, and posts whose stance is settled without the model.
+    posts += [seed_report.post, Post(headline="Short", body="Too short."), Post(headline="x", body="word " * 10)]
+    many = Checker(replace(checker.config, batch_posts=batch_posts)).check_many(posts)
+    assert [r.post for r in many] == posts
+    assert [_without_timing(r) for r in many] == [_without_timing(checker.check_post(p)) for p in posts]
+    assert all(r.elapsed_ms is not None and r.elapsed_ms >= 0 for r in many)
+
+
+def test_check_many_of_nothing_is_empty(checker):
+    assert checker.check_many([]) == []

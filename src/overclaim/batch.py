@@ -434,38 +434,77 @@ def _ok_result(raw: RawRecord, report: Any, job: Job) -> Result:
     return Result(report.verdict.label, line, report_json if job.want_reports else None)
 
 
-def check_raw(raw: RawRecord, job: Job) -> Result:
-    """Turn one raw record into exactly one output record; never raises."""
+def _error_of(raw: RawRecord, record: object, exc: Exception, job: Job) -> Result:
+    """The output record of an error raised while reading or checking ``raw``."""
+    record_id = _raw_id(record, dict(job.mapping))
+    if isinstance(exc, OverclaimError):
+        if exc.source is None:
+            exc.source, exc.line = raw.source, raw.line
+            exc.args = (str(exc),)
+        return _error_result(raw, record_id, exc.to_dict(), job)
+    message = f"internal error while checking: {type(exc).__name__}: {exc}"
+    error = InternalCheckError(message[:2000], source=raw.source, line=raw.line).to_dict()
+    return _error_result(raw, record_id, error, job)
+
+
+def _prepared(raw: RawRecord, job: Job) -> tuple[object, Any]:
+    """The parsed record and its :class:`~overclaim.report.Post`, or its error :class:`Result`."""
     from overclaim.readers import post_from_record
 
     mapping = dict(job.mapping)
     record: object = raw.payload
     try:
         if raw.error is not None:
-            return _error_result(raw, _raw_id(raw.payload, mapping), raw.error, job)
+            return record, _error_result(raw, _raw_id(record, mapping), raw.error, job)
         if isinstance(raw.payload, bytes):
             record = _parse_line(raw)
         post = post_from_record(record, source=raw.source, line=raw.line, mapping=mapping)
         for name in ("headline", "body", "id", "url", "outlet", "published"):
             _check_text(getattr(post, name), mapping.get(name, name), raw)
-        checker = worker_checker(job)
-        report = checker.check(post.headline, post.body, id=post.id, url=post.url, outlet=post.outlet,
-                               published=post.published)
-        return _ok_result(raw, report, job)
-    except OverclaimError as exc:
-        if exc.source is None:
-            exc.source, exc.line = raw.source, raw.line
-            exc.args = (str(exc),)
-        return _error_result(raw, _raw_id(record, mapping), exc.to_dict(), job)
+        return record, post
     except Exception as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
-        message = f"internal error while checking: {type(exc).__name__}: {exc}"
-        error = InternalCheckError(message[:2000], source=raw.source, line=raw.line).to_dict()
-        return _error_result(raw, _raw_id(record, mapping), error, job)
+        return record, _error_of(raw, record, exc, job)
+
+
+def _finished(raw: RawRecord, record: object, report: Any, job: Job) -> Result:
+    try:
+        return _ok_result(raw, report, job)
+    except Exception as exc:  # noqa: BLE001
+        return _error_of(raw, record, exc, job)
+
+
+def check_raw(raw: RawRecord, job: Job) -> Result:
+    """Turn one raw record into exactly one output record; never raises."""
+    record, post = _prepared(raw, job)
+    if isinstance(post, Result):
+        return post
+    try:
+        report = worker_checker(job).check_post(post)
+    except Exception as exc:  # noqa: BLE001
+        return _error_of(raw, record, exc, job)
+    return _finished(raw, record, report, job)
 
 
 def check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
-    """Output records for a chunk of raw records, in order (the unit of work sent to a worker)."""
-    return [check_raw(raw, job) for raw in chunk]
+    """Output records for a chunk of raw records, in order (the unit of work sent to a worker).
+
+    The chunk's good posts are checked together (:meth:`~overclaim.Checker.check_many`: the
+    same reports for less CPU); if that raises, they are checked one at a time, so the error
+    lands on its own record and the others still get their reports.
+    """
+    prepared = [_prepared(raw, job) for raw in chunk]
+    good = [i for i, (_, post) in enumerate(prepared) if not isinstance(post, Result)]
+    reports: list[Any] | None = None
+    if good:
+        try:
+            reports = worker_checker(job).check_many([prepared[i][1] for i in good])
+        except Exception:  # noqa: BLE001 - told apart below, post by post
+            reports = None
+    results: list[Result] = [post if isinstance(post, Result) else None for _, post in prepared]  # type: ignore[misc]
+    for k, i in enumerate(good):
+        record = prepared[i][0]
+        results[i] = check_raw(chunk[i], job) if reports is None else _finished(chunk[i], record, reports[k], job)
+    return results
 
 
 def _init_worker(job: Job) -> None:

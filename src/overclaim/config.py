@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 class Config:
     """Thresholds and sizes used by the pipeline stages."""
 
+    # --- pipeline ----------------------------------------------------------
+    # Posts that Checker.check_many (batch runs, the service under load) takes through the
+    # stages together. Measured on the 904 FNC-1 test posts, one core: stage by stage over
+    # groups of 16 costs about a fifth less CPU than post by post (caches stay warm, and the
+    # stance model scores 16 bodies in one call). 16 is also the most rows the stance model
+    # scores through its merged booster, which keeps the reports identical to check_post's.
+    batch_posts: int = 16
+
     # --- segment -----------------------------------------------------------
     # Longest body analysed, in characters. FNC-1's longest body is ~40k chars;
     # 1 MB bodies are cut here so a single post cannot stall a batch.

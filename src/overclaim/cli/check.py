@@ -73,7 +73,7 @@ def check(
     else:
         posts = read_posts(path, input_format, parse_mapping(mapping))
     checker = Checker(factchecks=factchecks)
-    reports = [checker.check_post(p) for p in posts]
+    reports = checker.check_many(posts)
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report
 

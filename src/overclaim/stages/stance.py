@@ -100,49 +100,56 @@ class StanceDetector:
         """Name and version reported in ``Stance.model``."""
         return f"stance-{getattr(self.model, 'version', '?')}"
 
-    def predict(
-        self, headline: str, bodies: list[str], sentences: list[list[tuple[int, int]]],
-        first_tokens: list[str] | None = None,
-    ) -> np.ndarray:
-        """Re-weighted, renormalised probabilities of ``headline`` against each body (rows).
-
-        The first body gets the full model; the others (evidence sentences) the first
-        ``SENTENCE_BOOSTERS`` of its boosters.
-
-        Args:
-            headline: clean headline.
-            bodies: texts read as bodies.
-            sentences: sentence ranges of each body (clean coordinates of that text).
-            first_tokens: ``words(bodies[0])`` when the caller already has them.
-        """
-        model = self.model
-        x = model.featurizer.post_features(headline, bodies, sentences, first_tokens)
-        out: np.ndarray = np.vstack(
-            [model.reported_proba(x[:1])]
-            + ([model.reported_proba(x[1:], SENTENCE_BOOSTERS)] if len(x) > 1 else [])
-        )
-        return out
-
     def __call__(self, ctx: Context) -> None:
         """Fill ``ctx.stance`` and ``EvidenceSentence.stance``."""
+        self.batch([ctx])
+
+    def batch(self, contexts: list[Context]) -> None:
+        """Fill the stances of several posts, scoring their feature rows in two model calls.
+
+        Gives each post what :meth:`__call__` would: rows are scored one by one inside the model,
+        and bodies go through the same (merged) booster in groups of at most ``MERGED_MAX_ROWS``.
+        """
+        from overclaim.training.stance import MERGED_MAX_ROWS
+
+        prepared = [(ctx, x) for ctx in contexts if (x := self._features(ctx)) is not None]
+        if not prepared:
+            return
+        model = self.model
+        bodies = np.vstack([x[:1] for _, x in prepared])
+        body_proba = np.vstack(
+            [model.reported_proba(bodies[i : i + MERGED_MAX_ROWS]) for i in range(0, len(bodies), MERGED_MAX_ROWS)]
+        )
+        sentence_rows = np.vstack([x[1:] for _, x in prepared])
+        sentence_proba = model.reported_proba(sentence_rows, SENTENCE_BOOSTERS) if len(sentence_rows) else sentence_rows
+        model_id = self.model_id
+        start = 0
+        for (ctx, x), body_row in zip(prepared, body_proba, strict=True):
+            probs = _probabilities(body_row)
+            ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
+            for item, row in zip(ctx.evidence, sentence_proba[start : start + len(x) - 1], strict=True):
+                item.stance = _probabilities(row)
+            start += len(x) - 1
+
+    def _features(self, ctx: Context) -> np.ndarray | None:
+        """Feature rows of the body and each evidence sentence; None when the stance is settled without the model."""
         from overclaim.training.stance import content_stems, split_ranges, words
 
-        model_id = self.model_id
         headline, body = ctx.headline.clean, ctx.body.clean
         body_words = words(body)
         if not content_stems(words(headline)) or not body_words:
-            ctx.stance = _unrelated(model_id)
+            ctx.stance = _unrelated(self.model_id)
             if not ctx.too_short:
                 ctx.notes.append("The headline or body has no words to compare: too short to judge the stance.")
-            return
+            return None
         share, n_alpha = english_share(body_words)
         if n_alpha >= MIN_WORDS_FOR_LANGUAGE and share < MIN_ENGLISH_STOP_SHARE:
-            ctx.stance = _unrelated(model_id)
+            ctx.stance = _unrelated(self.model_id)
             ctx.notes.append(
                 f"The body does not read as English ({share:.0%} English function words): "
                 "the stance model cannot judge it."
             )
-            return
+            return None
         ranges = [(s.start, s.end) for s in ctx.sentences] if ctx.sentences else split_ranges(body)
         texts = [body]
         sentence_ranges = [ranges]
@@ -151,8 +158,5 @@ class StanceDetector:
             text = sent.text if sent is not None else item.span.text
             texts.append(text)
             sentence_ranges.append([(0, len(text))])
-        proba = self.predict(headline, texts, sentence_ranges, body_words)
-        probs = _probabilities(proba[0])
-        ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
-        for item, row in zip(ctx.evidence, proba[1:], strict=True):
-            item.stance = _probabilities(row)
+        x: np.ndarray = self.model.featurizer.post_features(headline, texts, sentence_ranges, body_words)
+        return x
