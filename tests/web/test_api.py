@@ -148,10 +148,40 @@ class SlowChecker(Checker):
         time.sleep(1.0)
         return super().check_post(post)
 
+    def check_many(self, posts):
+        time.sleep(1.0)
+        return super().check_many(posts)
+
 
 class BrokenChecker(Checker):
     def check_post(self, post):
         raise RuntimeError("boom")
+
+    def check_many(self, posts):
+        raise RuntimeError("boom")
+
+
+class OneBadPostChecker(Checker):
+    """Fails on a headline holding BOOM, alone or inside a group."""
+
+    def check_post(self, post):
+        if "BOOM" in post.headline:
+            raise RuntimeError("boom")
+        return super().check_post(post)
+
+    def check_many(self, posts):
+        return [self.check_post(p) for p in posts]
+
+
+async def test_an_internal_error_in_a_batch_costs_only_its_post(client_for, seed):
+    posts = [seed, {**seed, "headline": "BOOM " + seed["headline"]}, seed]
+    async with client_for(app_checker=OneBadPostChecker()) as c:
+        r = await c.post("/v1/batch", json={"posts": posts})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert [("error" in x) for x in results] == [False, True, False]
+    assert results[1]["error"]["code"] == "internal" and "boom" not in results[1]["error"]["message"]
+    assert results[0]["report"]["verdict"] == results[2]["report"]["verdict"]
 
 
 async def test_check_over_time_limit_is_504(client_for, seed):

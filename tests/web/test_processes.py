@@ -101,3 +101,14 @@ async def test_a_dead_check_process_costs_no_request(client, app, seed):
     answers = await asyncio.gather(*(client.post("/v1/check", json=seed) for _ in range(3)))
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert app.state.service.pool is not pool
+
+
+async def test_concurrent_posts_checked_together_each_get_their_own_report(client, app):
+    from tests.conftest import load_jsonl
+
+    posts = [{"headline": p["headline"], "body": p["body"], "id": p["id"]} for p in load_jsonl("verdict_posts.jsonl")]
+    answers = await asyncio.gather(*(client.post("/v1/check", json=p) for p in posts))
+    assert [r.status_code for r in answers] == [200] * len(posts)
+    here = Checker(CONFIG, factchecks=app.state.service.settings.db)
+    for post, r in zip(posts, answers, strict=True):
+        same_report(r.json(), here.check(post["headline"], post["body"], id=post["id"]))

@@ -84,10 +84,19 @@ class ReportStore:
         now = datetime.now(timezone.utc)
         return self._insert([_row(report, uuid.uuid4().hex, now, text)])[0]
 
-    def add_many(self, reports: Iterable[Report]) -> list[str]:
-        """Store reports in one transaction and return their ids, in order."""
+    def add_many(self, reports: Iterable[Report], texts: Iterable[str] | None = None) -> list[str]:
+        """Store reports in one transaction and return their ids, in order.
+
+        Args:
+            reports: the reports.
+            texts: their compact JSON, in the same order, when the caller already has it.
+        """
         now = datetime.now(timezone.utc)
-        return self._insert([_row(r, uuid.uuid4().hex, now) for r in reports])
+        reports = list(reports)
+        jsons: list[str | None] = list(texts) if texts is not None else [None] * len(reports)
+        if len(jsons) != len(reports):
+            raise ValueError(f"{len(reports)} reports but {len(jsons)} texts")
+        return self._insert([_row(r, uuid.uuid4().hex, now, t) for r, t in zip(reports, jsons, strict=True)])
 
     def _insert(self, rows: list[dict[str, object]]) -> list[str]:
         if not rows:
