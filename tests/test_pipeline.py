@@ -96,3 +96,9 @@ def test_check_many_gives_the_reports_of_check_post(checker, seed_report, batch_
 
 def test_check_many_of_nothing_is_empty(checker):
     assert checker.check_many([]) == []
+
+
+def test_post_is_exported_for_check_many():
+    from overclaim.report import Post
+
+    assert overclaim.Post is Post

@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from overclaim.pipeline import Checker
-    from overclaim.report import Report
+    from overclaim.report import Post, Report
 
-__all__ = ["Checker", "Report", "check", "__version__"]
+__all__ = ["Checker", "Post", "Report", "check", "__version__"]
 
 _default_checker: Checker | None = None
 
@@ -39,8 +39,8 @@ def __getattr__(name: str) -> Any:
         from overclaim.pipeline import Checker
 
         return Checker
-    if name == "Report":
-        from overclaim.report import Report
+    if name in ("Report", "Post"):
+        import overclaim.report
 
-        return Report
+        return getattr(overclaim.report, name)
     raise AttributeError(name)
