@@ -339,7 +339,8 @@ class SourceFinder:
             for f in find_attributions(sentence.text):
                 base = sentence.start
                 attributions.append(
-                    Attribution(
+                    # Built without re-validation: the spans are already models, the kind one of classify()'s.
+                    Attribution.model_construct(
                         speaker=ctx.body.span(base + f.speaker[0], base + f.speaker[1]),
                         cue=ctx.body.span(base + f.cue[0], base + f.cue[1]),
                         content=ctx.body.span(base + f.content[0], base + f.content[1]) if f.content else None,
