@@ -78,7 +78,7 @@ def _without_timing(report: Report) -> str:
     return report.model_copy(update={"elapsed_ms": None}).to_json()
 
 
-@pytest.mark.parametrize("batch_posts", [1, 3, 16])
+@pytest.mark.parametrize("batch_posts", [1, 3, 16, 40])  # 40: more bodies than the stance model's merged booster takes
 def test_check_many_gives_the_reports_of_check_post(checker, seed_report, batch_posts):
     from dataclasses import replace
 
@@ -88,6 +88,7 @@ def test_check_many_gives_the_reports_of_check_post(checker, seed_report, batch_
     posts = [Post(headline=p["headline"], body=p["body"], id=p["id"]) for p in POSTS]
     # The seed post, and posts whose stance is settled without the model.
     posts += [seed_report.post, Post(headline="Short", body="Too short."), Post(headline="x", body="word " * 10)]
+    posts += [p.model_copy(update={"headline": f"{p.headline} again"}) for p in posts]
     many = Checker(replace(checker.config, batch_posts=batch_posts)).check_many(posts)
     assert [r.post for r in many] == posts
     assert [_without_timing(r) for r in many] == [_without_timing(checker.check_post(p)) for p in posts]

@@ -172,6 +172,13 @@ class CheckTimeoutError(OverclaimError):
     http_status = 504
 
 
+class ServiceStoppingError(OverclaimError):
+    """The service shut down before this post was checked; send it again."""
+
+    code = "stopping"
+    http_status = 503
+
+
 class WorkerCrashError(OverclaimError):
     """A batch worker process died while checking this record (out of memory, a crash in a library)."""
 
@@ -180,7 +187,7 @@ class WorkerCrashError(OverclaimError):
 
 
 class InternalCheckError(OverclaimError):
-    """An unexpected error inside the pipeline while checking one record of a batch (a bug to report)."""
+    """An unexpected error inside the pipeline while checking one post (a bug to report)."""
 
     code = "internal"
     http_status = 500

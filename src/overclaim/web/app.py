@@ -55,6 +55,7 @@ from overclaim.errors import (
     MalformedInputError,
     OverclaimError,
     RequestTimeoutError,
+    ServiceStoppingError,
     UnknownFormatError,
     WrongTypeError,
 )
@@ -451,13 +452,8 @@ class Service:
             await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.settings.check_processes)))
 
     def close(self) -> None:
-        """Stop the check processes, if any."""
-        for task in self._dispatchers:
-            try:
-                task.get_loop().call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # its event loop is closed already
-                pass
-        self._dispatchers, self._queue = [], None
+        """Stop the check processes, if any (posts still waiting get a 503)."""
+        self._stop_dispatchers()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -474,32 +470,54 @@ class Service:
             report_id, _, text = await self.run(lambda: self.check_and_store(job.post()), timeout, "the check")
             return report_id, text
         loop = asyncio.get_running_loop()
-        if self._queue is None or not self._dispatchers or self._dispatchers[0].get_loop() is not loop:
-            self._queue = asyncio.Queue()
-            self._dispatchers = [loop.create_task(self._dispatch(self._queue))
-                                 for _ in range(self.settings.check_processes)]
+        queue = self._queue
+        if queue is None or not self._dispatchers or self._dispatchers[0].get_loop() is not loop:
+            self._stop_dispatchers()  # those of an earlier event loop (tests run one per test)
+            queue = self._queue = asyncio.Queue()
+            self._dispatchers = [loop.create_task(self._dispatch(queue)) for _ in range(self.settings.check_processes)]
         item = _Queued(job, loop.create_future())
-        self._queue.put_nowait(item)
+        queue.put_nowait(item)
         try:
             return await asyncio.wait_for(item.future, timeout)
         except asyncio.TimeoutError:
             raise CheckTimeoutError(f"the check took longer than {timeout:g} s") from None
 
+    def _stop_dispatchers(self) -> None:
+        """Cancel the dispatcher tasks (from any thread); their waiting posts get a 503."""
+        for task in self._dispatchers:
+            try:
+                task.get_loop().call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # its event loop is closed already
+                pass
+        self._dispatchers, self._queue = [], None
+
     async def _dispatch(self, queue: asyncio.Queue[_Queued]) -> None:
         """Feed one check process: everything waiting, up to ``batch_posts`` posts at a time."""
         size = max(1, self.checker.config.batch_posts)
-        while True:
-            items = [await queue.get()]
-            while len(items) < size and not queue.empty():
+        items: list[_Queued] = []
+        try:
+            while True:
+                items = [await queue.get()]
+                while len(items) < size and not queue.empty():
+                    items.append(queue.get_nowait())
+                items = [i for i in items if not i.future.done()]
+                if items:
+                    try:
+                        await self._check_in_pool(items)
+                    except Exception as exc:  # noqa: BLE001 - the dispatcher must outlive any one batch
+                        if not isinstance(exc, OverclaimError):
+                            log.exception("check process dispatch failed")
+                            exc = InternalCheckError(f"the check failed: {type(exc).__name__}")
+                        for item in items:
+                            _settle(item, exc)
+                items = []
+        except asyncio.CancelledError:
+            # Shutting down: nothing waiting (in this batch or the queue) is left hanging.
+            while not queue.empty():
                 items.append(queue.get_nowait())
-            items = [i for i in items if not i.future.done()]
-            if items:
-                try:
-                    await self._check_in_pool(items)
-                except Exception as exc:  # noqa: BLE001 - the dispatcher must outlive any one batch
-                    log.exception("check process dispatch failed")
-                    for item in items:
-                        _settle(item, InternalCheckError(f"the check failed: {type(exc).__name__}"))
+            for item in items:
+                _settle(item, ServiceStoppingError("the service stopped before checking this post; send it again"))
+            raise
 
     async def _check_in_pool(self, items: list[_Queued], retry: bool = True) -> None:
         pool = self.pool
@@ -558,8 +576,8 @@ class Service:
         for k, job in enumerate(jobs):
             try:
                 posts.append((k, job.post()))
-            except OverclaimError as exc:
-                outcomes[k] = exc
+            except Exception as exc:  # noqa: BLE001 - one post must not fail the others
+                outcomes[k] = _own_error(exc, "reading")
         checked: list[tuple[int, Report]] = []
         try:
             checked = list(zip([k for k, _ in posts], self.checker.check_many([p for _, p in posts]), strict=True))
@@ -567,16 +585,22 @@ class Service:
             for k, post in posts:
                 try:
                     checked.append((k, self.checker.check_post(post)))
-                except OverclaimError as exc:
-                    outcomes[k] = exc
                 except Exception as exc:  # noqa: BLE001 - one post must not fail the others
-                    log.exception("internal error while checking a post")
-                    outcomes[k] = InternalCheckError(f"internal error while checking: {type(exc).__name__}")
+                    outcomes[k] = _own_error(exc, "checking")
         texts = [report.to_json(indent=None) for _, report in checked]  # serialized once: store and response
         store = self.store
-        ids = store.add_many([r for _, r in checked], texts) if store is not None else [None] * len(checked)
+        ids: list[Any]
+        try:
+            ids = store.add_many([r for _, r in checked], texts) if store is not None else [None] * len(checked)
+        except Exception:  # noqa: BLE001 - told apart below, report by report
+            ids = []
+            for (_, report), text in zip(checked, texts, strict=True):
+                try:
+                    ids.append(store.add(report, text))
+                except Exception as exc:  # noqa: BLE001
+                    ids.append(_own_error(exc, "storing"))
         for (k, _), report_id, text in zip(checked, ids, texts, strict=True):
-            outcomes[k] = (report_id, text)
+            outcomes[k] = report_id if isinstance(report_id, OverclaimError) else (report_id, text)
         return outcomes  # type: ignore[return-value]
 
     def fetch_post(self, url: object) -> Post:
@@ -636,6 +660,14 @@ async def _decoded_body(request: Request, source: str) -> str:
     if not raw.strip():
         raise EmptyFieldError("the request body is empty", field="body")
     return decode(raw, source)
+
+
+def _own_error(exc: Exception, doing: str) -> OverclaimError:
+    """``exc`` as one post's error: an :class:`OverclaimError` as it is, anything else logged and made internal."""
+    if isinstance(exc, OverclaimError):
+        return exc
+    log.error("internal error while %s a post", doing, exc_info=exc)
+    return InternalCheckError(f"internal error while {doing} this post: {type(exc).__name__}")
 
 
 def _batch_item(index: int, outcome: tuple[str | None, str] | OverclaimError) -> dict[str, Any]:
