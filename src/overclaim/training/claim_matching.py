@@ -36,10 +36,14 @@ from overclaim.stages.match import (
     ARTIFACT,
     CANDIDATES,
     EMBED_ARTIFACT,
+    EMBED_FEATURES,
     EMBED_MODEL,
     EMBED_NEIGHBOURS,
+    ClaimEmbeddings,
     ClaimMatcher,
+    QueryEmbedding,
     calibration_features,
+    embedding_features,
 )
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
@@ -177,6 +181,7 @@ class QueryCandidates:
     ids: list[str]
     features: np.ndarray
     labels: np.ndarray
+    embedding: QueryEmbedding | None = None
 
 
 def candidates_for(matcher: ClaimMatcher, split: ClefSplit) -> list[QueryCandidates]:
@@ -186,10 +191,11 @@ def candidates_for(matcher: ClaimMatcher, split: ClefSplit) -> list[QueryCandida
         text = split.queries.get(qid)
         if text is None:
             continue
-        found, feats = matcher.candidates_of(text)
+        query, found, _, qvec = matcher._retrieve(text)
+        feats = matcher.features(query, found, qvec, post=text)
         ids = [fc.claim_id for fc, _ in found]
         labels = np.array([1 if cid in split.qrels[qid] else 0 for cid in ids], dtype=np.int32)
-        out.append(QueryCandidates(qid, ids, feats, labels))
+        out.append(QueryCandidates(qid, ids, feats, labels, qvec))
     return out
 
 
@@ -256,6 +262,79 @@ def cross_validate(
         first = first or oof
     assert first is not None
     return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, first
+
+
+# Query adapter (``embeddings``): a 384 x 384 matrix A, post embedding q -> unit(q + q A), trained
+# on train tweet/claim pairs with a softmax over every stored claim (so in-batch and hard
+# negatives alike), score = mean of the claim and title cosines. Settings picked by 5-fold CV
+# on train (MAP@5 of the adapted cosine alone: 0.845 unadapted, 0.829 at scale 20, 0.861 at 50).
+ADAPTER_EPOCHS = 10
+ADAPTER_SCALE = 50.0
+ADAPTER_LR = 1e-3
+ADAPTER_BATCH = 64
+
+
+def train_adapter(
+    queries: np.ndarray, targets: Sequence[int], embedded: ClaimEmbeddings, seed: int = SEED
+) -> np.ndarray:
+    """The query adapter (float16, ``384 x 384``) for post embeddings ``queries`` and their claim rows ``targets``."""
+    import torch
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    claims = torch.tensor(embedded.claims)
+    titles = torch.tensor(embedded.titles)
+    q_all = torch.tensor(np.asarray(queries, dtype=np.float32))
+    tgt = torch.tensor(list(targets), dtype=torch.long)
+    dim = q_all.shape[1]
+    adapter = torch.nn.Parameter(torch.zeros(dim, dim))
+    opt = torch.optim.Adam([adapter], lr=ADAPTER_LR)
+    for _ in range(ADAPTER_EPOCHS):
+        perm = torch.randperm(len(q_all), generator=gen)
+        for start in range(0, len(q_all), ADAPTER_BATCH):
+            batch = perm[start : start + ADAPTER_BATCH]
+            q = torch.nn.functional.normalize(q_all[batch] + q_all[batch] @ adapter, dim=1)
+            sims = (q @ claims.T + q @ titles.T) / 2
+            loss = torch.nn.functional.cross_entropy(ADAPTER_SCALE * sims, tgt[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return adapter.detach().numpy().astype(np.float16)
+
+
+def _adapter_pairs(
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
+) -> list[tuple[int, int]]:
+    """(group index, claim row) for each query with an embedding and a relevant stored claim (lowest id)."""
+    out = []
+    for i, g in enumerate(groups):
+        rows = sorted(embedded.index[c] for c in qrels.get(g.qid, ()) if c in embedded.index)
+        if g.embedding is not None and rows:
+            out.append((i, rows[0]))
+    return out
+
+
+def add_adapter_features(
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
+) -> np.ndarray:
+    """Fill the ``adapt_*`` columns with out-of-fold adapters (5 folds); return the adapter fit on all.
+
+    A query's adapter features come from an adapter that never saw it, so the ranker learns
+    how far to trust them on unseen posts.
+    """
+    pairs = _adapter_pairs(groups, qrels, embedded)
+    for fold in _folds(len(groups)):
+        held = set(fold.tolist())
+        fit = [(i, row) for i, row in pairs if i not in held]
+        adapter = train_adapter(np.stack([groups[i].embedding.whole for i, _ in fit]),  # type: ignore[union-attr]
+                                [row for _, row in fit], embedded)
+        for i in fold:
+            g = groups[i]
+            if g.embedding is not None and len(g.ids):
+                g.features[:, -len(EMBED_FEATURES):] = embedding_features(embedded, g.embedding, g.ids,
+                                                                          adapter=adapter)
+    return train_adapter(np.stack([groups[i].embedding.whole for i, _ in pairs]),  # type: ignore[union-attr]
+                         [row for _, row in pairs], embedded)
 
 
 def fit_calibrator(groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray]) -> Any:
@@ -385,6 +464,7 @@ def train(
         store = build_store(claims, tmp)
         matcher = ClaimMatcher(store, model={}, embeddings=embeddings, embeddings_path=cache)
         groups = candidates_for(matcher, train_split)
+        adapter = add_adapter_features(groups, train_split.qrels, matcher.claim_embeddings) if embeddings else None
         recall = {
             k: float(np.mean([g.labels[:k].any() for g in groups])) for k in (1, 5, 10, 20, CANDIDATES)
         }
@@ -406,6 +486,8 @@ def train(
         oof_labels = np.concatenate([g.labels for g in groups if len(g.ids)])
         bundle = {"ranker": ranker, "calibrator": calibrator, "features": list(matcher.feature_names),
                   "candidates": CANDIDATES, "embeddings": embeddings}
+        if adapter is not None:
+            bundle["adapter"] = adapter
         dev_matcher = ClaimMatcher(store, model=bundle, embeddings=embeddings, embeddings_path=cache)
         if embeddings:
             dev_matcher.rank("warm up the sentence encoder")
@@ -436,6 +518,12 @@ def train(
         "calibrator": "logistic regression on (ranker score, lead over next best), out-of-fold train scores",
         "features": list(matcher.feature_names),
         "embeddings": EMBED_MODEL if embeddings else None,
+        "adapter": (
+            f"384 x 384 float16 matrix A, post embedding q -> unit(q + qA), Adam lr {ADAPTER_LR}, "
+            f"{ADAPTER_EPOCHS} epochs, batch {ADAPTER_BATCH}, softmax at scale {ADAPTER_SCALE:g} over every stored "
+            "claim (mean of claim and title cosines); the ranker is fit on out-of-fold (5-fold) adapter "
+            "features, the shipped adapter on all train pairs"
+        ) if embeddings else None,
         "figures": {
             "train_candidate_recall": {f"recall@{k}": round(v, 4) for k, v in recall.items()},
             "train_cv": {k: round(v, 4) for k, v in cv_metrics.items()},
@@ -463,8 +551,10 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
             "are computed once per store (10,375 claims and titles took about 10 minutes on the loaded",
             "2-core machine) and cached in a `.embeddings.npz` file next to a SQLite store; each query",
             "is encoded on one thread (tens of ms). English only. Probabilities are calibrated on Snopes",
-            "claims vs. tweets; other stores and post styles may shift them. Off-the-shelf MiniLM, not",
-            "fine-tuned on tweet/claim pairs.",
+            "claims vs. tweets; other stores and post styles may shift them. MiniLM itself is not",
+            "fine-tuned; a 384 x 384 linear adapter on the post embedding (float16, in `model.joblib`)",
+            "is trained on the 800 train tweet/claim pairs, and each post sentence is also encoded",
+            "(one batch per post, so a query costs a little more than one encoding).",
         ]
         rebuild = "`overclaim train claim-matching --embeddings`"
         title = "# Model card: claim_matching_embed (fact-check re-ranker with sentence embeddings + calibrator)"
@@ -489,6 +579,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
         f"- **Retrieval**: {card['retrieval']}.",
         f"- **Ranker**: {card['ranker']['type']}, params {json.dumps(card['ranker']['params'])} "
         "(picked by CV MAP@5, 3 splits averaged).",
+        *([f"- **Query adapter**: {card['adapter']}."] if card.get("adapter") else []),
         f"- **Calibrator**: {card['calibrator']}.",
         f"- **Features**: {', '.join(card['features'])}.",
         "",
