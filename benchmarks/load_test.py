@@ -73,26 +73,29 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 
     raise SystemExit(f"the server did not answer within {timeout:g} s")
 
 
-def cpu_seconds(proc: subprocess.Popen[bytes] | None) -> float:
-    """CPU time (user + system) used so far by the server process and all its descendants
-    (uvicorn workers, the fork server and its check processes)."""
+def cpu_seconds(proc: subprocess.Popen[bytes] | None) -> tuple[float, float]:
+    """CPU time (user + system) used so far by the server process, and by all its descendants
+    (uvicorn workers, check processes)."""
     import psutil
 
     if proc is None:
-        return 0.0
+        return 0.0, 0.0
     try:
         root = psutil.Process(proc.pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0.0
-    total = 0.0
+        return 0.0, 0.0
+    own = children = 0.0
     for p in procs:
         try:
             t = p.cpu_times()
         except psutil.Error:
             continue
-        total += t.user + t.system
-    return total
+        if p.pid == root.pid:
+            own += t.user + t.system
+        else:
+            children += t.user + t.system
+    return own, children
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -253,11 +256,16 @@ def main(argv: list[str] | None = None) -> int:
             figures = asyncio.run(
                 run_clients(url, payload, args.clients, args.duration, args.max_requests, headers, args.client)
             )
-            server_cpu, client_cpu = cpu_seconds(proc) - server_cpu0, time.process_time() - client_cpu0
+            own1, children1 = cpu_seconds(proc)
+            own, children = own1 - server_cpu0[0], children1 - server_cpu0[1]
+            client_cpu = time.process_time() - client_cpu0
             load_after = os.getloadavg()
             n = max(1, figures["requests"])
             figures["cpu_ms_per_request"] = {
-                "server": round(1000 * server_cpu / n, 2) if proc is not None else None,
+                "server": round(1000 * (own + children) / n, 2) if proc is not None else None,
+                # the process uvicorn runs in, and its children (check processes or uvicorn workers)
+                "server_main_process": round(1000 * own / n, 2) if proc is not None else None,
+                "server_child_processes": round(1000 * children / n, 2) if proc is not None else None,
                 "client": round(1000 * client_cpu / n, 2),
             }
         finally:
