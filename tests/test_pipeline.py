@@ -103,3 +103,29 @@ def test_post_is_exported_for_check_many():
     from overclaim.report import Post
 
     assert overclaim.Post is Post
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_check_many_pauses_the_garbage_collector_and_restores_it(enabled_before):
+    import gc
+
+    from overclaim import Checker
+    from overclaim.report import Post
+
+    seen: list[bool] = []
+
+    class Probe:
+        name = "probe"
+
+        def __call__(self, ctx):
+            seen.append(gc.isenabled())
+
+    checker = Checker(skip=frozenset({"stance", "certainty", "match"}))
+    checker.stages.append(Probe())
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        checker.check_many([Post(headline="Council approves budget", body="The council approved it.")] * 3)
+        assert seen == [False, False, False]
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()

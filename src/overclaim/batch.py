@@ -508,8 +508,15 @@ def check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
 
 
 def _init_worker(job: Job) -> None:
-    """Load the models of this worker process now, before its first chunk."""
+    """Load the models of this worker process now, before its first chunk.
+
+    Then the loaded objects are moved out of the garbage collector's sight (``gc.freeze``):
+    they live as long as the process, and walking them on every full collection is wasted.
+    """
+    import gc
+
     worker_checker(job)
+    gc.freeze()
 
 
 # --------------------------------------------------------------------------- writers

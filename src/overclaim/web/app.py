@@ -21,6 +21,7 @@ Every 4xx/5xx from the API is ``{"error": {"code": ..., "message": ...}}``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -361,6 +362,8 @@ def _start_check_process(settings: ServiceSettings, config: Config, skip: frozen
         _PROCESS_ERROR = exc
         return
     _PROCESS_SERVICE = service
+    # The models live as long as the process: keep them out of the garbage collector's walks.
+    gc.freeze()
 
 
 def _process_service() -> Service:
