@@ -340,10 +340,7 @@ def pair_features(
     if len(rows):
         # Lead over the best other candidate: rankers see each candidate against its rivals.
         for name in ("cover_query_both", "shared_weight"):
-            values = matrix[:, FEATURES.index(name)]
-            order = np.sort(values)[::-1]
-            best_other = np.where(values >= order[0], order[1] if len(order) > 1 else 0.0, order[0])
-            matrix[:, FEATURES.index(f"{name}_gap")] = values - best_other
+            matrix[:, FEATURES.index(f"{name}_gap")] = _rank_and_gap(matrix[:, FEATURES.index(name)])[1]
         # Distance to the best candidate on the local-rarity and body-vs-title coverages.
         for name in ("cover_query_local", "cover_claim_local", "cover_body_title"):
             values = matrix[:, FEATURES.index(name)]
