@@ -139,3 +139,45 @@ def test_few_false_edits_on_real_news_bodies() -> None:
     changed = sum(len({(e.start, e.end) for e in normalize_text(b).edits}) for b in bodies)
     assert tokens > 50_000
     assert changed / tokens <= 1 / 10_000
+
+
+def _fuzz_texts(alphabet: str, count: int, seed: int) -> list[str]:
+    import random
+
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 16))) for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the U.S. and the e-mail said t.e.r.r.o.r, terr-0-rist and #te.st or a/b.c",
+        "x*y|z~w+v·u•t_s 1.5 km a.b. .ab.cd. @ab.cd $a.b",
+        "\n".join(_fuzz_texts("ab1@$.-_*·•|~+ #/x'’Y", 3000, 7)),
+    ],
+)
+def test_separated_matches_are_the_regex_matches(text: str) -> None:
+    from overclaim.stages.normalize import SEPARATED_RE, _separated_matches
+
+    for line in text.split("\n"):
+        assert [m.span() for m in _separated_matches(line)] == [m.span() for m in SEPARATED_RE.finditer(line)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Terr0rist c0caine 2nd 90s b1g 1a2b3c $tupid @ss A5 5A", "\n".join(_fuzz_texts("ab1@$ .Y9-", 3000, 11))],
+)
+def test_leet_hints_find_the_tokens_of_a_letter_next_to_a_digit(text: str) -> None:
+    import re
+
+    from overclaim.stages.normalize import _LEET_CHARS, _leet_hints, _token_at
+
+    def tokens(positions: list[int]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for at in positions:
+            if not out or at >= out[-1][1]:
+                out.append(_token_at(text, at, _LEET_CHARS))
+        return out
+
+    pairs = [m.start() for m in re.finditer(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]", text)]
+    assert tokens(list(_leet_hints(text))) == tokens(pairs)

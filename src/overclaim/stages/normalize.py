@@ -131,8 +131,12 @@ PROTECTED_RE = re.compile(
 # ordinary news text: only chunks holding one of these go through the character passes.
 _ODD_RE = re.compile("[^\x00-\x7f\u2018\u2019\u201c\u201d\u2013\u2014\u2026\xa0]")
 _ASCII_SPACE = frozenset(" \t\n\r\f\v")
+# Where SEPARATED_RE can match: a separator between two word characters; the run around it.
+_SEPARATOR_HINT_RE = re.compile(rf"[.\-_*·•|~+](?=[{_LC}])")  # separator first: scanned in C
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@$.-_*·•|~+")
 # Cheap hints that a text holds a leet word (a letter touching a digit, @ or $) or a stretched one.
-_LEET_HINT_RE = re.compile(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]")
+_LEET_DIGIT_RE = re.compile(r"[0-9@$]")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _TRIPLE_RE = re.compile(r"([A-Za-z])\1\1")
 _LEET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@$")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
@@ -581,9 +585,31 @@ def _spaced_items(text: str) -> list[_Item]:
     return items
 
 
+def _separated_matches(text: str) -> Iterator[re.Match[str]]:
+    """``SEPARATED_RE.finditer(text)``, tried only where a separator stands between two word characters.
+
+    That is a few places in a news body instead of every position (the hint regex starts with
+    the separator class, which sre scans for in C), and gives the same matches: a match holds
+    such a place, and starts in the run of word and separator characters around it.
+    """
+    pos = 0
+    while (hint := _SEPARATOR_HINT_RE.search(text, pos)) is not None:
+        start = hint.start()
+        if start == 0 or text[start - 1] not in _LEET_CHARS:
+            pos = start + 1
+            continue
+        while start > pos and text[start - 1] in _RUN_CHARS:
+            start -= 1
+        m = SEPARATED_RE.search(text, start)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
 def _separated_items(text: str) -> list[_Item]:
     items = []
-    for m in SEPARATED_RE.finditer(text):
+    for m in _separated_matches(text):
         token = m.group()
         parts = re.split(r"[.\-_*·•|~+]", token)
         if len(parts) < 2 or all(len(p) == 1 for p in parts):
@@ -629,15 +655,28 @@ def _known_words() -> frozenset[str]:
     return frozenset(w for w, f in get_frequency_dict("en", wordlist="large").items() if f >= floor)
 
 
+def _leet_hints(text: str) -> Iterator[int]:
+    """Positions of a digit, ``@`` or ``$`` next to an ASCII letter: where a leet word may stand.
+
+    The same tokens as the ``[A-Za-z][0-9@$]|[0-9@$][A-Za-z]`` matches, found 5-10 times faster
+    on news text: a regex that starts with a character class scans for it in C.
+    """
+    last = len(text) - 1
+    for m in _LEET_DIGIT_RE.finditer(text):
+        i = m.start()
+        if (i > 0 and text[i - 1] in _ASCII_LETTERS) or (i < last and text[i + 1] in _ASCII_LETTERS):
+            yield i
+
+
 def _word_candidates(text: str) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, joined)`` of tokens that may be leet, stretched, or words run together."""
     seen: set[int] = set()
-    for hint, regex in ((_LEET_HINT_RE, LEET_RE), (_TRIPLE_RE, REPEAT_RE)):
+    for hints, regex in ((_leet_hints(text), LEET_RE), ((h.start() for h in _TRIPLE_RE.finditer(text)), REPEAT_RE)):
         last_end = -1
-        for h in hint.finditer(text):
-            if h.start() < last_end:
+        for at in hints:
+            if at < last_end:
                 continue  # same token as the previous hint
-            start, end = _token_at(text, h.start(), _LEET_CHARS)
+            start, end = _token_at(text, at, _LEET_CHARS)
             last_end = end
             if start in seen or end - start > MAX_TOKEN_LEN:
                 continue
@@ -646,11 +685,9 @@ def _word_candidates(text: str) -> Iterator[tuple[int, int, bool]]:
             if m and m.end(1) == end:
                 yield start, end, False
     known = _known_words()
-    unknown = {w for w in JOINED_RE.findall(text) if w not in known}
-    if unknown:
-        for m in JOINED_RE.finditer(text):
-            if m.group(1) in unknown and m.start(1) not in seen:
-                yield m.start(1), m.end(1), True
+    for m in JOINED_RE.finditer(text):
+        if m.group(1) not in known and m.start(1) not in seen:
+            yield m.start(1), m.end(1), True
 
 
 def _word_items(text: str) -> list[_Item]:
