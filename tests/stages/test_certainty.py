@@ -99,3 +99,41 @@ def test_linear_scorer_matches_sklearn(name: str, text: str) -> None:
     model = load_artifact(name)
     expected = model.predict_proba([text])[0]
     assert LinearScorer(model).predict_proba(text) == pytest.approx(list(expected), abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["headline_certainty", "hedging"])
+def test_linear_scorer_scores_many_texts_as_one_by_one(name: str) -> None:
+    from overclaim.resources import load_artifact
+    from overclaim.stages.certainty import LinearScorer
+
+    scorer = LinearScorer(load_artifact(name))
+    texts = [
+        "Air strikes will soon begin against Mexican cartels",
+        "",
+        "Officials said the plan is potentially unlikely to get approval.",
+        "REPORT: Axl Rose NOT dead, death hoax debunked - officials say",
+        "Many critics believe it is widely considered the best album of the decade.",
+        "Ünïcode héadline with “quotes”?",
+    ]
+    many = scorer.predict_proba_many(texts)
+    assert len(many) == len(texts)
+    for text, row in zip(texts, many, strict=True):
+        assert row == pytest.approx(scorer.predict_proba(text), abs=1e-12)
+
+
+def test_certainty_batch_gives_each_post_its_own_scores(scorer: CertaintyScorer) -> None:
+    from overclaim import Checker
+    from overclaim.report import Post
+
+    posts = [
+        Post(headline="Air strikes will soon begin", body="Officials may be evaluating plans. Strikes could begin."),
+        Post(headline="Council approves budget", body="The council approved the budget on Monday, its chair said."),
+        Post(headline="Star reportedly dead", body="No evidence supports the rumour. The star is alive."),
+    ]
+    checker = Checker(factchecks=None)
+    one_by_one = [checker.check_post(p) for p in posts]
+    together = checker.check_many(posts)
+    for a, b in zip(one_by_one, together, strict=True):
+        assert a.certainty.model_dump() == b.certainty.model_dump()
+        assert [e.model_dump() for e in a.evidence] == [e.model_dump() for e in b.evidence]
+    assert len({r.certainty.body.score for r in together}) > 1

@@ -26,7 +26,7 @@ import numpy as np
 
 from overclaim.config import Config
 from overclaim.pipeline import Context
-from overclaim.report import Certainty, CertaintyScore, Cue
+from overclaim.report import Certainty, CertaintyScore, Cue, EvidenceSentence
 from overclaim.resources import lexicon
 from overclaim.text import TextView
 
@@ -198,10 +198,52 @@ class LinearScorer:
                 width = part.func([""]).shape[1]
                 columns = [tuple(float(x) for x in coef[:, offset + j]) for j in range(width)]
                 row = getattr(importlib.import_module(part.func.__module__), "cue_row", None)
-                self.blocks.append(("func", row or (lambda t, f=part.func: f([t]).toarray()[0]), columns))
+                matrix = np.ascontiguousarray(coef[:, offset : offset + width].T, dtype=np.float64)
+                self.blocks.append(("func", row or (lambda t, f=part.func: f([t]).toarray()[0]), columns, matrix))
                 offset += width
         if offset != coef.shape[1]:
             raise ValueError(f"model has {coef.shape[1]} features, the scorer found {offset}")
+
+    def predict_proba_many(self, texts: list[str]) -> list[list[float]]:
+        """Class probabilities of several texts: :meth:`predict_proba` of each, to ~1e-16.
+
+        The texts' TF-IDF entries are weighted, normalised and scored together in a few
+        numpy calls, and the hand-made rows in one product, instead of about ten numpy calls
+        per text and block (their fixed cost is most of a short sentence's score).
+        """
+        n = len(texts)
+        if n < 2:
+            return [self.predict_proba(t) for t in texts]
+        k = len(self.intercept)
+        z = np.tile(np.asarray(self.intercept, dtype=np.float64), (n, 1))
+        for block in self.blocks:
+            if block[0] == "tfidf":
+                _, analyzer, vocabulary, sublinear, idf, weights = block
+                keys: list[int] = []
+                values: list[int] = []
+                owner: list[int] = []
+                for row, text in enumerate(texts):
+                    counts = Counter(map(vocabulary.get, analyzer(text)))
+                    counts.pop(None, None)
+                    keys.extend(counts.keys())
+                    values.extend(counts.values())
+                    owner.extend([row] * len(counts))
+                if not keys:
+                    continue
+                idx = np.asarray(keys, dtype=np.intp)
+                rows = np.asarray(owner, dtype=np.intp)
+                tf = np.asarray(values, dtype=np.float64)
+                x = ((1.0 + np.log(tf)) if sublinear else tf) * idf[idx]
+                norms = np.sqrt(np.bincount(rows, weights=x * x, minlength=n))
+                x /= np.where(norms > 0, norms, 1.0)[rows]
+                np.add.at(z, rows, x[:, None] * weights[idx])
+            else:
+                z += np.asarray([block[1](t) for t in texts], dtype=np.float64) @ block[3]
+        if k == 1:
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p, p]).tolist()  # type: ignore[no-any-return]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True)).tolist()  # type: ignore[no-any-return]
 
     def predict_proba(self, text: str) -> list[float]:
         """Class probabilities for one text, in the order of :attr:`classes`."""
@@ -281,16 +323,38 @@ class CertaintyScorer:
 
     def __call__(self, ctx: Context) -> None:
         """Set ``ctx.certainty`` and each evidence sentence's certainty, hedged flag and cues."""
+        self.batch([ctx])
+
+    def batch(self, contexts: list[Context]) -> None:
+        """What :meth:`__call__` does, for several posts.
+
+        Their evidence sentences are scored by the hedging model together
+        (:meth:`LinearScorer.predict_proba_many`).
+        """
         _, hedging_model = self._models()
-        headline = self.headline_score(ctx.headline.clean, ctx.headline)
+        texts = [self._evidence_texts(ctx) for ctx in contexts]
+        flat = hedging_model.predict_proba_many([t for ts in texts for _, t in ts])
+        start = 0
+        for ctx, ts in zip(contexts, texts, strict=True):
+            self._score(ctx, ts, [p[1] for p in flat[start : start + len(ts)]])
+            start += len(ts)
+
+    @staticmethod
+    def _evidence_texts(ctx: Context) -> list[tuple[EvidenceSentence, str]]:
         sentences = {s.index: s for s in ctx.sentences}
-        evidence = [e for e in ctx.evidence if e.index in sentences]
-        if not evidence:
+        return [(e, sentences[e.index].text) for e in ctx.evidence if e.index in sentences]
+
+    def _score(
+        self, ctx: Context, evidence_texts: list[tuple[EvidenceSentence, str]], p_uncertain: list[float]
+    ) -> None:
+        headline = self.headline_score(ctx.headline.clean, ctx.headline)
+        if not evidence_texts:
             body = CertaintyScore(score=0.5, label="asserted")
             ctx.certainty = Certainty(headline=headline, body=body, gap=0.0)
             return
-        texts = [sentences[e.index].text for e in evidence]
-        p_uncertain = [hedging_model.predict_proba(t)[1] for t in texts]
+        evidence = [e for e, _ in evidence_texts]
+        texts = [t for _, t in evidence_texts]
+        sentences = {s.index: s for s in ctx.sentences}
         all_cues: list[Cue] = []
         all_matches: list[_Match] = []
         total = weighted = weighted_p = 0.0
