@@ -492,6 +492,13 @@ def check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
     same reports for less CPU); if that raises, they are checked one at a time, so the error
     lands on its own record and the others still get their reports.
     """
+    from overclaim.pipeline import gc_paused
+
+    with gc_paused():  # the reports are freed before the collector runs again (see gc_paused)
+        return _check_chunk(job, chunk)
+
+
+def _check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
     prepared = [_prepared(raw, job) for raw in chunk]
     good = [i for i, (_, post) in enumerate(prepared) if not isinstance(post, Result)]
     reports: list[Any] | None = None

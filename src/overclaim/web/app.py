@@ -60,7 +60,7 @@ from overclaim.errors import (
     UnknownFormatError,
     WrongTypeError,
 )
-from overclaim.pipeline import STAGES, Checker
+from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
 from overclaim.web.fetch import AddressPolicy, fetch_url, public_only
@@ -378,7 +378,8 @@ def _ready() -> bool:
 
 
 def _check_in_process(jobs: list[PostJob]) -> list[tuple[str | None, str] | OverclaimError]:
-    return _process_service().check_and_store_many(jobs)
+    with gc_paused():  # the reports are freed before the collector runs again (see gc_paused)
+        return _process_service().check_and_store_many(jobs)
 
 
 @dataclass
