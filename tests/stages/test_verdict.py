@@ -1,0 +1,21 @@
+"""The verdict stage's refutation cues (the verdict labels are tested on whole posts in test_pipeline)."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The claim was DEBUNKED by officials, who said it never  happened.",
+        "Police Denied the report; it is NOT TRUE and the story was Fabricated.",
+        "Officials said the strikes are being evaluated.",
+        "The ministry’s spokesman dismissed the report as “baseless”.",
+        "",
+    ],
+)
+def test_refutation_matches_are_those_of_the_case_insensitive_regex(text: str) -> None:
+    from overclaim.stages.verdict import _refutation_matches, _refutation_re
+
+    expected = [(m.start(), m.end()) for m in _refutation_re().finditer(text)]
+    assert [(m.start(), m.end()) for m in _refutation_matches(text)] == expected
+    assert expected or "evaluated" in text or not text
