@@ -421,8 +421,15 @@ class StanceFeaturizer:
 
     # ------------------------------------------------------------------ one post
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the transposed-components cache (rebuilt on first use)."""
-        return {k: v for k, v in self.__dict__.items() if k != "_components_t_cache"}
+        """Pickle without the caches (the transposed components and the width; rebuilt on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_components_t_cache", "_width_cache")}
+
+    def _width(self) -> int:
+        """``len(self.names)``, computed once per featurizer (the names are built on each call)."""
+        width: int | None = self.__dict__.get("_width_cache")
+        if width is None:
+            width = self.__dict__["_width_cache"] = len(self.names)
+        return width
 
     def _components_t(self) -> np.ndarray:
         """The SVD components transposed, contiguous (computed once per featurizer)."""
@@ -511,7 +518,7 @@ class StanceFeaturizer:
             [(tfidf[h_end:], tfidf[:h_end][order]), (tf[h_end:], tf[:h_end][order])],
         )
         pairs = [(0, i) for i in range(n_b)]
-        out = np.zeros((n_b, len(self.names)), dtype=np.float32)
+        out = np.zeros((n_b, self._width()), dtype=np.float32)
         out[:, 0] = sims[:n_b]
         out[:, 1] = tf_sims[:n_b]
         block = sims[n_b:, None]
