@@ -140,8 +140,10 @@ def adjust(score: float, cues: list[_Match], where: str) -> float:
 
 
 def _cues(view: TextView, matches: list[_Match], offset: int = 0) -> list[Cue]:
+    # Built without validation (a report holds dozens of cues): the span is a model already, the
+    # kind one of the lexicons' kinds, and the weight is made a float as validation would.
     return [
-        Cue(span=view.span(m.start + offset, m.end + offset), kind=m.kind, weight=m.weight)  # type: ignore[arg-type]
+        Cue.model_construct(span=view.span(m.start + offset, m.end + offset), kind=m.kind, weight=float(m.weight))
         for m in matches
     ]
 

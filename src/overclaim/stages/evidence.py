@@ -78,11 +78,13 @@ class EvidenceRanker:
         ctx.extras["relevance"] = scores
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         top = [i for i in ranked if scores[i] > 0][: self.config.evidence_top_k]
+        # Built without validation: an index, a span model and a rounded float score >= 0.
         ctx.evidence = [
-            EvidenceSentence(
+            EvidenceSentence.model_construct(
                 index=i,
                 span=ctx.body.span(ctx.sentences[i].start, ctx.sentences[i].end),
-                relevance=round(scores[i], 4),
+                relevance=round(float(scores[i]), 4),
+                cues=[],
             )
             for i in top
         ]
