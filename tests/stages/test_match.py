@@ -109,6 +109,16 @@ def test_pair_features_local_rarity_and_media():
     assert feats[:, FEATURES.index("media_match")].tolist() == [1.0, 0.0, 0.0]
 
 
+def test_pair_features_distance_to_query_best():
+    cands = [(FactCheck(claim_id=i, claim=c, title=t), 10.0 - n) for n, (i, c, t, _) in enumerate(CLAIMS[:4])]
+    feats = pair_features("Obama gave Syria 195 million dollars for a Muslim holiday", cands)
+    for name in ("cover_query_claim", "fuzz_set_claim", "jaccard", "names_shared"):
+        values = feats[:, FEATURES.index(name)]
+        np.testing.assert_allclose(feats[:, FEATURES.index(f"{name}_gap")], values - values.max())
+    assert feats[0, FEATURES.index("cover_query_claim_gap")] == 0.0
+    assert (feats[1:, FEATURES.index("cover_query_claim_gap")] < 0).all()
+
+
 def test_calibration_features_lead():
     x = calibration_features(np.array([3.0, 1.0, 0.5]))
     assert x[:, 1].tolist() == [2.0, -2.0, -2.5]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from overclaim.errors import ExtraNotInstalledError
 from overclaim.stages import match as match_mod
-from overclaim.stages.match import EMBED_FEATURES, FEATURES, ClaimMatcher
+from overclaim.stages.match import EMBED_FEATURES, EMBED_PAIR_FEATURES, FEATURES, ClaimMatcher
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
 CLAIMS = [
@@ -183,8 +183,8 @@ def test_matcher_adds_semantic_candidates_and_features(extra, store):
     text, expected = REWORDINGS[1]
     found, feats = semantic.candidates_of(text)
     assert expected in [fc.claim_id for fc, _ in found]
-    assert feats.shape == (len(found), len(FEATURES) + len(EMBED_FEATURES))
-    assert semantic.feature_names[len(FEATURES):] == EMBED_FEATURES
+    assert feats.shape == (len(found), len(EMBED_PAIR_FEATURES) + len(EMBED_FEATURES))
+    assert semantic.feature_names == (*EMBED_PAIR_FEATURES, *EMBED_FEATURES)
     assert lexical.feature_names == FEATURES
 
 
@@ -194,7 +194,7 @@ def test_shipped_embed_model_ranks_rewording_first(extra, store):
     if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.joblib").exists():
         pytest.skip("claim_matching_embed artifact not built")
     matcher = ClaimMatcher(store, embeddings=True)
-    assert matcher.model["features"] == [*FEATURES, *EMBED_FEATURES]
+    assert matcher.model["features"] == [*EMBED_PAIR_FEATURES, *EMBED_FEATURES]
     assert matcher.model["adapter"].shape == (384, 384) and matcher.model["adapter"].dtype == np.float16
     for text, expected in REWORDINGS:
         ranked = matcher.rank(text)
