@@ -75,6 +75,35 @@ async def test_posts_waiting_at_shutdown_get_a_503_not_a_hang(settings, checker,
     assert loop.time() - started < 5
 
 
+async def test_waiting_posts_are_split_between_idle_processes_only(settings, checker, monkeypatch):
+    app = create_app(ServiceSettings(db=None, warm_up=False, check_processes=2, check_timeout_s=30),
+                     checker=checker)
+    service = app.state.service
+    sizes: list[int] = []
+
+    async def fake_check_in_pool(items, retry=True):
+        sizes.append(len(items))
+        await asyncio.sleep(0.3)
+        for item in items:
+            item.future.set_result((None, '{"fake": true}'))
+
+    monkeypatch.setattr(service, "_check_in_pool", fake_check_in_pool)
+    async with _client(app) as c:
+        def send(i):
+            return asyncio.create_task(c.post("/v1/check", json={"headline": f"h{i}", "body": "b"}))
+
+        assert (await send(99)).status_code == 200  # the dispatchers have started and wait
+        first = [send(i) for i in range(2)]
+        await asyncio.sleep(0.1)  # each process checks one post
+        rest = [send(i) for i in range(2, 10)]
+        answers = await asyncio.gather(*first, *rest)
+    service.close()
+    assert [r.status_code for r in answers] == [200] * 10
+    # Two posts, two idle processes: one each. Eight waiting while both are busy: the first
+    # process to free up takes them all (the other is still busy).
+    assert sizes == [1, 1, 1, 8]
+
+
 class CrashingJob(PostJob):
     def post(self):
         raise RuntimeError("a bug in a reader")

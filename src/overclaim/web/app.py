@@ -433,6 +433,7 @@ class Service:
         # Posts waiting for a check process, and one dispatcher task per process (see check_job).
         self._queue: asyncio.Queue[_Queued] | None = None
         self._dispatchers: list[asyncio.Task[None]] = []
+        self._idle = 0  # dispatchers waiting for a post
 
     @property
     def pool(self) -> ProcessPoolExecutor | None:
@@ -465,10 +466,11 @@ class Service:
     async def check_job(self, job: PostJob, timeout: float) -> tuple[str | None, str]:
         """Check one post (in a check process when there are any): its report id and JSON.
 
-        With check processes, the post joins a queue. One dispatcher per process takes
-        whatever is waiting when its process is free (up to ``Config.batch_posts`` posts) and
-        has them checked together (:meth:`check_and_store_many`): a post waits for no other
-        post, and under load the processes spend less CPU per post, so more posts are answered.
+        With check processes, the post joins a queue. One dispatcher per process takes what is
+        waiting when its process is free (at most ``Config.batch_posts``; split evenly with the
+        processes that are idle too) and has it checked together (:meth:`check_and_store_many`):
+        a post waits for no other post, and under load the processes spend less CPU per post, so
+        more posts are answered.
         """
         if self.settings.check_processes <= 0:
             report_id, _, text = await self.run(lambda: self.check_and_store(job.post()), timeout, "the check")
@@ -496,13 +498,20 @@ class Service:
         self._dispatchers, self._queue = [], None
 
     async def _dispatch(self, queue: asyncio.Queue[_Queued]) -> None:
-        """Feed one check process: everything waiting, up to ``batch_posts`` posts at a time."""
+        """Feed one check process: what is waiting, up to ``batch_posts`` posts, shared with idle ones."""
         size = max(1, self.checker.config.batch_posts)
         items: list[_Queued] = []
         try:
             while True:
-                items = [await queue.get()]
-                while len(items) < size and not queue.empty():
+                self._idle += 1
+                try:
+                    items = [await queue.get()]
+                finally:
+                    self._idle -= 1
+                # Split what is waiting with the processes that are idle now, rather than check it
+                # all while they wait; when the others are busy (under load), take it all.
+                share = min(size, -(-(1 + queue.qsize()) // (1 + self._idle)))
+                while len(items) < share and not queue.empty():
                     items.append(queue.get_nowait())
                 items = [i for i in items if not i.future.done()]
                 if items:
