@@ -181,3 +181,23 @@ def test_leet_hints_find_the_tokens_of_a_letter_next_to_a_digit(text: str) -> No
 
     pairs = [m.start() for m in re.finditer(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]", text)]
     assert tokens(list(_leet_hints(text))) == tokens(pairs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see https://t.co/Terr0r or WWW.example.ORG/x, mail t3rr0r@x.com, @terr0r, #terr0r and site.news",
+        "plain Terr0rist text with no link, a sentence end. Another one: t.e.r.r.o.r",
+        "\n".join(_fuzz_texts("ab.@#:/wWcomORGtv -_1", 3000, 5)),
+    ],
+)
+def test_protected_check_skips_the_regex_only_where_it_cannot_match(text: str) -> None:
+    from overclaim.stages.normalize import PROTECTED_RE, _is_protected
+
+    for line in text.split("\n"):
+        for start in range(0, len(line) + 1, 3):
+            end = min(len(line), start + 4)
+            lo = max(0, start - 200)
+            expected = any(m.start() + lo < end and start < m.end() + lo
+                           for m in PROTECTED_RE.finditer(line[lo : end + 200]))
+            assert _is_protected(line, start, end) is expected
