@@ -6,10 +6,12 @@ engine("postgresql+psycopg://user@localhost/db")  # PostgreSQL (extra: postgres)
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from overclaim.errors import StoreError
 
@@ -47,3 +49,26 @@ def engine(target: str) -> Engine:
             cur.close()
 
     return eng
+
+
+# Tries of create_tables, and the pause before each retry (seconds, times the try number).
+CREATE_TRIES = 5
+CREATE_RETRY_PAUSE_S = 0.05
+
+
+def create_tables(metadata: MetaData, eng: Engine) -> None:
+    """``metadata.create_all``, tolerating other processes that create the same tables at the same time.
+
+    ``create_all`` checks, then creates: processes opening a new database together (the check
+    processes of ``serve --processes N``, batch workers) can all find a table missing, and all
+    but one ``CREATE`` then fail with "already exists" (or "database is locked"). Trying again
+    finds the tables made. The last error is raised if every try fails.
+    """
+    for attempt in range(1, CREATE_TRIES + 1):
+        try:
+            metadata.create_all(eng, checkfirst=True)
+            return
+        except SQLAlchemyError:
+            if attempt == CREATE_TRIES:
+                raise
+            time.sleep(CREATE_RETRY_PAUSE_S * attempt)

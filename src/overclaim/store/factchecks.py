@@ -54,7 +54,7 @@ from overclaim.errors import (
     StoreError,
     UnknownFormatError,
 )
-from overclaim.store.db import DEFAULT_DB, engine
+from overclaim.store.db import DEFAULT_DB, create_tables, engine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -737,7 +737,7 @@ class FactCheckStore:
         self._df: dict[str, int] = {}
         self._df_size = -1
         try:
-            metadata.create_all(self.engine, checkfirst=True)
+            create_tables(metadata, self.engine)
             with self.engine.begin() as conn:
                 for statement in _SQLITE_SETUP if self.dialect == "sqlite" else _PG_SETUP:
                     conn.execute(sql_text(statement))

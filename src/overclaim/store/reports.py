@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from overclaim.errors import NotFoundError, StoreError
 from overclaim.report import Report
-from overclaim.store.db import DEFAULT_DB, engine
+from overclaim.store.db import DEFAULT_DB, create_tables, engine
 
 metadata = MetaData()
 
@@ -70,7 +70,7 @@ class ReportStore:
         self.target = str(target)
         self.engine = engine(self.target)
         try:
-            metadata.create_all(self.engine, checkfirst=True)
+            create_tables(metadata, self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the reports table: {exc.__class__.__name__}", source=self.target) from exc
 
