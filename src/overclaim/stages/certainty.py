@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.pipeline import Context, Sentence
 from overclaim.report import Certainty, CertaintyScore, Cue, EvidenceSentence
 from overclaim.resources import lexicon
 from overclaim.text import TextView
@@ -334,40 +334,36 @@ class CertaintyScorer:
         (:meth:`LinearScorer.predict_proba_many`).
         """
         _, hedging_model = self._models()
-        texts = [self._evidence_texts(ctx) for ctx in contexts]
-        flat = hedging_model.predict_proba_many([t for ts in texts for _, t in ts])
+        pairs = [self._evidence(ctx) for ctx in contexts]
+        flat = hedging_model.predict_proba_many([sentence.text for ps in pairs for _, sentence in ps])
         start = 0
-        for ctx, ts in zip(contexts, texts, strict=True):
-            self._score(ctx, ts, [p[1] for p in flat[start : start + len(ts)]])
-            start += len(ts)
+        for ctx, ps in zip(contexts, pairs, strict=True):
+            self._score(ctx, ps, [p[1] for p in flat[start : start + len(ps)]])
+            start += len(ps)
 
     @staticmethod
-    def _evidence_texts(ctx: Context) -> list[tuple[EvidenceSentence, str]]:
+    def _evidence(ctx: Context) -> list[tuple[EvidenceSentence, Sentence]]:
+        """The evidence sentences with their body sentences."""
         sentences = {s.index: s for s in ctx.sentences}
-        return [(e, sentences[e.index].text) for e in ctx.evidence if e.index in sentences]
+        return [(e, sentences[e.index]) for e in ctx.evidence if e.index in sentences]
 
-    def _score(
-        self, ctx: Context, evidence_texts: list[tuple[EvidenceSentence, str]], p_uncertain: list[float]
-    ) -> None:
+    def _score(self, ctx: Context, evidence: list[tuple[EvidenceSentence, Sentence]], p_uncertain: list[float]) -> None:
         headline = self.headline_score(ctx.headline.clean, ctx.headline)
-        if not evidence_texts:
+        if not evidence:
             body = CertaintyScore(score=0.5, label="asserted")
             ctx.certainty = Certainty(headline=headline, body=body, gap=0.0)
             return
-        evidence = [e for e, _ in evidence_texts]
-        texts = [t for _, t in evidence_texts]
-        sentences = {s.index: s for s in ctx.sentences}
         all_cues: list[Cue] = []
         all_matches: list[_Match] = []
         total = weighted = weighted_p = 0.0
-        for e, text, p in zip(evidence, texts, p_uncertain, strict=True):
-            matches = find_cues(text, proper_nouns=True)
+        for (e, sentence), p in zip(evidence, p_uncertain, strict=True):
+            matches = find_cues(sentence.text, proper_nouns=True)
             score = adjust(1.0 - 0.6 * float(p), matches, "body")
             e.certainty = round(score, 4)
             e.hedged = bool(p >= self._threshold) or any(
                 m.kind in ("conditional", "question") or (m.kind == "hedge" and m.weight >= 1.0) for m in matches
             )
-            e.cues = _cues(ctx.body, matches, sentences[e.index].start)
+            e.cues = _cues(ctx.body, matches, sentence.start)
             all_cues.extend(e.cues)
             all_matches.extend(matches)
             w = max(e.relevance, 1e-6)
