@@ -160,22 +160,25 @@ def _ngrams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
-def _ngram_hits(grams: set[tuple[str, ...]], joined: str, stems: set[str]) -> int:
-    """How many of the n-grams ``grams`` occur in a text's tokens (``len(grams & _ngrams(tokens, n))``).
+def _ngram_needs(grams: set[tuple[str, ...]]) -> list[tuple[str, frozenset[str]]]:
+    """Each n-gram's form for :func:`_ngram_hits`, computed once per headline.
 
-    ``joined`` is the tokens joined by single spaces with a space at each end, ``stems`` the
-    text's content stems. Tokens hold no spaces, so an n-gram occurs in the tokens exactly when
-    its space-joined form, spaces around, occurs in ``joined``; an n-gram with a content word
-    whose stem is not in ``stems`` cannot occur and is not searched. Cheaper than the tokens'
-    n-gram set when one headline meets a body.
+    The form is the n-gram joined by spaces with a space at each end, with the stems of its
+    content words.
     """
-    hits = 0
-    for g in grams:
-        if any(w not in STOP and len(w) > 1 and _stem(w) not in stems for w in g):
-            continue
-        if f" {' '.join(g)} " in joined:
-            hits += 1
-    return hits
+    return [(f" {' '.join(g)} ", frozenset(_stem(w) for w in g if w not in STOP and len(w) > 1)) for g in grams]
+
+
+def _ngram_hits(needs: list[tuple[str, frozenset[str]]], joined: str, stems: set[str]) -> int:
+    """How many of a headline's n-grams (:func:`_ngram_needs`) occur in a text's tokens.
+
+    The same count as ``len(grams & _ngrams(tokens, n))``. ``joined`` is the tokens joined by
+    single spaces with a space at each end, ``stems`` the text's content stems. Tokens hold no
+    spaces, so an n-gram occurs in the tokens exactly when its space-joined form, spaces around,
+    occurs in ``joined``; an n-gram with a content word whose stem is not in ``stems`` cannot
+    occur and is not searched. Cheaper than the tokens' n-gram set when one headline meets a body.
+    """
+    return sum(1 for form, needed in needs if needed <= stems and form in joined)
 
 
 @dataclass
@@ -326,7 +329,8 @@ def _pair_context(heads: Texts, bodies: Texts, idf: np.ndarray, index: dict[str,
     return {
         "idf": idf, "index": index, "head_sets": [set(s) for s in heads.stems],
         "body_sets": [set(s) for s in bodies.stems],
-        "head_ngrams": [(_ngrams(t, 2), _ngrams(t, 3)) for t in heads.tokens],
+        "head_ngrams": (grams := [(_ngrams(t, 2), _ngrams(t, 3)) for t in heads.tokens]),
+        "head_ngram_needs": [(_ngram_needs(bi), _ngram_needs(tri)) for bi, tri in grams],
         "svd_h": heads.svd / np.maximum(np.linalg.norm(heads.svd, axis=1, keepdims=True), 1e-9),
         "svd_b": bodies.svd / np.maximum(np.linalg.norm(bodies.svd, axis=1, keepdims=True), 1e-9),
     }
@@ -654,7 +658,8 @@ class StanceFeaturizer:
         bi, tri = ctx["head_ngrams"][h]
         if b_ngrams is None:
             joined = f" {' '.join(b_tokens)} "
-            bi_hits, tri_hits = _ngram_hits(bi, joined, body_set), _ngram_hits(tri, joined, body_set)
+            bi_needs, tri_needs = ctx["head_ngram_needs"][h]
+            bi_hits, tri_hits = _ngram_hits(bi_needs, joined, body_set), _ngram_hits(tri_needs, joined, body_set)
         else:
             bi_hits, tri_hits = len(bi & b_ngrams[0]), len(tri & b_ngrams[1])
         out[row, 16] = bi_hits / max(1, len(bi))
