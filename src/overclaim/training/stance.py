@@ -327,7 +327,12 @@ def _sentences(
 def _pair_context(heads: Texts, bodies: Texts, idf: np.ndarray, index: dict[str, int]) -> dict[str, Any]:
     """What :meth:`StanceFeaturizer._body_features` reads besides the texts."""
     return {
-        "idf": idf, "index": index, "head_sets": [set(s) for s in heads.stems],
+        "idf": idf, "index": index, "head_sets": (head_sets := [set(s) for s in heads.stems]),
+        # IDF weight of each headline stem (12 when out of vocabulary) and their sum (1 if none).
+        "head_weights": [
+            (weights := {t: float(idf[index[t]]) if t in index else 12.0 for t in hs}, sum(weights.values()) or 1.0)
+            for hs in head_sets
+        ],
         "body_sets": [set(s) for s in bodies.stems],
         "head_ngrams": (grams := [(_ngrams(t, 2), _ngrams(t, 3)) for t in heads.tokens]),
         "head_ngram_needs": [(_ngram_needs(bi), _ngram_needs(tri)) for bi, tri in grams],
@@ -644,17 +649,12 @@ class StanceFeaturizer:
         ctx: dict[str, Any],
     ) -> None:
         """Columns 12-21 (coverage, overlap, lengths, polarity) of one (headline ``h``, body ``b``) row."""
-        idf, index, body_set = ctx["idf"], ctx["index"], ctx["body_sets"][b]
+        body_set = ctx["body_sets"][b]
         hs = ctx["head_sets"][h]
         b_tokens = bodies.tokens[b]
-        weights = {t: float(idf[index[t]]) if t in index else 12.0 for t in hs}
-        total = sum(weights.values()) or 1.0
-        out[row, 12] = sum(w for t, w in weights.items() if t in body_set) / total
-        out[row, 13] = sum(w for t, w in weights.items() if t in lead_stems) / total
-        out[row, 14] = sum(w for t, w in weights.items() if t in best_set) / total
+        weights, total = ctx["head_weights"][h]
         common = len(hs & body_set)
         union = len(hs) + len(body_set) - common
-        out[row, 15] = common / union if union else 0.0
         bi, tri = ctx["head_ngrams"][h]
         if b_ngrams is None:
             joined = f" {' '.join(b_tokens)} "
@@ -662,13 +662,18 @@ class StanceFeaturizer:
             bi_hits, tri_hits = _ngram_hits(bi_needs, joined, body_set), _ngram_hits(tri_needs, joined, body_set)
         else:
             bi_hits, tri_hits = len(bi & b_ngrams[0]), len(tri & b_ngrams[1])
-        out[row, 16] = bi_hits / max(1, len(bi))
-        out[row, 17] = tri_hits / max(1, len(tri))
-        out[row, 18] = len(heads.tokens[h])
-        out[row, 19] = math.log1p(len(b_tokens))
-        out[row, 20] = len(hs)
-        head_neg = heads.cues[h, 2] % 2
-        out[row, 21] = 1.0 if head_neg == best_neg else 0.0
+        out[row, 12:22] = (  # one assignment (each value becomes float32 as it would alone)
+            sum(w for t, w in weights.items() if t in body_set) / total,
+            sum(w for t, w in weights.items() if t in lead_stems) / total,
+            sum(w for t, w in weights.items() if t in best_set) / total,
+            common / union if union else 0.0,
+            bi_hits / max(1, len(bi)),
+            tri_hits / max(1, len(tri)),
+            len(heads.tokens[h]),
+            math.log1p(len(b_tokens)),
+            len(hs),
+            1.0 if heads.cues[h, 2] % 2 == best_neg else 0.0,
+        )
 
     def _one_sentence_features(
         self, out: np.ndarray, bs: list[int], sims: np.ndarray, heads: Texts, bodies: Texts, ctx: dict[str, Any]
