@@ -121,7 +121,7 @@ def test_linear_scorer_scores_many_texts_as_one_by_one(name: str) -> None:
         assert row == pytest.approx(scorer.predict_proba(text), abs=1e-12)
 
 
-def test_certainty_batch_gives_each_post_its_own_scores(scorer: CertaintyScorer) -> None:
+def test_certainty_batch_gives_each_post_its_own_scores() -> None:
     from overclaim import Checker
     from overclaim.report import Post
 

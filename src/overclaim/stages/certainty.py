@@ -198,9 +198,10 @@ class LinearScorer:
                 import importlib
 
                 width = part.func([""]).shape[1]
-                columns = [tuple(float(x) for x in coef[:, offset + j]) for j in range(width)]
-                row = getattr(importlib.import_module(part.func.__module__), "cue_row", None)
+                # One column's weights per feature: as a matrix for batches, as tuples for one text.
                 matrix = np.ascontiguousarray(coef[:, offset : offset + width].T, dtype=np.float64)
+                columns = [tuple(weights) for weights in matrix.tolist()]
+                row = getattr(importlib.import_module(part.func.__module__), "cue_row", None)
                 self.blocks.append(("func", row or (lambda t, f=part.func: f([t]).toarray()[0]), columns, matrix))
                 offset += width
         if offset != coef.shape[1]:
