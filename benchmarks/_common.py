@@ -34,6 +34,33 @@ def fnc_pairs(stances: Path, bodies: Path) -> list[tuple[str, str, str, str]]:
         ]
 
 
+def _probe_unit() -> int:
+    total = 0
+    for i in range(200_000):
+        total += i * i
+    return total
+
+
+def cpu_probe(seconds: float = 3.0) -> dict[str, float]:
+    """How fast this machine runs a fixed piece of pure-Python work now: ms per unit, best, median, p90.
+
+    The shared 2-core machines these benchmarks run on change speed from minute to minute
+    (other tenants): on 2026-12-01 the same unit took 9.7 ms at best and 14.6 ms at the
+    median over 15 s on an idle machine. A median well above the best (``slowdown`` over
+    about 1.2) means figures from that run are not comparable with a run on a steady machine.
+    """
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        started = time.perf_counter()
+        _probe_unit()
+        times.append(1000 * (time.perf_counter() - started))
+    times.sort()
+    best, median = times[0], times[len(times) // 2]
+    return {"unit_ms_best": round(best, 2), "unit_ms_p50": round(median, 2),
+            "unit_ms_p90": round(times[int(len(times) * 0.9)], 2), "slowdown": round(median / best, 2)}
+
+
 def write_result(name: str, figures: dict[str, Any]) -> Path:
     """Print the figures and write them to benchmarks/results/<name>.json."""
     RESULTS.mkdir(parents=True, exist_ok=True)

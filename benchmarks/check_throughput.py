@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import SHARED_DATA, fnc_pairs, one_core, write_result
+from _common import SHARED_DATA, cpu_probe, fnc_pairs, one_core, write_result
 
 MODES = ("one_by_one", "check_many")
 
@@ -78,12 +78,13 @@ def main() -> None:
     args = parser.parse_args()
     one_core()
     if args.mode == "both":
-        figures: dict[str, object] = {}
+        figures: dict[str, object] = {"cpu_probe_before": cpu_probe()}
         for mode in MODES:
             cmd = [sys.executable, __file__, "--mode", mode, "--child", "--stances", str(args.stances),
                    "--bodies", str(args.bodies), "--limit", str(args.limit)]
             cmd += ["--all-pairs"] if args.all_pairs else []
             figures[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        figures["cpu_probe_after"] = cpu_probe()
         figures["target_posts_per_second"] = 200
         write_result("check_throughput", figures)
         return

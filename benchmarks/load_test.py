@@ -12,6 +12,8 @@ until the time is up or --max-requests have been sent in all (bounded in count
 and time). It prints and writes benchmarks/results/load_test.json: requests/s,
 latency p50/p90/p99/max (ms, from the client's side: queueing included), and
 errors (any non-200 answer or failed request). Target: p99 under 250 ms, no errors.
+It also times a fixed piece of CPU work for 3 s before and after the load
+(``cpu_probe_before_after``), so a run on a machine slowed by other tenants can be told apart.
 
 The clients run on the same machine as the server and compete with it for the CPU,
 so by default each uses a minimal keep-alive HTTP/1.1 connection (0.3-0.5 ms of CPU a
@@ -38,7 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, write_result  # noqa: E402
+from _common import ROOT, cpu_probe, write_result  # noqa: E402
 
 TARGET_P99_MS = 250.0
 ELAPSED = re.compile(rb'"elapsed_ms":\s*([0-9.]+)')
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {"headline": headline, "body": body}
     headers = {"X-API-Key": args.api_key} if args.api_key and args.url else {}
     proc = None
+    probe_before = cpu_probe()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url
         if url is None:
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     proc.wait(15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+    probe_after = cpu_probe()
     p99 = figures["latency_ms"]["p99"]
     write_result(
         args.name,
@@ -292,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             "target_p99_ms": TARGET_P99_MS,
             "target_met": bool(p99 < TARGET_P99_MS and figures["errors"] == 0),
             "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+            # the machine's own speed just before and after (see _common.cpu_probe)
+            "cpu_probe_before_after": [probe_before, probe_after],
             "note": "clients and server share this machine's CPUs; other jobs running at the same time slow both",
         },
     )
