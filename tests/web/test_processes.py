@@ -112,3 +112,30 @@ async def test_concurrent_posts_checked_together_each_get_their_own_report(clien
     here = Checker(CONFIG, factchecks=app.state.service.settings.db)
     for post, r in zip(posts, answers, strict=True):
         same_report(r.json(), here.check(post["headline"], post["body"], id=post["id"]))
+
+
+async def test_a_group_past_its_time_limit_has_its_process_replaced(tmp_path, seed):
+    settings = ServiceSettings(db=str(tmp_path / "service.sqlite"), warm_up=False, check_processes=1,
+                               check_timeout_s=0.05)
+    app = create_app(settings, checker=Checker(CONFIG))
+    service = app.state.service
+    try:
+        await service.start_processes()
+        pool = service.pool
+        (process,) = pool._processes.values()  # noqa: SLF001 - the test needs the pool's process
+        # About 100,000 characters: far longer to check than the 50 ms the service allows.
+        long_post = {"headline": seed["headline"], "body": " ".join([seed["body"]] * 40)}
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            r = await client.post("/v1/check", json=long_post)
+        assert r.status_code == 504
+        assert r.json()["error"]["code"] == "timeout"
+        # The process still checking it is stopped and the pool replaced, instead of staying busy.
+        for _ in range(100):
+            if not process.is_alive():
+                break
+            await asyncio.sleep(0.1)
+        assert not process.is_alive()
+        assert service._pool is not pool  # noqa: SLF001
+    finally:
+        service.close()

@@ -91,7 +91,8 @@ class ServiceSettings:
     max_request_bytes: int = 2_000_000
     # Most posts in one /v1/batch request.
     max_batch: int = 100
-    # Seconds one check (or one whole batch) may take before the answer is 504.
+    # Seconds one check (or one whole batch) may take before the answer is 504. With check
+    # processes, a group of posts still running past its posts' limits has its processes replaced.
     check_timeout_s: float = 30.0
     batch_timeout_s: float = 120.0
     # Seconds the client has to send each part of its request body (slow senders get 408).
@@ -384,10 +385,11 @@ def _check_in_process(jobs: list[PostJob]) -> list[tuple[str | None, str] | Over
 
 @dataclass
 class _Queued:
-    """A post waiting for a check process, and where its answer goes."""
+    """A post waiting for a check process, where its answer goes, and how long its request waits."""
 
     job: PostJob
     future: asyncio.Future[tuple[str | None, str]]
+    timeout: float
 
 
 def _settle(item: _Queued, outcome: tuple[str | None, str] | BaseException) -> None:
@@ -397,6 +399,12 @@ def _settle(item: _Queued, outcome: tuple[str | None, str] | BaseException) -> N
         item.future.set_exception(outcome)
     else:
         item.future.set_result(outcome)
+
+
+def _drop_outcome(future: asyncio.Future[Any]) -> None:
+    """Read an abandoned group's outcome, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:
@@ -434,6 +442,9 @@ class Service:
         self._queue: asyncio.Queue[_Queued] | None = None
         self._dispatchers: list[asyncio.Task[None]] = []
         self._idle = 0  # dispatchers waiting for a post
+        # The pool whose processes are known to be up (models loaded): a group's time there is
+        # checking time, not start-up, so a group over its time limit there is stopped (_check_in_pool).
+        self._started: ProcessPoolExecutor | None = None
 
     @property
     def pool(self) -> ProcessPoolExecutor | None:
@@ -455,6 +466,7 @@ class Service:
         if pool is not None:
             loop = asyncio.get_running_loop()
             await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.settings.check_processes)))
+            self._started = pool
 
     def close(self) -> None:
         """Stop the check processes, if any (posts still waiting get a 503)."""
@@ -481,7 +493,7 @@ class Service:
             self._stop_dispatchers()  # those of an earlier event loop (tests run one per test)
             queue = self._queue = asyncio.Queue()
             self._dispatchers = [loop.create_task(self._dispatch(queue)) for _ in range(self.settings.check_processes)]
-        item = _Queued(job, loop.create_future())
+        item = _Queued(job, loop.create_future(), timeout)
         queue.put_nowait(item)
         try:
             return await asyncio.wait_for(item.future, timeout)
@@ -535,10 +547,30 @@ class Service:
     async def _check_in_pool(self, items: list[_Queued], retry: bool = True) -> None:
         pool = self.pool
         assert pool is not None
+        # On a started pool a group may run as long as its most patient post may wait. Past that,
+        # every request in it has had its 504, and a process still busy (a post that does not end)
+        # would be lost to the service for good: the pool's processes are replaced instead (the
+        # other process's posts go to the new ones, as when a process dies).
+        limit = max(i.timeout for i in items) if pool is self._started else None
+        running: asyncio.Future[Any] | None = None
         try:
-            outcomes = await asyncio.get_running_loop().run_in_executor(
-                pool, _check_in_process, [i.job for i in items]
-            )
+            # (submitting to a broken pool raises BrokenProcessPool here, handled below)
+            running = asyncio.get_running_loop().run_in_executor(pool, _check_in_process, [i.job for i in items])
+            outcomes = await asyncio.wait_for(asyncio.shield(running), limit)
+        except asyncio.CancelledError:
+            if running is not None:
+                running.cancel()
+            raise
+        except asyncio.TimeoutError:
+            assert running is not None
+            running.add_done_callback(_drop_outcome)
+            log.warning("a group of %d posts ran past %g s; replacing the check processes", len(items), limit)
+            if self._pool is pool:
+                self._pool = None
+                _discard(pool)
+            for item in items:
+                _settle(item, CheckTimeoutError(f"the check took longer than {limit:g} s"))
+            return
         except BrokenProcessPool:
             # A check process died (out of memory, a crash in a library), and the pool failed
             # every job it held: start new processes and send each post once more, alone, so
@@ -550,8 +582,10 @@ class Service:
                 for item in items:
                     _settle(item, InternalCheckError("the check process died while checking this post"))
                 return
-            await asyncio.gather(*(self._check_in_pool([item], retry=False) for item in items))
+            waiting = [item for item in items if not item.future.done()]  # the others' requests have given up
+            await asyncio.gather(*(self._check_in_pool([item], retry=False) for item in waiting))
             return
+        self._started = pool
         for item, outcome in zip(items, outcomes, strict=True):
             _settle(item, outcome)
 
