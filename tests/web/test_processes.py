@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures.process import BrokenProcessPool
 
 import httpx
 import psutil
@@ -114,28 +115,70 @@ async def test_concurrent_posts_checked_together_each_get_their_own_report(clien
         same_report(r.json(), here.check(post["headline"], post["body"], id=post["id"]))
 
 
-async def test_a_group_past_its_time_limit_has_its_process_replaced(tmp_path, seed):
+async def _gone(process) -> bool:
+    for _ in range(100):
+        if not process.is_alive():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_a_group_past_its_time_limit_has_its_processes_replaced(tmp_path, seed):
+    # /v1/check may take 50 ms, /v1/batch 30 s: the batch posts show the service still answers.
     settings = ServiceSettings(db=str(tmp_path / "service.sqlite"), warm_up=False, check_processes=1,
-                               check_timeout_s=0.05)
+                               check_timeout_s=0.05, batch_timeout_s=30.0)
     app = create_app(settings, checker=Checker(CONFIG))
     service = app.state.service
+    # About 100,000 characters: far longer to check than 50 ms.
+    long_post = {"headline": seed["headline"], "body": " ".join([seed["body"]] * 40)}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         await service.start_processes()
-        pool = service.pool
-        (process,) = pool._processes.values()  # noqa: SLF001 - the test needs the pool's process
-        # About 100,000 characters: far longer to check than the 50 ms the service allows.
-        long_post = {"headline": seed["headline"], "body": " ".join([seed["body"]] * 40)}
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            r = await client.post("/v1/check", json=long_post)
-        assert r.status_code == 504
-        assert r.json()["error"]["code"] == "timeout"
-        # The process still checking it is stopped and the pool replaced, instead of staying busy.
-        for _ in range(100):
-            if not process.is_alive():
-                break
-            await asyncio.sleep(0.1)
-        assert not process.is_alive()
-        assert service._pool is not pool  # noqa: SLF001
+            for _ in range(2):  # the second time on processes started after the first were killed
+                pool = service.pool
+                (process,) = pool._processes.values()  # noqa: SLF001 - the test needs the pool's process
+                r = await client.post("/v1/check", json=long_post)
+                assert r.status_code == 504
+                assert r.json()["error"]["code"] == "timeout"
+                # The process still checking it is stopped and replaced, instead of staying busy.
+                assert await _gone(process)
+                assert service._pool is not pool  # noqa: SLF001
+                r = await client.post("/v1/batch", json={"posts": [seed]})
+                assert r.status_code == 200
+                assert r.json()["results"][0]["report"]["verdict"]["label"] == "overstated"
     finally:
         service.close()
+
+
+def test_a_stuck_pool_fails_its_queued_jobs_as_broken_not_cancelled():
+    # Cancelled jobs would read as a shutdown to their dispatchers; broken ones are sent again.
+    import concurrent.futures
+    import multiprocessing
+    import time
+
+    from overclaim.web.app import _discard
+
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    jobs = [pool.submit(time.sleep, 60) for _ in range(4)]
+    time.sleep(0.5)
+    _discard(pool)
+    done, _ = concurrent.futures.wait(jobs, timeout=30)
+    assert len(done) == len(jobs)
+    assert all(not job.cancelled() and isinstance(job.exception(), BrokenProcessPool) for job in jobs)
+
+
+async def test_close_does_not_wait_for_a_check_that_does_not_end(tmp_path):
+    import time
+
+    from overclaim.web.app import CLOSE_GRACE_S
+
+    service = create_app(ServiceSettings(db=str(tmp_path / "s.sqlite"), warm_up=False, check_processes=1),
+                         checker=Checker(CONFIG)).state.service
+    await service.start_processes()
+    (process,) = service.pool._processes.values()  # noqa: SLF001
+    service.pool.submit(time.sleep, 600)
+    started = time.monotonic()
+    service.close()
+    assert time.monotonic() - started < CLOSE_GRACE_S + 5
+    assert await _gone(process)  # (polled: the pool's own thread may be reaping it at this moment)

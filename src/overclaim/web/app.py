@@ -27,6 +27,7 @@ import json
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -408,16 +409,22 @@ def _drop_outcome(future: asyncio.Future[Any]) -> None:
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:
-    """Shut down a broken pool and kill what is left of its processes.
+    """Shut down a broken or stuck pool and kill its processes.
 
-    The pool terminates its other processes itself, but one caught starting (still loading
-    its models) can outlive that, and the pool's manager thread would then wait for it for
-    ever, holding up the server's exit.
+    A broken pool terminates its other processes itself, but one caught starting (still
+    loading its models) can outlive that, and the pool's manager thread would then wait for
+    it for ever, holding up the server's exit. Jobs still queued are not cancelled: the
+    killed processes make the pool fail them with :class:`BrokenProcessPool`, which their
+    dispatchers answer by sending the posts again (a cancelled job would read as a shutdown).
     """
     processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False, cancel_futures=False)
     for process in processes:
         process.kill()
+
+
+# Seconds Service.close() gives running checks to end before it kills their processes.
+CLOSE_GRACE_S = 5.0
 
 
 class Service:
@@ -442,8 +449,8 @@ class Service:
         self._queue: asyncio.Queue[_Queued] | None = None
         self._dispatchers: list[asyncio.Task[None]] = []
         self._idle = 0  # dispatchers waiting for a post
-        # The pool whose processes are known to be up (models loaded): a group's time there is
-        # checking time, not start-up, so a group over its time limit there is stopped (_check_in_pool).
+        # The pool whose processes are known to be up (models loaded), so a group's time there is
+        # checking time, not start-up (see _check_in_pool).
         self._started: ProcessPoolExecutor | None = None
 
     @property
@@ -462,18 +469,34 @@ class Service:
 
     async def start_processes(self) -> None:
         """Start every check process and load its models (a missing model fails here)."""
-        pool = self.pool
-        if pool is not None:
+        if self.pool is not None:
+            await self._start(self.pool)
+
+    async def _start(self, pool: ProcessPoolExecutor) -> None:
+        """Wait until ``pool``'s processes have loaded their models (at once when known to have)."""
+        if pool is not self._started:
             loop = asyncio.get_running_loop()
             await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.settings.check_processes)))
             self._started = pool
 
     def close(self) -> None:
-        """Stop the check processes, if any (posts still waiting get a 503)."""
+        """Stop the check processes, if any (posts still waiting get a 503).
+
+        Checks running in them get :data:`CLOSE_GRACE_S` seconds to end; then their processes
+        are killed, so a check that does not end cannot hold up the server's exit.
+        """
         self._stop_dispatchers()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            deadline = time.monotonic() + CLOSE_GRACE_S
+            for process in processes:
+                process.join(max(0.0, deadline - time.monotonic()))
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
+                    process.join(5)
 
     async def check_job(self, job: PostJob, timeout: float) -> tuple[str | None, str]:
         """Check one post (in a check process when there are any): its report id and JSON.
@@ -547,13 +570,18 @@ class Service:
     async def _check_in_pool(self, items: list[_Queued], retry: bool = True) -> None:
         pool = self.pool
         assert pool is not None
-        # On a started pool a group may run as long as its most patient post may wait. Past that,
-        # every request in it has had its 504, and a process still busy (a post that does not end)
-        # would be lost to the service for good: the pool's processes are replaced instead (the
-        # other process's posts go to the new ones, as when a process dies).
-        limit = max(i.timeout for i in items) if pool is self._started else None
+        # A group may run as long as its most patient post may wait, counted once the processes
+        # are up (a new pool's start-up is not the posts' fault). Past that, every request in it
+        # has had its 504, and a process still busy (a post that does not end) would be lost to the
+        # service for good: the pool's processes are replaced instead (the other process's posts
+        # go to the new ones, as when a process dies).
+        limit = max(i.timeout for i in items)
         running: asyncio.Future[Any] | None = None
         try:
+            await self._start(pool)
+            items = [i for i in items if not i.future.done()]  # requests that gave up while it started
+            if not items:
+                return
             # (submitting to a broken pool raises BrokenProcessPool here, handled below)
             running = asyncio.get_running_loop().run_in_executor(pool, _check_in_process, [i.job for i in items])
             outcomes = await asyncio.wait_for(asyncio.shield(running), limit)
@@ -585,7 +613,6 @@ class Service:
             waiting = [item for item in items if not item.future.done()]  # the others' requests have given up
             await asyncio.gather(*(self._check_in_pool([item], retry=False) for item in waiting))
             return
-        self._started = pool
         for item, outcome in zip(items, outcomes, strict=True):
             _settle(item, outcome)
 
