@@ -374,9 +374,15 @@ def _process_service() -> Service:
     return _PROCESS_SERVICE
 
 
-def _ready() -> bool:
+def _ready() -> int:
+    """Return the process id once its models are loaded.
+
+    The process is held 50 ms, so the pool's other such jobs go to other processes (see
+    :meth:`Service._start`).
+    """
     _process_service()
-    return True
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def _check_in_process(jobs: list[PostJob]) -> list[tuple[str | None, str] | OverclaimError]:
@@ -425,6 +431,10 @@ def _discard(pool: ProcessPoolExecutor) -> None:
 
 # Seconds Service.close() gives running checks to end before it kills their processes.
 CLOSE_GRACE_S = 5.0
+# Seconds a new pool's processes get to load their models before its posts get a 503 and the
+# pool is replaced. Start-up took 3-5 s per process on the 2-core CI machine (two at once), so
+# this only ends a start-up that hangs (an unreadable model store on a network disk, say).
+START_LIMIT_S = 120.0
 
 
 class Service:
@@ -473,11 +483,34 @@ class Service:
             await self._start(self.pool)
 
     async def _start(self, pool: ProcessPoolExecutor) -> None:
-        """Wait until ``pool``'s processes have loaded their models (at once when known to have)."""
-        if pool is not self._started:
-            loop = asyncio.get_running_loop()
-            await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.settings.check_processes)))
-            self._started = pool
+        """Wait until each of ``pool``'s processes has loaded its models (at once when known to have).
+
+        A process that does not come up within :data:`START_LIMIT_S` seconds has the pool replaced
+        and raises :class:`ServiceStoppingError` (the posts waiting on it get a 503).
+        """
+        if pool is self._started:
+            return
+        loop = asyncio.get_running_loop()
+        wanted = self.settings.check_processes
+
+        async def every_process_up() -> None:
+            # One round of jobs can all be taken by the first process up, so ask until each
+            # process has answered (every round holds each process 50 ms at most).
+            seen: set[int] = set()
+            while len(seen) < wanted:
+                seen.update(await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(wanted))))
+
+        try:
+            await asyncio.wait_for(every_process_up(), START_LIMIT_S)
+        except asyncio.TimeoutError:
+            log.error("the check processes did not start within %g s; replacing them", START_LIMIT_S)
+            if self._pool is pool:
+                self._pool = None
+                _discard(pool)
+            raise ServiceStoppingError(
+                f"the check processes did not start within {START_LIMIT_S:g} s; send the post again"
+            ) from None
+        self._started = pool
 
     def close(self) -> None:
         """Stop the check processes, if any (posts still waiting get a 503).
@@ -582,7 +615,8 @@ class Service:
             items = [i for i in items if not i.future.done()]  # requests that gave up while it started
             if not items:
                 return
-            # (submitting to a broken pool raises BrokenProcessPool here, handled below)
+            # Submitting raises BrokenProcessPool when the pool is broken, and RuntimeError when
+            # another dispatcher shut it down while this one waited (both handled below).
             running = asyncio.get_running_loop().run_in_executor(pool, _check_in_process, [i.job for i in items])
             outcomes = await asyncio.wait_for(asyncio.shield(running), limit)
         except asyncio.CancelledError:
@@ -612,6 +646,13 @@ class Service:
                 return
             waiting = [item for item in items if not item.future.done()]  # the others' requests have given up
             await asyncio.gather(*(self._check_in_pool([item], retry=False) for item in waiting))
+            return
+        except RuntimeError:  # (after BrokenProcessPool, one of its kind)
+            if running is not None or self._pool is pool:
+                raise
+            # The pool was replaced (another group ran past its limit) before this group reached
+            # it: nothing of this group ran, so it goes to the new pool as it is.
+            await self._check_in_pool(items, retry)
             return
         for item, outcome in zip(items, outcomes, strict=True):
             _settle(item, outcome)
