@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 import pytest
 
@@ -6,12 +8,16 @@ from overclaim.config import Config
 from overclaim.pipeline import STAGES
 from overclaim.stages.match import (
     FEATURES,
+    LEXICAL_FEATURES,
+    STATIC_FEATURES,
     ClaimMatcher,
     FactCheckMatcher,
     calibration_features,
     expand,
     pair_features,
     query_terms,
+    static_encode,
+    static_features,
     strip_signature,
 )
 from overclaim.store.factchecks import FactCheck, FactCheckStore
@@ -117,6 +123,69 @@ def test_pair_features_distance_to_query_best():
         np.testing.assert_allclose(feats[:, FEATURES.index(f"{name}_gap")], values - values.max())
     assert feats[0, FEATURES.index("cover_query_claim_gap")] == 0.0
     assert (feats[1:, FEATURES.index("cover_query_claim_gap")] < 0).all()
+
+
+def test_static_features_prefer_the_same_claim_reworded():
+    # A rewording of c5 sharing one content word with it ("water"): its cosines rank c5 first.
+    cands = [FactCheck(claim_id=i, claim=c, title=t) for i, c, t, _ in CLAIMS]
+    feats = static_features("Sipping warm water several times an hour wipes out COVID — Jo (@jo) May 1, 2020", cands)
+    assert feats.shape == (len(CLAIMS), len(STATIC_FEATURES))
+    col = {name: feats[:, i] for i, name in enumerate(STATIC_FEATURES)}
+    assert col["wl_mean"].argmax() == [c[0] for c in CLAIMS].index("c5")
+    np.testing.assert_allclose(col["wl_mean"], (col["wl_claim"] + col["wl_title"]) / 2)
+    best = col["wl_mean"].argmax()
+    assert col["wl_log_rank"][best] == 0.0 and col["wl_gap"][best] > 0 > col["wl_gap"].min()
+    assert ((-1.0 <= feats[:, :3]) & (feats[:, :3] <= 1.0 + 1e-6)).all()
+    assert static_features("anything", []).shape == (0, len(STATIC_FEATURES))
+
+
+def test_static_encode_is_unit_length_and_batch_independent():
+    texts = ["Air strikes will soon begin", "", "a much longer text about something else entirely " * 5]
+    batch = static_encode(texts)
+    assert batch.shape == (3, 256) and batch.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(batch[[0, 2]], axis=1), 1.0, atol=1e-5)
+    assert not np.isnan(batch).any()  # a text with no tokens is a zero vector, not NaN
+    np.testing.assert_array_equal(static_encode(texts[:1])[0], batch[0])
+
+
+def test_static_encode_matches_wordllama_embed():
+    import os
+    import warnings
+
+    texts = ["Air strikes will soon begin 🚨", "Terrorist narco cartels in Mexico " * 30, "ok"]
+    ours = static_encode(texts)  # imports wordllama first, so its logging.basicConfig is undone
+
+    import wordllama
+    from wordllama import WordLlama
+
+    model = WordLlama.load(config="l2_supercat", dim=256, cache_dir=os.path.dirname(wordllama.__file__),
+                           disable_download=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = model.embed(texts, norm=True)
+    np.testing.assert_allclose(ours, expected, atol=1e-6)
+
+
+def test_loading_the_static_model_is_offline_and_leaves_logging_alone():
+    # A fresh process: no socket may open while the model loads, and wordllama's
+    # logging.basicConfig(level=INFO) on import must not stick.
+    import subprocess
+    import sys
+
+    code = ("import logging, socket\n"
+            "def refuse(*a, **k): raise OSError('network used')\n"
+            "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
+            "from overclaim.stages.match import static_encode\n"
+            "assert static_encode(['air strikes']).shape == (1, 256)\n"
+            "r = logging.getLogger(); print(len(r.handlers), r.level)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", str(logging.WARNING)]
+
+
+def test_lexical_matcher_features_are_pair_then_static(matcher):
+    found, feats = matcher.candidates_of("Obama gave Syria $195 million to celebrate a Muslim holiday")
+    assert matcher.feature_names == LEXICAL_FEATURES == (*FEATURES, *STATIC_FEATURES)
+    assert feats.shape == (len(found), len(LEXICAL_FEATURES))
 
 
 def test_calibration_features_lead():

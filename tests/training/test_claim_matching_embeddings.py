@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from overclaim.errors import ExtraNotInstalledError
 from overclaim.stages import match as match_mod
-from overclaim.stages.match import EMBED_FEATURES, EMBED_PAIR_FEATURES, FEATURES, ClaimMatcher
+from overclaim.stages.match import EMBED_FEATURES, EMBED_PAIR_FEATURES, LEXICAL_FEATURES, ClaimMatcher
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
 CLAIMS = [
@@ -185,7 +185,7 @@ def test_matcher_adds_semantic_candidates_and_features(extra, store):
     assert expected in [fc.claim_id for fc, _ in found]
     assert feats.shape == (len(found), len(EMBED_PAIR_FEATURES) + len(EMBED_FEATURES))
     assert semantic.feature_names == (*EMBED_PAIR_FEATURES, *EMBED_FEATURES)
-    assert lexical.feature_names == FEATURES
+    assert lexical.feature_names == LEXICAL_FEATURES
 
 
 def test_shipped_embed_model_ranks_rewording_first(extra, store):

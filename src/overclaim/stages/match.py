@@ -11,8 +11,10 @@ Three steps, all offline:
    words inside hashtags, numbers and years, names, character-shingle Jaccard, picture or
    video in both post and fact-check; an embedded tweet's trailing "— Name (@handle) date"
    signature is left out of some of them), most coverage, fuzzy and overlap features also given
-   as their distance to the post's best candidate (value minus the query's maximum), trained
-   on CLEF CheckThat! 2020 Task 2 train (``overclaim train claim-matching``).
+   as their distance to the post's best candidate (value minus the query's maximum), and
+   cosines of the post with the claim and title under a static word-embedding model
+   (WordLlama, weights inside its wheel, numpy only), trained on CLEF CheckThat! 2020 Task 2
+   train (``overclaim train claim-matching``).
 3. **Calibration**: a logistic model maps the ranker score (and its lead over the next
    candidate) to the probability that the fact-check is about the *same claim*. Matches
    under ``config.match_min_probability`` are not shown: users complain about false
@@ -231,6 +233,14 @@ FEATURES = (
     "video_match",
     *(f"{name}_gap" for name in _MAX_GAP_LEX),
 )
+# Cosines of the post (signature left out) with each candidate's claim and title under a static
+# word-embedding model (WordLlama, core install), their mean, and that mean's log rank and lead
+# among the post's candidates. Columns of the lexical re-ranker after :data:`FEATURES`: train CV
+# MAP@5 (5 folds, 3 splits) 0.8855 -> 0.8943 (0.8947 in the first, cached run); a trained linear adapter on
+# the post vector (0.8919) and the best post sentence's cosines (0.8941) did not add to them.
+STATIC_FEATURES = ("wl_claim", "wl_title", "wl_mean", "wl_log_rank", "wl_gap")
+# Columns of the lexical re-ranker (``claim_matching``).
+LEXICAL_FEATURES = (*FEATURES, *STATIC_FEATURES)
 # Pair features of the embedding re-ranker (``claim_matching_embed``): all but the query-relative
 # copies of :data:`_MAX_GAP_LEX`, which did not help it (see the module docstring).
 EMBED_PAIR_FEATURES = FEATURES[: len(FEATURES) - len(_MAX_GAP_LEX)]
@@ -614,6 +624,77 @@ def embedding_features(
     ])
 
 
+STATIC_MODEL = "WordLlama l2_supercat, 256-d (weights inside the wordllama wheel)"
+
+
+@lru_cache(maxsize=1)
+def static_encoder() -> tuple[Any, np.ndarray]:
+    """WordLlama's tokenizer (no padding) and token embedding matrix, loaded once; never downloads.
+
+    The weights and tokenizer ship inside the ``wordllama`` wheel; pointing ``cache_dir`` at
+    the package folder makes it find both there (its default looks for the tokenizer in a
+    folder the wheel does not have, and would download it), and downloads are switched off.
+    """
+    import logging
+
+    # wordllama calls logging.basicConfig(level=INFO) when imported, which would turn on every
+    # library's INFO messages in the host application: the root logger is put back as it was.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        import wordllama
+        from tokenizers import Tokenizer
+        from wordllama import WordLlama
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    folder = Path(wordllama.__file__).resolve().parent
+    model = WordLlama.load(config="l2_supercat", dim=256, cache_dir=folder, disable_download=True)
+    tokenizer = Tokenizer.from_str(model.tokenizer.to_str())  # a copy: WordLlama's pads every batch
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer, np.ascontiguousarray(model.embedding, dtype=np.float32)
+
+
+def static_encode(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 WordLlama embeddings (mean of the token vectors), one row per text.
+
+    A text with no tokens gives zeros. WordLlama's own ``embed`` gives the same vectors (to
+    3e-8) at twice the cost: it pads each batch to its longest text; here the token vectors are
+    summed by one sparse product (about 5 ms for a post and 50 candidates' claims and titles).
+    """
+    from scipy import sparse
+
+    tokenizer, matrix = static_encoder()
+    if not texts:
+        return np.zeros((0, matrix.shape[1]), dtype=np.float32)
+    encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
+    np.clip(ids, 0, matrix.shape[0] - 1, out=ids)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr), shape=(len(texts), matrix.shape[0]))
+    sums = np.asarray(counts @ matrix, dtype=np.float32)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    out: np.ndarray = np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
+    return out
+
+
+def static_features(post: str, factchecks: Sequence[FactCheck]) -> np.ndarray:
+    """Columns :data:`STATIC_FEATURES` for the candidates ``factchecks`` of a post (the text before :func:`expand`)."""
+    n = len(factchecks)
+    if n == 0:
+        return np.zeros((0, len(STATIC_FEATURES)))
+    vectors = static_encode([strip_signature(post), *(fc.claim for fc in factchecks),
+                             *((fc.title or fc.claim) for fc in factchecks)])
+    q = vectors[0]
+    claim_cos = (vectors[1 : n + 1] @ q).astype(np.float64)
+    title_cos = (vectors[n + 1 :] @ q).astype(np.float64)
+    mean = (claim_cos + title_cos) / 2
+    log_rank, gap = _rank_and_gap(mean)
+    return np.column_stack([claim_cos, title_cos, mean, log_rank, gap])
+
+
 @dataclass
 class ScoredCandidate:
     """A retrieved fact-check with its re-ranker score and same-claim probability."""
@@ -689,8 +770,8 @@ class ClaimMatcher:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Re-ranker columns: :data:`FEATURES`; with embeddings :data:`EMBED_PAIR_FEATURES` + :data:`EMBED_FEATURES`."""
-        return (*EMBED_PAIR_FEATURES, *EMBED_FEATURES) if self.embeddings else FEATURES
+        """Re-ranker columns: :data:`LEXICAL_FEATURES`; with embeddings `EMBED_PAIR_FEATURES` + `EMBED_FEATURES`."""
+        return (*EMBED_PAIR_FEATURES, *EMBED_FEATURES) if self.embeddings else LEXICAL_FEATURES
 
     @property
     def claim_embeddings(self) -> ClaimEmbeddings:
@@ -710,7 +791,7 @@ class ClaimMatcher:
         """
         feats = pair_features(query, found, post=post)
         if not self.embeddings:
-            return feats
+            return np.hstack([feats, static_features(post if post is not None else query, [fc for fc, _ in found])])
         feats = feats[:, : len(EMBED_PAIR_FEATURES)]
         if qvec is None:
             return feats
