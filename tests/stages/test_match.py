@@ -172,14 +172,19 @@ def test_loading_the_static_model_is_offline_and_leaves_logging_alone():
     import subprocess
     import sys
 
-    code = ("import logging, socket\n"
+    # Four threads ask for it at once (a service's first matches): one load, logging still as it was.
+    code = ("import logging, socket, threading\n"
             "def refuse(*a, **k): raise OSError('network used')\n"
             "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "from overclaim.stages.match import static_encode\n"
-            "assert static_encode(['air strikes']).shape == (1, 256)\n"
-            "r = logging.getLogger(); print(len(r.handlers), r.level)")
+            "import overclaim.stages.match as m\n"
+            "loads = []; load = m._load_static_model\n"
+            "m._load_static_model = lambda: loads.append(1) or load()\n"
+            "threads = [threading.Thread(target=m.static_encode, args=(['air strikes'],)) for _ in range(4)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "assert m.static_encode(['air strikes']).shape == (1, 256)\n"
+            "r = logging.getLogger(); print(len(loads), len(r.handlers), r.level)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0", str(logging.WARNING)]
+    assert out.stdout.split() == ["1", "0", str(logging.WARNING)]
 
 
 def test_lexical_matcher_features_are_pair_then_static(matcher):

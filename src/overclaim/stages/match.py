@@ -41,6 +41,7 @@ import hashlib
 import math
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -627,14 +628,27 @@ def embedding_features(
 STATIC_MODEL = "WordLlama l2_supercat, 256-d (weights inside the wordllama wheel)"
 
 
-@lru_cache(maxsize=1)
+_static_model: tuple[Any, np.ndarray] | None = None
+_static_lock = threading.Lock()
+
+
 def static_encoder() -> tuple[Any, np.ndarray]:
     """WordLlama's tokenizer (no padding) and token embedding matrix, loaded once; never downloads.
 
     The weights and tokenizer ship inside the ``wordllama`` wheel; pointing ``cache_dir`` at
     the package folder makes it find both there (its default looks for the tokenizer in a
     folder the wheel does not have, and would download it), and downloads are switched off.
+    Threads that ask at the same time (the service's first matches) wait for one load.
     """
+    global _static_model
+    if _static_model is None:
+        with _static_lock:
+            if _static_model is None:
+                _static_model = _load_static_model()
+    return _static_model
+
+
+def _load_static_model() -> tuple[Any, np.ndarray]:
     import logging
 
     # wordllama calls logging.basicConfig(level=INFO) when imported, which would turn on every
