@@ -623,10 +623,9 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
             "the same story) is not found; the static word embeddings (WordLlama l2_supercat, 256-d,",
             "weights inside the `wordllama` wheel, numpy only) only re-rank them, and are computed for",
             "each post's candidates when it is ranked (about 5 ms for a post and 50 candidates; nothing",
-            "is stored). English",
-            "only. Probabilities are calibrated on Snopes claims vs. tweets; other stores and post styles",
-            "may shift them. The `embeddings` extra (`claim_matching_embed`) adds semantic candidates and",
-            "MiniLM cosine features.",
+            "is stored). English only. Probabilities are calibrated on Snopes claims vs. tweets; other",
+            "stores and post styles may shift them. The `embeddings` extra (`claim_matching_embed`) adds",
+            "semantic candidates and MiniLM cosine features.",
         ]
         rebuild = "`overclaim train claim-matching`"
         title = "# Model card: claim_matching (fact-check re-ranker + calibrator)"
