@@ -699,11 +699,13 @@ def static_features(post: str, factchecks: Sequence[FactCheck]) -> np.ndarray:
     n = len(factchecks)
     if n == 0:
         return np.zeros((0, len(STATIC_FEATURES)))
+    titled = [i for i, fc in enumerate(factchecks) if fc.title]
     vectors = static_encode([strip_signature(post), *(fc.claim for fc in factchecks),
-                             *((fc.title or fc.claim) for fc in factchecks)])
+                             *(factchecks[i].title or "" for i in titled)])
     q = vectors[0]
     claim_cos = (vectors[1 : n + 1] @ q).astype(np.float64)
-    title_cos = (vectors[n + 1 :] @ q).astype(np.float64)
+    title_cos = claim_cos.copy()  # a fact-check without a title stands for it with its claim
+    title_cos[titled] = vectors[n + 1 :] @ q
     mean = (claim_cos + title_cos) / 2
     log_rank, gap = _rank_and_gap(mean)
     return np.column_stack([claim_cos, title_cos, mean, log_rank, gap])
