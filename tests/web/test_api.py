@@ -211,6 +211,23 @@ async def test_unusable_database_is_503(client_for, seed, tmp_path):
     assert error_of(r)["code"] == "store_error"
 
 
+async def test_unusable_database_is_503_for_stored_reports_too(client_for, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    async with client_for(db=str(blocker / "sub" / "reports.sqlite")) as c:
+        r = await c.get("/v1/reports/" + "0" * 32)
+    assert r.status_code == 503
+    assert error_of(r)["code"] == "store_error"
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+async def test_unreadable_content_length_is_400(client, seed, length):
+    r = await client.post("/v1/check", content=json.dumps(seed).encode(),
+                          headers={"content-type": "application/json", "content-length": length})
+    assert r.status_code == 400
+    assert error_of(r)["code"] == "malformed" and "Content-Length" in error_of(r)["message"]
+
+
 async def test_no_store_still_checks_but_keeps_nothing(client_for, seed):
     async with client_for(db=None) as c:
         r = await c.post("/v1/check", json=seed)
@@ -266,6 +283,7 @@ async def test_batch_over_time_limit_is_504(client_for, seed):
     async with client_for(app_checker=SlowChecker(), batch_timeout_s=0.2) as c:
         r = await c.post("/v1/batch", json=[seed])
     assert r.status_code == 504
+    assert error_of(r)["code"] == "timeout"
 
 
 # --- POST /v1/match ----------------------------------------------------------
@@ -305,10 +323,40 @@ async def test_match_errors(client, payload, status, code):
     assert error_of(r)["code"] == code
 
 
+@pytest.mark.parametrize(
+    "content, status, code, needle",
+    [(b'{"claim": ', 400, "malformed", "not valid JSON"), (b"", 422, "empty_field", "empty"),
+     (b"[]", 422, "invalid_request", "object")],
+)
+async def test_match_bad_body_is_the_same_error_as_check(client, content, status, code, needle):
+    r = await client.post("/v1/match", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    err = error_of(r)
+    assert err["code"] == code and needle in err["message"]
+    if code != "invalid_request":  # /v1/check reads a list as a post of the wrong shape (400)
+        same = await client.post("/v1/check", content=content, headers={"content-type": "application/json"})
+        assert (same.status_code, error_of(same)["code"]) == (status, code)
+
+
+async def test_match_over_time_limit_is_504(client_for, monkeypatch):
+    from overclaim.web.app import Service
+
+    def slow(self, claim, body):
+        time.sleep(1.0)
+        return []
+
+    monkeypatch.setattr(Service, "matches_for", slow)
+    async with client_for(check_timeout_s=0.2) as c:
+        r = await c.post("/v1/match", json={"claim": "Strikes begin"})
+    assert r.status_code == 504
+    assert error_of(r)["code"] == "timeout"
+
+
 async def test_match_without_any_store_is_503(client_for):
     async with client_for(db=None, factchecks=None) as c:
         r = await c.post("/v1/match", json={"claim": "Strikes begin"})
     assert r.status_code == 503
+    assert "fact-check store" in error_of(r)["message"]
 
 
 # --- GET /v1/reports/{id}, /v1/schema, /healthz, unknown routes ---------------
@@ -332,6 +380,7 @@ async def test_report_as_html_page(client, seed):
     assert 'class="oc-verdict-label"' in r.text
     bad = await client.get(f"/v1/reports/{report_id}", params={"format": "xml"})
     assert bad.status_code == 422
+    assert error_of(bad)["field"] == "format"
 
 
 async def test_schema_and_health(client):

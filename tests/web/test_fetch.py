@@ -171,3 +171,23 @@ async def test_api_fetches_allowed_page_and_refuses_redirect_to_metadata(client_
         bad = await c.post("/v1/check", json={"url": f"{base}/redirect?to=http://169.254.169.254/latest/"})
     assert bad.status_code == 400
     assert "link-local" in error_of(bad)["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "path, changes, needle",
+    [
+        ("/big", {"fetch_max_bytes": 10_000}, "larger than 10000 bytes"),
+        ("/json", {}, "not a web page"),
+        ("/slow", {"fetch_timeout_s": 0.5}, "longer than 0.5 s"),
+    ],
+)
+async def test_api_applies_the_fetch_limits(client_for, server, only_server, path, changes, needle):
+    base, _ = server
+    async with client_for(allow_fetch=True, fetch_policy=only_server, **changes) as c:
+        started = time.perf_counter()
+        r = await c.post("/v1/check", json={"url": base + path})
+        assert time.perf_counter() - started < 5
+    assert r.status_code == 400, r.text
+    err = error_of(r)
+    assert err["code"] == "fetch_refused" and needle in err["message"]

@@ -96,6 +96,23 @@ async def test_form_errors_show_on_the_page(client, data, files, status, needle)
     assert alert and needle in alert.group(1)
 
 
+async def test_too_large_form_shows_on_the_page(client_for):
+    form = b"headline=Strikes+begin&body=" + b"x" * 5000
+
+    async def chunks():  # no Content-Length: refused while the form is read
+        for i in range(0, len(form), 1000):
+            yield form[i:i + 1000]
+
+    async with client_for(max_request_bytes=4000) as c:
+        for content in (form, chunks()):
+            r = await c.post("/", content=content, headers={"content-type": "application/x-www-form-urlencoded"})
+            assert r.status_code == 413
+            assert r.headers["content-type"].startswith("text/html")
+            assert "default-src 'none'" in r.headers["content-security-policy"]
+            alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
+            assert alert and "larger than 4000 bytes" in alert.group(1)
+
+
 async def test_page_needs_the_api_key_when_set(client_for, seed):
     async with client_for(api_key="k3y") as c:
         assert 'name="api_key"' in (await c.get("/")).text

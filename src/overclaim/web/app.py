@@ -264,6 +264,17 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                is_html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                if is_html and not any(k == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", _HTML_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -271,9 +282,8 @@ class GuardMiddleware:
                 except ValueError:
                     declared = -1
                 if declared > self.max_bytes or declared < 0:
-                    await error_response(self._too_large() if declared >= 0 else MalformedInputError(
-                        "bad Content-Length header")
-                    )(scope, receive, send)
+                    exc = self._too_large() if declared >= 0 else MalformedInputError("bad Content-Length header")
+                    await self._refuse(scope, receive, send_with_headers, exc)
                     return
         seen = 0
 
@@ -289,18 +299,18 @@ class GuardMiddleware:
                     raise self._too_large()
             return message
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"no-referrer"))
-                is_html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers)
-                if is_html and not any(k == b"content-security-policy" for k, _ in headers):
-                    headers.append((b"content-security-policy", _HTML_CSP.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
         await self.app(scope, limited_receive, send_with_headers)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: OverclaimError) -> None:
+        """Answer before reading the body: the page (form posts to ``/``) or a JSON error."""
+        if scope.get("method") == "POST" and scope.get("path") == "/" and "app" in scope:
+            from overclaim.web.page import error_page
+
+            response = await error_page(Request(scope, receive), exc)
+        else:
+            response = error_response(exc)
+        await response(scope, receive, send)
 
     def _too_large(self) -> InputTooLargeError:
         return InputTooLargeError(f"the request is larger than {self.max_bytes} bytes")
@@ -997,6 +1007,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid" or tuple(first.get("loc", ())) == ("body",):
+            # A body that is empty or not JSON gets the same answer on every route (/v1/match
+            # reads it through its model, /v1/check and /v1/batch themselves): 422 empty_field,
+            # or 400 malformed with its line and column.
+            try:
+                await _read_json(request)
+            except OverclaimError as err:
+                return error_response(err)
         loc = [str(p) for p in first.get("loc", ()) if p != "body"]
         field = ".".join(loc) or None
         message = str(first.get("msg", "invalid request"))
