@@ -315,7 +315,8 @@ async def test_match_finds_a_stored_factcheck(client_for, settings):
 
 @pytest.mark.parametrize(
     "payload, status, code",
-    [({}, 422, "empty_field"), ({"claim": "  "}, 422, "empty_field"), ({"claim": 3}, 422, "invalid_request")],
+    [({}, 422, "empty_field"), ({"claim": "  "}, 422, "empty_field"), ({"claim": 3}, 422, "wrong_type"),
+     ({"headline": "Strikes", "body": ["x"]}, 422, "wrong_type")],
 )
 async def test_match_errors(client, payload, status, code):
     r = await client.post("/v1/match", json=payload)
@@ -326,16 +327,29 @@ async def test_match_errors(client, payload, status, code):
 @pytest.mark.parametrize(
     "content, status, code, needle",
     [(b'{"claim": ', 400, "malformed", "not valid JSON"), (b"", 422, "empty_field", "empty"),
-     (b"[]", 422, "invalid_request", "object")],
+     (b"[]", 400, "malformed", "object"), (b"null", 400, "malformed", "object")],
 )
 async def test_match_bad_body_is_the_same_error_as_check(client, content, status, code, needle):
     r = await client.post("/v1/match", content=content, headers={"content-type": "application/json"})
     assert r.status_code == status, r.text
     err = error_of(r)
     assert err["code"] == code and needle in err["message"]
-    if code != "invalid_request":  # /v1/check reads a list as a post of the wrong shape (400)
-        same = await client.post("/v1/check", content=content, headers={"content-type": "application/json"})
-        assert (same.status_code, error_of(same)["code"]) == (status, code)
+    same = await client.post("/v1/check", content=content, headers={"content-type": "application/json"})
+    assert (same.status_code, error_of(same)["code"]) == (status, code)
+
+
+async def test_match_reads_only_json(client):
+    r = await client.post("/v1/match", content=b"hello", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+    assert error_of(r)["code"] == "unknown_format"
+
+
+async def test_match_checks_the_api_key_before_the_body(client_for):
+    async with client_for(api_key="k3y") as c:
+        r = await c.post("/v1/match", content=b'{"claim": ', headers={"content-type": "application/json"})
+        assert r.status_code == 401
+        ok = await c.post("/v1/match", json={"claim": "Strikes begin"}, headers={"x-api-key": "k3y"})
+        assert ok.status_code == 200
 
 
 async def test_match_over_time_limit_is_504(client_for, monkeypatch):

@@ -946,14 +946,33 @@ def create_app(
         errors = sum(1 for r in results if "error" in r)
         return JSONResponse({"results": results, "count": len(results), "errors": errors})
 
-    @v1.post("/match", summary="Find fact-checks for a claim", response_model=MatchResponse)
-    async def match(request: MatchRequest) -> MatchResponse:
+    @v1.post(
+        "/match",
+        summary="Find fact-checks for a claim",
+        response_model=MatchResponse,
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": MatchRequest.model_json_schema()}},
+                            "required": True}
+        },
+    )
+    async def match(request: Request) -> MatchResponse:
         """Stored fact-checks that may cover the claim (``claim`` or ``headline``), best first."""
-        claim = request.claim if request.claim is not None else request.headline
+        # The body is read here, as /v1/check reads its own, so both answer a bad body alike
+        # (and only after the API key is checked, which a body parameter would come before).
+        ctype = _content_type(request)
+        if ctype not in ("application/json", "") and not ctype.endswith("+json"):
+            raise UnknownFormatError(f"cannot read content type {ctype!r}; send application/json")
+        record = await _read_json(request)
+        if not isinstance(record, dict):
+            raise MalformedInputError(f"expected an object with 'claim' (or 'headline'), got {type(record).__name__}")
+        for name in ("claim", "headline", "body"):
+            if record.get(name) is not None and not isinstance(record[name], str):
+                raise WrongTypeError(f"must be text, got {type(record[name]).__name__}", field=name)
+        claim = record.get("claim") if record.get("claim") is not None else record.get("headline")
         if claim is None or not claim.strip():
             raise EmptyFieldError("is missing or empty", field="claim")
-        found = await service.run(lambda: service.matches_for(claim, request.body), settings.check_timeout_s,
-                                  "the match")
+        body = record.get("body")
+        found = await service.run(lambda: service.matches_for(claim, body), settings.check_timeout_s, "the match")
         return MatchResponse(claim=claim, matches=found)
 
     @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
@@ -1007,14 +1026,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        if first.get("type") == "json_invalid" or tuple(first.get("loc", ())) == ("body",):
-            # A body that is empty or not JSON gets the same answer on every route (/v1/match
-            # reads it through its model, /v1/check and /v1/batch themselves): 422 empty_field,
-            # or 400 malformed with its line and column.
-            try:
-                await _read_json(request)
-            except OverclaimError as err:
-                return error_response(err)
         loc = [str(p) for p in first.get("loc", ()) if p != "body"]
         field = ".".join(loc) or None
         message = str(first.get("msg", "invalid request"))
