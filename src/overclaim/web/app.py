@@ -264,6 +264,7 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -778,6 +779,10 @@ def _content_type(request: Request) -> str:
     return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
 
 
+def _is_json(content_type: str) -> bool:
+    return content_type in ("application/json", "") or content_type.endswith("+json")
+
+
 async def _decoded_body(request: Request, source: str) -> str:
     from overclaim.readers import decode
 
@@ -890,7 +895,7 @@ def create_app(
             job = PostJob("html", await _decoded_body(request, "request"))
         elif ctype == "text/plain":
             job = PostJob("text", await _decoded_body(request, "request"))
-        elif ctype in ("application/json", "") or ctype.endswith("+json"):
+        elif _is_json(ctype):
             record = await _read_json(request)
             if (
                 isinstance(record, dict)
@@ -960,7 +965,7 @@ def create_app(
         # The body is read here, as /v1/check reads its own, so both answer a bad body alike
         # (and only after the API key is checked, which a body parameter would come before).
         ctype = _content_type(request)
-        if ctype not in ("application/json", "") and not ctype.endswith("+json"):
+        if not _is_json(ctype):
             raise UnknownFormatError(f"cannot read content type {ctype!r}; send application/json")
         record = await _read_json(request)
         if not isinstance(record, dict):
