@@ -202,19 +202,23 @@ async def test_internal_error_is_500_without_details(client_for, seed):
     assert "boom" not in err["message"]
 
 
-async def test_unusable_database_is_503(client_for, seed, tmp_path):
+@pytest.fixture
+def unusable_db(tmp_path) -> str:
+    """A database path under a file, which no store can create."""
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
-    async with client_for(db=str(blocker / "sub" / "reports.sqlite")) as c:
+    return str(blocker / "sub" / "reports.sqlite")
+
+
+async def test_unusable_database_is_503(client_for, seed, unusable_db):
+    async with client_for(db=unusable_db) as c:
         r = await c.post("/v1/check", json=seed)
     assert r.status_code == 503
     assert error_of(r)["code"] == "store_error"
 
 
-async def test_unusable_database_is_503_for_stored_reports_too(client_for, tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("not a directory")
-    async with client_for(db=str(blocker / "sub" / "reports.sqlite")) as c:
+async def test_unusable_database_is_503_for_stored_reports_too(client_for, unusable_db):
+    async with client_for(db=unusable_db) as c:
         r = await c.get("/v1/reports/" + "0" * 32)
     assert r.status_code == 503
     assert error_of(r)["code"] == "store_error"
