@@ -7,7 +7,8 @@ published CLEF 2020 test-set figures (best team about 0.93 MAP@5, second 0.91).
 
 - ``lexical``: the default path (``claim_matching`` artifact), no extra needed.
 - ``embeddings``: the optional ``embeddings`` extra (all-MiniLM-L6-v2 nearest-neighbour
-  candidates and cosine features, ``claim_matching_embed`` artifact); skipped with a note
+  candidates, MiniLM and multilingual-e5-small cosine features, ``claim_matching_embed``
+  artifact); skipped with a note
   when the extra is not installed. Also times a brute-force cosine search over 1,000,000
   random 384-d claim embeddings (what a 1M store would cost a query).
 

