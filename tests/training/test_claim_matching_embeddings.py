@@ -166,22 +166,18 @@ def test_cache_encodes_only_new_or_changed_claims(extra, tmp_path, monkeypatch):
     # One titled and one untitled claim join the store after its cache was written.
     fc_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in CLAIMS[3:])
     seen: list[str] = []
-    real_encode, real_e5 = extra.encode, extra.e5_encode
 
-    def encode(texts, *args, **kwargs):
-        seen.extend(texts)
-        return real_encode(texts, *args, **kwargs)
+    def recording(real):
+        def encode(texts, *args, **kwargs):
+            seen.extend(texts)
+            return real(texts, *args, **kwargs)
+        return encode
 
-    def e5_encode(texts, *args, **kwargs):
-        seen.extend(texts)
-        return real_e5(texts, *args, **kwargs)
-
-    monkeypatch.setattr(extra, "encode", encode)
-    monkeypatch.setattr(extra, "e5_encode", e5_encode)
-    grown = extra.ClaimEmbeddings.for_store(fc_store)
+    with monkeypatch.context() as patch:
+        patch.setattr(extra, "encode", recording(extra.encode))
+        patch.setattr(extra, "e5_encode", recording(extra.e5_encode))
+        grown = extra.ClaimEmbeddings.for_store(fc_store)
     assert set(seen) == {CLAIMS[3][1], CLAIMS[3][2], CLAIMS[4][1]}  # the old claims are read back
-    monkeypatch.setattr(extra, "encode", real_encode)
-    monkeypatch.setattr(extra, "e5_encode", real_e5)
     (tmp_path / "fresh").mkdir()
     fresh_store = FactCheckStore(str(tmp_path / "fresh" / "all.sqlite"))
     fresh_store.add(FactCheck(claim_id=i, claim=c, title=t) for i, c, t in [*CLAIMS[:2], *CLAIMS[3:]])

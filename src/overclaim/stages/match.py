@@ -654,14 +654,20 @@ def _rank_and_gap(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.log(ranks), values - best_other
 
 
-def _cosine_block(embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequence[str]) -> np.ndarray:
-    """Claim and title cosines, their mean, its log rank and lead, and its log rank among all stored claims."""
+def _cosine_block(
+    embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Claim and title cosines, their mean, its log rank and lead, and its log rank among all stored claims.
+
+    Returns:
+        Those 6 columns, and the rank among all stored claims itself.
+    """
     claim_cos, title_cos = embedded.cosines(qvec, claim_ids)
     mean = (claim_cos + title_cos) / 2
     log_rank, gap = _rank_and_gap(mean)
     everything = embedded.mean_cosines(qvec)
     global_rank = (everything[None, :] > mean[:, None].astype(np.float32)).sum(axis=1) + 1
-    return np.column_stack([claim_cos, title_cos, mean, log_rank, gap, np.log(global_rank)])
+    return np.column_stack([claim_cos, title_cos, mean, log_rank, gap, np.log(global_rank)]), global_rank
 
 
 def e5_features(
@@ -675,7 +681,9 @@ def e5_features(
     if e5vec is None:
         return np.full((len(claim_ids), len(E5_FEATURES)), np.nan)
     space = embedded.e5_space
-    return np.hstack([_cosine_block(space, e5vec, claim_ids), _cosine_block(space, adapt(e5vec, adapter), claim_ids)])
+    plain, _ = _cosine_block(space, e5vec, claim_ids)
+    adapted, _ = _cosine_block(space, adapt(e5vec, adapter), claim_ids)
+    return np.hstack([plain, adapted])
 
 
 def embedding_features(
@@ -712,17 +720,12 @@ def embedding_features(
         sent_claim, sent_title, sent_mean = claim_cos, title_cos, whole_mean
     sent_comb = whole_mean + sent_mean
     sent_log_rank, sent_gap = _rank_and_gap(sent_comb)
-    avec = adapt(query.whole, adapter)
-    adapt_claim, adapt_title = embedded.cosines(avec, claim_ids)
-    adapt_mean = (adapt_claim + adapt_title) / 2
-    adapt_log_rank, adapt_gap = _rank_and_gap(adapt_mean)
-    everything = embedded.mean_cosines(avec)
-    global_rank = (everything[None, :] > adapt_mean[:, None].astype(np.float32)).sum(axis=1) + 1
+    adapted, global_rank = _cosine_block(embedded, adapt(query.whole, adapter), claim_ids)
     rrf = 1.0 / (60.0 + np.arange(1, n + 1)) + 1.0 / (60.0 + global_rank)
     return np.column_stack([
         claim_cos, title_cos, best, cos_log_rank, cos_gap,
         sent_claim, sent_title, sent_mean, sent_comb, sent_log_rank, sent_gap,
-        adapt_claim, adapt_title, adapt_mean, adapt_log_rank, adapt_gap, np.log(global_rank), rrf,
+        adapted, rrf,
         e5_features(embedded, query.e5, claim_ids, e5_adapter),
     ])
 

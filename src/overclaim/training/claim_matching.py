@@ -266,17 +266,16 @@ def cross_validate(
     first: list[np.ndarray] | None = None
     runs = []
     for repeat in range(repeats):
-        if views is not None:
-            groups = views[repeat]
-        oof: list[np.ndarray] = [np.zeros(len(g.ids)) for g in groups]
-        for fold in _folds(len(groups), seed=SEED + repeat):
+        run = groups if views is None else views[repeat]
+        oof: list[np.ndarray] = [np.zeros(len(g.ids)) for g in run]
+        for fold in _folds(len(run), seed=SEED + repeat):
             held = set(fold.tolist())
-            ranker = _fit_ranker([g for i, g in enumerate(groups) if i not in held], params)
+            ranker = _fit_ranker([g for i, g in enumerate(run) if i not in held], params)
             for i in fold:
-                if len(groups[i].ids):
-                    oof[i] = ranker.predict(groups[i].features)
-        rankings = {g.qid: _ranked_ids(g, s) for g, s in zip(groups, oof, strict=True)}
-        runs.append(ranking_metrics(rankings, {g.qid: qrels[g.qid] for g in groups}))
+                if len(run[i].ids):
+                    oof[i] = ranker.predict(run[i].features)
+        rankings = {g.qid: _ranked_ids(g, s) for g, s in zip(run, oof, strict=True)}
+        runs.append(ranking_metrics(rankings, {g.qid: qrels[g.qid] for g in run}))
         first = first or oof
     assert first is not None
     return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, first
@@ -333,8 +332,9 @@ def _adapter_pairs(
 
 
 def _post_vectors(groups: Sequence[QueryCandidates], rows: Iterable[int], e5: bool) -> np.ndarray:
+    """The e5 (``e5``) or MiniLM post vectors of ``groups[i]`` for ``i`` in ``rows`` (all embedded)."""
     picked = [groups[i].embedding for i in rows]
-    return np.stack([(q.e5 if e5 else q.whole) for q in picked if q is not None])  # type: ignore[misc]
+    return np.stack([q.e5 if e5 else q.whole for q in picked])  # type: ignore[union-attr,misc]
 
 
 def _fit_adapters(
