@@ -24,6 +24,12 @@ file/line/field). Blank JSONL lines are not records and give no output.
   written to a temporary name and renamed when complete, so a killed run never
   leaves a broken part; ``pyarrow.dataset`` / ``pandas.read_parquet`` read the
   folder as one table. Report and field columns hold JSON text.
+- An output inside the input folder is not read as input; an output that is an
+  input (by name or through a link) is refused before anything is written.
+- With a report store, reports are stored just before their records reach the
+  output, so a record in the output has its report stored.
+- A file that cannot be read (a broken Parquet file, a damaged row group) gives
+  error records, like a bad JSONL line, and the run goes on.
 
 Work is spread over processes (``workers``; one :class:`~overclaim.Checker` per
 process, models loaded once when it starts) or over the workers of a Dask
