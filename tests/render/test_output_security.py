@@ -186,7 +186,7 @@ def test_cli_check_prints_no_control_characters(tmp_path, monkeypatch, capsys):
     code, out, err = _cli(monkeypatch, capsys, "check", str(post))
     assert code == 0, err
     assert "Minister" in out and not CONTROLS.findall(out + err)
-    for fmt in ("markdown", "terminal"):
+    for fmt in ("markdown", "terminal", "html"):
         code, out, err = _cli(monkeypatch, capsys, "check", str(post), "--format", fmt)
         assert code == 0 and "Minister" in out and not CONTROLS.findall(out), fmt
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from overclaim.render.safe import safe_url
+from overclaim.render.safe import printable, safe_url
 from overclaim.report import Cue, Report, Span
 
 __all__ = ["Mark", "highlight", "render_fragment", "render_html"]
@@ -48,7 +48,8 @@ def stylesheet() -> str:
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    # Control characters are not allowed in HTML text (and would reach a terminal the page is printed on).
+    return html.escape(printable(str(value)), quote=True)
 
 
 @dataclass
