@@ -160,7 +160,7 @@ def test_separated_matches_are_the_regex_matches(text: str) -> None:
     from overclaim.stages.normalize import SEPARATED_RE, _separated_matches
 
     for line in text.split("\n"):
-        assert [m.span() for m in _separated_matches(line)] == [m.span() for m in SEPARATED_RE.finditer(line)]
+        assert list(_separated_matches(line)) == [m.span() for m in SEPARATED_RE.finditer(line)]
 
 
 @pytest.mark.parametrize(
