@@ -105,6 +105,10 @@ MAX_TOKEN_LEN = 40
 # longest spaced-letter run looked up. Longer strings are never words, and every lookup on
 # them would cost time in proportion to their length.
 JOINED_MAX_LEN = 60
+# Most rounds of all passes over a text: a round runs only when the one before changed the text,
+# and in the property tests (tests/stages/test_normalize_properties.py) on generated disguises
+# no text needed more than three to stop changing.
+MAX_ROUNDS = 4
 # Most candidate spellings tried per token (ambiguous 1/6 and stretched runs multiply).
 MAX_CANDIDATES = 256
 
@@ -461,11 +465,6 @@ def _odd_chunks(text: str) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-def _odd_chars(text: str) -> Iterator[str]:
-    """The characters the character passes may change (``_ODD_RE``), found in C."""
-    return (m.group() for m in _ODD_RE.finditer(text))
-
-
 def _context_is_latin(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - 60) : start] + text[end : end + 60]
     ascii_letters = sum(c.isascii() and c.isalpha() for c in window)
@@ -488,10 +487,16 @@ def _is_variation_selector(ch: str) -> bool:
 
 
 def _is_alphabet_char(ch: str) -> bool:
-    """An ASCII letter or digit, or a letter of the Latin, Cyrillic or Greek alphabets."""
+    """An ASCII letter or digit, a letter of the Latin, Cyrillic or Greek alphabets, or a styled one."""
     if ch.isascii():
         return ch.isalnum()
-    return ch.isalpha() and _script(ch) in ("LATIN", "CYRILLIC", "GREEK")
+    if not ch.isalnum():
+        return False
+    script = _script(ch)
+    if script in ("LATIN", "CYRILLIC", "GREEK"):
+        return ch.isalpha()
+    # Full-width and mathematical letters, which the width pass folds to ASCII ones.
+    return script in ("FULLWIDTH", "MATHEMATICAL") and unicodedata.normalize("NFKC", ch).isascii()
 
 
 def _mojibake_items(text: str) -> list[_Item]:
@@ -598,6 +603,12 @@ def _width_items(text: str) -> list[_Item]:
 
 
 @lru_cache(maxsize=1)
+def _small_capitals_re() -> re.Pattern[str]:
+    """Any small capital letter (a cheap test that a text holds one, scanned in C)."""
+    return re.compile("[" + "".join(_small_capitals()) + "]")
+
+
+@lru_cache(maxsize=1)
 def _small_capitals() -> dict[str, str]:
     """Small capital letters -> the lower-case ASCII letter (every ``LATIN LETTER SMALL CAPITAL X``).
 
@@ -621,7 +632,7 @@ def _small_caps_items(text: str) -> list[_Item]:
     word before ``/`` or ``[`` left alone keep phonetic transcriptions ("/kɪt/", "[ʀ]") as written.
     """
     table = _small_capitals()
-    if not any(c in table for c in _odd_chars(text)):
+    if not _small_capitals_re().search(text):
         return []
     runs: list[tuple[int, int, str, bool]] = []  # start, end, folded, strong
     for c_start, c_end in _odd_chunks(text):
@@ -830,12 +841,17 @@ def _separated_items(text: str) -> list[_Item]:
         if low.isalpha():
             z = _z(low)
             if z < CANDIDATE_ZIPF:
-                continue
+                # Words broken by separators and run together ("at*tackat*tack"): a piece that is no
+                # word says the separators are a disguise; the letters must split into words.
+                rest = resolve_word(joined, joined=True) if odd_part else None
+                if not rest:
+                    continue
+                conf = min(s.confidence for s in rest)
             # Two real words joined by a dot or dash are more likely two words than one.
-            if not (leet_part or odd_part) and z <= sum(_z(p.lower()) for p in parts) - 9 * (len(parts) - 1) + 2:
+            elif not (leet_part or odd_part) and z <= sum(_z(p.lower()) for p in parts) - 9 * (len(parts) - 1) + 2:
                 continue
-            rest: list[_Step] | None = []
-            conf = _confidence(z)
+            else:
+                rest, conf = [], _confidence(z)
         else:
             rest = resolve_word(joined)
             if not rest:
@@ -960,17 +976,27 @@ def _apply(view: TextView, items: list[_Item], disguises: list[_Disguise]) -> Te
 
 
 def normalize_view(view: TextView) -> tuple[TextView, list[DisguisedWord]]:
-    """De-obfuscate one text view: the new view and the disguised words found in it."""
+    """De-obfuscate one text view: the new view and the disguised words found in it.
+
+    The passes run again on their own result while a round still changes the text (at most
+    ``MAX_ROUNDS`` rounds), so normalizing a normalized text changes nothing: one disguise can
+    hide another from an earlier pass (an invisible joiner beside a styled letter that only the
+    width pass folds). Text without edits, nearly all news, costs one round.
+    """
     disguises: list[_Disguise] = []
-    if not view.clean.isascii():
-        for make in CHAR_PASSES:
+    for _ in range(MAX_ROUNDS):
+        edits = len(view.edits)
+        if not view.clean.isascii():
+            for make in CHAR_PASSES:
+                items = make(view.clean)
+                if items:
+                    view = _apply(view, items, disguises)
+        for make in WORD_PASSES:
             items = make(view.clean)
             if items:
                 view = _apply(view, items, disguises)
-    for make in WORD_PASSES:
-        items = make(view.clean)
-        if items:
-            view = _apply(view, items, disguises)
+        if len(view.edits) == edits:
+            break
     return view, _disguised_words(view, disguises)
 
 
