@@ -6,9 +6,10 @@ in the edit log with its original span, and report spans still point into the
 original text. It runs these passes, each on the previous pass's clean text:
 
 1. character passes, only over chunks holding non-ASCII characters:
-   mojibake (``ftfy``), invisible and format characters, full-width and styled
-   letters (NFKC of ``<wide>``/``<font>``/``<circle>``/``<square>`` letters and
-   Latin ligatures), homoglyphs (Unicode confusables of ASCII letters, taken
+   mojibake (``ftfy``), invisible and format characters (alone or in runs, tag
+   characters and variation selectors included), full-width and styled letters
+   (NFKC of ``<wide>``/``<font>``/``<circle>``/``<square>`` letters and Latin
+   ligatures), small capitals ("ᴛᴇʀʀᴏʀɪsᴛ"), homoglyphs (Unicode confusables of ASCII letters, taken
    from the ``confusable-homoglyphs`` data, applied to mixed-script words or to
    look-alike words standing in Latin text);
 2. spaced and separated letters ("t e r r o r", "t.e.r.r.o.r") and separators
@@ -20,7 +21,13 @@ Passes 2 and 3 are decided by the ``wordfreq`` lexicon (:func:`resources.zipf`):
 a token changes only when it is not a word and its candidate clearly is. Fast
 pre-check regexes find the few tokens that can be disguised at all, so clean
 news costs one scan per pass. Tokens in ``lexicons/keep_tokens.txt``, URLs,
-e-mail addresses, @handles and #hashtags are never changed.
+e-mail addresses, @handles, #hashtags and the host names of
+``lexicons/short_hosts.txt`` ("youtu.be", "redd.it") are never changed.
+
+The passes run again on their result while a round still changes the text, so
+normalizing clean text again changes nothing (idempotent). Every pass takes time
+linear in the text: the regexes that could backtrack over a long run are
+replaced by scanners, and no lookup is made on a token longer than any word.
 
 ``ctx.disguised_words`` lists each word written to dodge filters: homoglyphs,
 leetspeak, spaced or separated letters, stretched letters, invisible characters
