@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
 import threading
 import time
@@ -293,3 +294,23 @@ async def test_api_applies_the_fetch_limits(client_for, server, only_server, pat
     assert r.status_code == 400, r.text
     err = error_of(r)
     assert err["code"] == "fetch_refused" and needle in err["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "headers, status",
+    [({}, 415),  # no Content-Type: a cross-site fetch() of a typeless Blob sends none
+     ({"content-type": "text/plain"}, 200),  # read as plain text, never as a URL to fetch
+     ({"content-type": "application/json", "sec-fetch-site": "cross-site"}, 403),
+     ({"content-type": "application/json", "origin": "https://evil.example"}, 403)],
+)
+async def test_the_fetch_relay_is_not_driven_cross_site(client_for, server, only_server, headers, status):
+    base, _ = server
+    Handler.hits.clear()
+    body = json.dumps({"url": f"{base}/article"}).encode() + b"\nbody line"
+    async with client_for(allow_fetch=True, fetch_policy=only_server) as c:
+        r = await c.post("/v1/check", content=body, headers=headers)
+        assert r.status_code == status, r.text
+        assert Handler.hits == []  # the service fetched nothing
+        ok = await c.post("/v1/check", json={"url": f"{base}/article"})  # (the relay itself works)
+    assert ok.status_code == 200 and Handler.hits == ["/article"]

@@ -146,3 +146,32 @@ async def test_xss_in_html_upload_title(client):
     assert r.status_code == 200
     assert "<script>" not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+
+
+# --- cross-site form posts (issue 19, item 20) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"sec-fetch-site": "cross-site", "origin": "https://evil.example"}, {"origin": "https://evil.example"},
+     {"origin": "null"}],
+)
+async def test_a_form_posted_from_another_site_is_refused(client_for, settings, seed, headers):
+    async with client_for() as c:
+        r = await c.post("/", data=seed, headers=headers)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/html")
+    alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
+    assert alert and "cross_site" in alert.group(1) and "another site" in alert.group(1)
+    from overclaim.store.reports import ReportStore
+
+    assert len(ReportStore(settings.db)) == 0  # nothing was checked or stored
+
+
+@pytest.mark.parametrize(
+    "headers", [{"sec-fetch-site": "same-origin", "origin": "http://testserver"}, {"origin": "http://testserver"}]
+)
+async def test_the_page_s_own_form_is_answered(client, seed, headers):
+    r = await client.post("/", data=seed, headers=headers)
+    assert r.status_code == 200
+    assert "oc-verdict-label" in r.text
