@@ -71,7 +71,7 @@ from overclaim.errors import (
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
-from overclaim.web.fetch import AddressPolicy, fetch_url, public_only
+from overclaim.web.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -103,7 +103,9 @@ class ServiceSettings:
     # processes, a group of posts still running past its posts' limits has its processes replaced.
     check_timeout_s: float = 30.0
     batch_timeout_s: float = 120.0
-    # Seconds the client has to send each part of its request body (slow senders get 408).
+    # Seconds the client has to send its whole request body, counted from its headers (slower
+    # senders get 408, however often a byte arrives). 30 s takes the 2 MB cap at 67 KB/s; a post of
+    # a few KB needs well under 1 KB/s.
     read_timeout_s: float = 30.0
     # Checks run at once in worker threads; the others queue in order. The pipeline
     # is CPU-bound Python, so threads share one core (GIL) and more of them only
@@ -115,8 +117,12 @@ class ServiceSettings:
     # queue by the HTTP process (0: checks run in the HTTP process's threads). Each
     # takes the next check as soon as it is free, so the load stays even whatever the
     # clients do; `serve --workers N` instead splits connections between N whole
-    # servers, unevenly (figures in benchmarks/results/load_test*.json).
-    check_processes: int = 0
+    # servers, unevenly (figures in benchmarks/results/load_test*.json). At least one by
+    # default: a check in the HTTP process's threads can hold the GIL for as long as it
+    # runs (a C regex, a parser), which froze every route, /healthz included, and kept the
+    # time limit from answering (a 30 s limit answered after 102 s); a check process past
+    # its limit is replaced instead. 0 is for tests that pass their own checker.
+    check_processes: int = 1
     # URL fetch limits.
     fetch_timeout_s: float = 10.0
     fetch_max_bytes: int = 2_000_000
@@ -347,10 +353,13 @@ class GuardMiddleware:
                     await self._refuse(scope, receive, send_with_headers, exc)
                     return
         seen = 0
+        # One deadline for the whole body (a limit per receive let a client sending a byte
+        # every few seconds hold the request for ever).
+        deadline = anyio.current_time() + self.read_timeout_s
 
         async def limited_receive() -> Message:
             nonlocal seen
-            with anyio.move_on_after(self.read_timeout_s) as scope_:
+            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope_:
                 message = await receive()
             if scope_.cancelled_caught:
                 raise RequestTimeoutError(f"the request body did not arrive within {self.read_timeout_s:g} s")
@@ -401,7 +410,7 @@ class PostJob:
     or check process, under the check's time limit. Picklable, for check processes.
     """
 
-    kind: str  # "record" (parsed JSON), "html", "text" or "post"
+    kind: str  # "record" (parsed JSON), "html", "text", "fetched" (a FetchedPage) or "post"
     value: Any
     source: str = "request"
 
@@ -411,6 +420,11 @@ class PostJob:
 
         if self.kind == "post":
             return self.value  # type: ignore[no-any-return]
+        if self.kind == "fetched":
+            page: FetchedPage = self.value
+            if page.content_type == "text/plain":
+                return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
+            return parse_html(page.text, source=page.url, url=page.url)
         if self.kind == "html":
             return parse_html(self.value, source=self.source)
         if self.kind == "text":
@@ -791,8 +805,10 @@ class Service:
 
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
-        from overclaim.readers import parse_html
+        return self.fetch_job(url).post()
 
+    def fetch_job(self, url: object) -> PostJob:
+        """Fetch ``url`` (guarded): the page, to be read as an article where the check runs."""
         if not self.settings.allow_fetch:
             raise FetchError("fetching URLs is off on this service (start it with --allow-fetch)", field="url")
         if not isinstance(url, str) or not url.strip():
@@ -803,11 +819,7 @@ class Service:
             timeout=self.settings.fetch_timeout_s,
             policy=self.policy,
         )
-        if page.content_type == "text/plain":
-            from overclaim.readers import parse_text
-
-            return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
-        return parse_html(page.text, source=page.url, url=page.url)
+        return PostJob("fetched", page, page.url)
 
     def matches_for(self, claim: str, body: str | None) -> list[FactCheckMatch]:
         """Fact-checks for ``claim``, found as ``/v1/check`` finds them for a headline.
@@ -974,9 +986,9 @@ def create_app(
                 and record.get("body") is None
                 and record.get("html") is None
             ):
-                fetched = await service.run(lambda: service.fetch_post(record["url"]),
-                                            settings.fetch_timeout_s + 5, "fetching the URL")
-                job = PostJob("post", fetched)
+                # (the page is read, with trafilatura, where the check runs: in a check process)
+                job = await service.run(lambda: service.fetch_job(record["url"]),
+                                        settings.fetch_timeout_s + 5, "fetching the URL")
             else:
                 job = PostJob("record", record)
         else:
