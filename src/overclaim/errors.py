@@ -158,6 +158,13 @@ class AuthError(OverclaimError):
     http_status = 401
 
 
+class CrossSiteError(OverclaimError):
+    """A browser sent this request from another site (refused: cross-site request forgery)."""
+
+    code = "cross_site"
+    http_status = 403
+
+
 class RequestTimeoutError(OverclaimError):
     """The client did not send its request body within the service's time limit."""
 
