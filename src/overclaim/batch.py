@@ -400,6 +400,7 @@ class Job:
     factchecks: str | None = None
     skip: tuple[str, ...] = ()
     want_reports: bool = False
+    profile: str = "default"  # Config.profile of the workers' checker
 
 
 class Result(NamedTuple):
@@ -410,21 +411,22 @@ class Result(NamedTuple):
     report_json: str | None = None
 
 
-_checkers: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_checkers: dict[tuple[str | None, tuple[str, ...], str], Any] = {}
 _checker_lock = threading.Lock()
 
 
 def worker_checker(job: Job) -> Any:
     """The :class:`~overclaim.Checker` of this process for ``job``, built and warmed up on first use."""
-    key = (job.factchecks, job.skip)
+    key = (job.factchecks, job.skip, job.profile)
     checker = _checkers.get(key)
     if checker is None:
         with _checker_lock:
             checker = _checkers.get(key)
             if checker is None:
+                from overclaim.config import Config
                 from overclaim.pipeline import Checker
 
-                checker = Checker(factchecks=job.factchecks, skip=frozenset(job.skip))
+                checker = Checker(Config(profile=job.profile), factchecks=job.factchecks, skip=frozenset(job.skip))
                 checker.warm_up()
                 _checkers[key] = checker
     return checker
@@ -1007,6 +1009,7 @@ def run_batch(
     factchecks: str | None = None,
     skip: Iterable[str] = (),
     store: str | None = None,
+    profile: str = "default",
     on_start: Callable[[int | None], None] | None = None,
     on_progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
@@ -1025,6 +1028,7 @@ def run_batch(
         chunk_size: records sent to a worker at a time.
         factchecks: fact-check store for the ``matches`` block (None skips matching).
         skip: pipeline stages to leave out.
+        profile: the pipeline profile (``Config.profile``): "default" or "fast".
         store: also keep every report in this report store (SQLite path or database URL).
         on_start: called once with the estimated number of records to check (None if unknown).
         on_progress: called with the running summary after each chunk is written.
@@ -1056,7 +1060,8 @@ def run_batch(
 
         report_store = ReportStore(store)
     job = Job(output_format=out_format, fields=tuple(chosen), mapping=tuple(sorted((mapping or {}).items())),
-              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None)
+              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None,
+              profile=profile)
     writer: JsonlWriter | ParquetWriter = (
         ParquetWriter(out, resume=resume, fields=chosen) if out_format == "parquet" else JsonlWriter(out, resume=resume)
     )

@@ -1,6 +1,6 @@
 """The pipeline: runs the analysis stages in order over one post.
 
-    normalize -> segment -> evidence -> stance -> certainty -> sourcing
+    normalize -> segment -> evidence -> entailment -> stance -> certainty -> sourcing
               -> sensational -> match -> verdict
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
@@ -119,6 +119,7 @@ STAGES: list[tuple[str, str]] = [
     ("normalize", "overclaim.stages.normalize:Normalizer"),
     ("segment", "overclaim.stages.segment:Segmenter"),
     ("evidence", "overclaim.stages.evidence:EvidenceRanker"),
+    ("entailment", "overclaim.stages.entailment:EntailmentScorer"),
     ("stance", "overclaim.stages.stance:StanceDetector"),
     ("certainty", "overclaim.stages.certainty:CertaintyScorer"),
     ("sourcing", "overclaim.stages.sourcing:SourceFinder"),
@@ -230,17 +231,26 @@ class Checker:
             group = posts[i : i + size]
             started = time.perf_counter()
             with gc_paused():
-                contexts = [self._context(post) for post in group]
-                for stage in self.stages:
-                    batch = getattr(stage, "batch", None)
-                    if batch is not None:
-                        batch(contexts)
-                    else:
-                        for ctx in contexts:
-                            stage(ctx)
+                contexts = self.run_stages(group)
                 elapsed_ms = (time.perf_counter() - started) * 1000 / len(group)
                 reports.extend(build_report(ctx, elapsed_ms=elapsed_ms) for ctx in contexts)
         return reports
+
+    def run_stages(self, posts: Sequence[Post]) -> list[Context]:
+        """Run the stages over one group of posts, stage by stage, and return their contexts.
+
+        For callers that need what the stages found rather than reports (training code builds
+        features this way, so they are the pipeline's own); a ``Checker(skip=...)`` runs a prefix.
+        """
+        contexts = [self._context(post) for post in posts]
+        for stage in self.stages:
+            batch = getattr(stage, "batch", None)
+            if batch is not None:
+                batch(contexts)
+            else:
+                for ctx in contexts:
+                    stage(ctx)
+        return contexts
 
     def _context(self, post: Post) -> Context:
         ctx = Context(

@@ -117,6 +117,19 @@ class StanceProbabilities(_Model):
         return max(items, key=items.__getitem__)
 
 
+class EntailmentProbabilities(_Model):
+    """The entailment cross-encoder's reading of one body sentence against the headline's claim."""
+
+    entails: float = Field(ge=0.0, le=1.0, description="P(the sentence confirms the claim).")
+    neutral: float = Field(ge=0.0, le=1.0, description="P(it neither confirms nor denies it).")
+    contradicts: float = Field(ge=0.0, le=1.0, description="P(it denies or refutes the claim).")
+
+    def label(self) -> str:
+        """The most probable reading."""
+        items = {"entails": self.entails, "neutral": self.neutral, "contradicts": self.contradicts}
+        return max(items, key=items.__getitem__)
+
+
 class Stance(_Model):
     """The body's stance toward the headline."""
 
@@ -132,6 +145,9 @@ class EvidenceSentence(_Model):
     span: Span
     relevance: float = Field(ge=0.0, description="Relevance to the headline (0-1, higher is more relevant).")
     stance: StanceProbabilities | None = None
+    entailment: EntailmentProbabilities | None = Field(
+        default=None, description="The entailment cross-encoder's probabilities (absent in the fast profile)."
+    )
     certainty: float | None = Field(default=None, ge=0.0, le=1.0)
     hedged: bool = False
     cues: list[Cue] = []

@@ -31,6 +31,7 @@ app.add_typer(eval_app, name="eval")
 COMMAND_MODULES = [
     "overclaim.cli.check",
     "overclaim.cli.stance",
+    "overclaim.cli.entailment",
     "overclaim.cli.verdict",
     "overclaim.cli.certainty",
     "overclaim.cli.clickbait",

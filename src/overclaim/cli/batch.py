@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -100,6 +101,7 @@ def batch(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Check every post of big files; one output record per input record, errors included."""
     from rich.console import Console
@@ -151,6 +153,7 @@ def batch(
             chunk_size=chunk_size,
             factchecks=factchecks,
             store=store,
+            profile=profile.value,
             on_start=start,
             on_progress=lambda s: bar.update(task, completed=s.records),
         )

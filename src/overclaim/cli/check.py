@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
 from overclaim.errors import EmptyFieldError, InputError
 
 
@@ -52,6 +53,7 @@ def check(
         str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
@@ -72,7 +74,9 @@ def check(
         posts = [Post(headline=headline, body=body)]
     else:
         posts = read_posts(path, input_format, parse_mapping(mapping))
-    checker = Checker(factchecks=factchecks)
+    from overclaim.config import Config
+
+    checker = Checker(Config(profile=profile.value), factchecks=factchecks)
     reports = checker.check_many(posts)
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
 from overclaim.errors import InputError
 from overclaim.store.db import DEFAULT_DB
 
@@ -46,6 +47,7 @@ def serve(
                           "server's threads, where a slow post delays every route and outlasts --timeout."),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""
     import uvicorn
@@ -73,6 +75,7 @@ def serve(
         check_timeout_s=timeout,
         check_threads=threads,
         check_processes=processes,
+        profile=profile.value,
     )
     if settings.db:
         from overclaim.store.reports import ReportStore

@@ -88,6 +88,8 @@ class ServiceSettings:
 
     # Report store (SQLite path or database URL); None keeps no reports.
     db: str | None = DEFAULT_DB
+    # Pipeline profile (Config.profile): "default", or "fast" without the entailment cross-encoder.
+    profile: str = "default"
     # Fact-check store for matches; None means the same database as ``db``.
     factchecks: str | None = None
     # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
@@ -528,7 +530,7 @@ class Service:
     def __init__(self, settings: ServiceSettings, checker: Checker | None, policy: AddressPolicy) -> None:
         self.settings = settings
         factchecks = settings.factchecks or settings.db
-        self.checker = checker or Checker(factchecks=factchecks)
+        self.checker = checker or Checker(Config(profile=settings.profile), factchecks=factchecks)
         # /v1/match runs only what matching needs: normalize (disguised words read
         # as clean words, as the match stage sees headlines) and match.
         self.match_checker = Checker(
