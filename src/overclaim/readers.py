@@ -215,6 +215,18 @@ def post_from_record(
     return Post(**values)
 
 
+def refuse_wide_encodings(head: bytes, source: str, line: int | None = None) -> None:
+    """Refuse UTF-16 and UTF-32 text (by its byte-order mark) by name, rather than as binary.
+
+    Raises:
+        EncodingError: ``head`` starts with a UTF-16 or UTF-32 byte-order mark.
+    """
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            raise EncodingError(f"is {name} (it starts with a {name} byte-order mark); convert it to UTF-8",
+                                source=source, line=line)
+
+
 def decode(data: bytes, source: str) -> str:
     """Decode bytes as UTF-8 text, refusing binary data with a clear message.
 
@@ -223,10 +235,7 @@ def decode(data: bytes, source: str) -> str:
         EncodingError: the data is UTF-16 or UTF-32 (it starts with their byte-order mark),
             or not valid UTF-8 (names the byte offset).
     """
-    for bom, name in _WIDE_BOMS:
-        if data.startswith(bom):
-            raise EncodingError(f"is {name} (it starts with a {name} byte-order mark); convert it to UTF-8",
-                                source=source)
+    refuse_wide_encodings(data, source)
     nul = data.find(b"\x00")
     if nul >= 0:
         where = "" if nul < 8192 else f" (a NUL byte at offset {nul})"
