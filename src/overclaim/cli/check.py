@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from overclaim.cli import app, check_output_path, write_output, write_stdout
+from overclaim.cli import app
+from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
 
 
@@ -81,8 +82,9 @@ def check(
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report
 
-        for report in reports:
-            print_report(report)
+        with writing("stdout"):
+            for report in reports:
+                print_report(report)
         write_stdout("")  # flushes: a full disk behind stdout is one line here, not a traceback at exit
         return
     if fmt is OutputFormat.json and len(reports) > 1:

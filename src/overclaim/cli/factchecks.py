@@ -104,7 +104,7 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Export every stored fact-check."""
-    from overclaim.cli import check_output_path, write_stdout, writing
+    from overclaim.cli.output import check_output_path, write_stdout, writing
     from overclaim.store.factchecks import FactCheckStore
 
     if out is not None:
