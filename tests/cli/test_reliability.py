@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_POST
+from tests.conftest import SEED_POST
 
 POST = "Plan fails\nOfficials said the plan was discussed at length. The minister said nothing was decided.\n"
 
@@ -87,7 +87,9 @@ def test_factchecks_export_out_that_cannot_be_written_is_one_line_exit_2(run_cli
 
 @pytest.mark.parametrize("fmt", ["json", "terminal"])
 def test_check_to_a_full_stdout_is_one_line_exit_2(post_file, fmt):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    import overclaim
+
+    env = {**os.environ, "PYTHONPATH": str(Path(overclaim.__file__).resolve().parents[1])}  # the code under test
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "overclaim", "check", str(post_file), "-f", fmt],
                               stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=300)
