@@ -6,6 +6,7 @@ gets: a report, or the post's own one-line error (never a traceback, never a los
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 
@@ -64,6 +65,7 @@ def test_the_trigger_really_panics_and_is_a_library_panic():
     assert not issubclass(panic, Exception)  # why `except Exception` missed it
     assert is_library_panic(panic("x"))
     assert not is_library_panic(KeyboardInterrupt()) and not is_library_panic(SystemExit(1))
+    assert not is_library_panic(asyncio.CancelledError())  # the service's cancellations pass through
 
 
 def test_non_ascii_spaces_are_every_non_ascii_space():
