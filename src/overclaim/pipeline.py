@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from overclaim import __version__
 from overclaim.config import DEFAULT_CONFIG, Config
-from overclaim.errors import EmptyFieldError, WrongTypeError
+from overclaim.errors import EmptyFieldError, WrongTypeError, is_library_panic, library_panic_error
 from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
@@ -194,13 +194,28 @@ class Checker:
         outlet: str | None = None,
         published: str | None = None,
     ) -> Report:
-        """Check one post: whether ``body`` backs ``headline``."""
+        """Check one post: whether ``body`` backs ``headline``.
+
+        Raises:
+            EmptyFieldError: headline or body missing or blank.
+            WrongTypeError: a field is not text (``id=5``).
+            InputError: text with NUL characters or lone surrogates (as every reader refuses).
+        """
+        from overclaim.readers import check_text
+
         headline = _as_text(headline, "headline")
         body = _as_text(body, "body")
         if not headline.strip():
             raise EmptyFieldError("is empty", field="headline")
         if not body.strip():
             raise EmptyFieldError("is empty", field="body")
+        meta = {"id": id, "url": url, "outlet": outlet, "published": published}
+        for name, value in meta.items():
+            if value is not None and not isinstance(value, str):
+                raise WrongTypeError(f"must be text, got {type(value).__name__}", field=name)
+        for name, value in {"headline": headline, "body": body, **meta}.items():
+            if value is not None:
+                check_text(value, field=name)
         post = Post(headline=headline, body=body, id=id, url=url, outlet=outlet, published=published)
         return self.check_post(post)
 
@@ -208,8 +223,9 @@ class Checker:
         """Check a :class:`~overclaim.report.Post`."""
         started = time.perf_counter()
         ctx = self._context(post)
-        for stage in self.stages:
-            stage(ctx)
+        with panics_as_errors():
+            for stage in self.stages:
+                stage(ctx)
         return build_report(ctx, elapsed_ms=(time.perf_counter() - started) * 1000)
 
     def check_many(self, posts: Sequence[Post]) -> list[Report]:
@@ -230,7 +246,7 @@ class Checker:
         for i in range(0, len(posts), size):
             group = posts[i : i + size]
             started = time.perf_counter()
-            with gc_paused():
+            with gc_paused(), panics_as_errors():
                 contexts = self.run_stages(group)
                 elapsed_ms = (time.perf_counter() - started) * 1000 / len(group)
                 reports.extend(build_report(ctx, elapsed_ms=elapsed_ms) for ctx in contexts)
@@ -259,9 +275,28 @@ class Checker:
             headline=TextView("headline", post.headline[: self.config.max_headline_chars]),
             body=TextView("body", post.body[: self.config.max_body_chars]),
         )
+        if len(post.headline) > self.config.max_headline_chars:
+            ctx.notes.append(f"Headline cut to its first {self.config.max_headline_chars} characters.")
         if len(post.body) > self.config.max_body_chars:
             ctx.notes.append(f"Body cut to its first {self.config.max_body_chars} characters.")
         return ctx
+
+
+@contextlib.contextmanager
+def panics_as_errors() -> Iterator[None]:
+    """Turn a library panic (a BaseException, e.g. pyo3's ``PanicException``) into an :class:`InternalCheckError`.
+
+    So that ``except Exception`` (and ``except OverclaimError``) in every caller treats it as
+    the failure of the post being checked; Ctrl-C, exits and cancellations pass through.
+    """
+    try:
+        yield
+    except Exception:
+        raise
+    except BaseException as exc:
+        if not is_library_panic(exc):
+            raise
+        raise library_panic_error(exc, "checking") from exc
 
 
 @contextlib.contextmanager

@@ -67,6 +67,7 @@ from overclaim.errors import (
     ServiceStoppingError,
     UnknownFormatError,
     WrongTypeError,
+    reraise_control_flow,
 )
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
@@ -778,16 +779,19 @@ class Service:
         for k, job in enumerate(jobs):
             try:
                 posts.append((k, job.post()))
-            except Exception as exc:  # noqa: BLE001 - one post must not fail the others
+            except BaseException as exc:  # noqa: BLE001 - one post must not fail the others
+                reraise_control_flow(exc)  # a library panic is this post's error too
                 outcomes[k] = _own_error(exc, "reading")
         checked: list[tuple[int, Report]] = []
         try:
             checked = list(zip([k for k, _ in posts], self.checker.check_many([p for _, p in posts]), strict=True))
-        except Exception:  # noqa: BLE001 - told apart below, post by post
+        except BaseException as first:  # noqa: BLE001 - told apart below, post by post
+            reraise_control_flow(first)
             for k, post in posts:
                 try:
                     checked.append((k, self.checker.check_post(post)))
-                except Exception as exc:  # noqa: BLE001 - one post must not fail the others
+                except BaseException as exc:  # noqa: BLE001 - one post must not fail the others
+                    reraise_control_flow(exc)
                     outcomes[k] = _own_error(exc, "checking")
         texts = [report.to_json(indent=None) for _, report in checked]  # serialized once: store and response
         store = self.store
@@ -847,6 +851,10 @@ async def _read_json(request: Request) -> Any:
     except json.JSONDecodeError as exc:
         raise MalformedInputError(f"the request body is not valid JSON ({exc.msg} at line {exc.lineno}, "
                                   f"column {exc.colno})", line=exc.lineno) from exc
+    except (RecursionError, ValueError) as exc:  # nested too deeply; a number over 4,300 digits
+        from overclaim.readers import json_error
+
+        raise json_error(exc, "the request body") from exc
 
 
 def _content_type(request: Request) -> str:
@@ -876,7 +884,7 @@ async def _decoded_body(request: Request, source: str) -> str:
     return decode(raw, source)
 
 
-def _own_error(exc: Exception, doing: str) -> OverclaimError:
+def _own_error(exc: BaseException, doing: str) -> OverclaimError:
     """``exc`` as one post's error: an :class:`OverclaimError` as it is, anything else logged and made internal."""
     if isinstance(exc, OverclaimError):
         return exc
