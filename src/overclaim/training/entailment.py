@@ -246,7 +246,7 @@ def score(gold: Sequence[int], probs: np.ndarray) -> dict[str, Any]:
     two_way = bool(np.all(gold_arr < 0))
     if two_way:
         y = (gold_arr == ENTAILS_BINARY).astype(int)
-        pred = (probs[:, 0] >= 0.5).astype(int)
+        pred = (probs.argmax(axis=1) == 0).astype(int)  # the model's reading, as label() gives it
         names = ["not_entails", "entails"]
         labels = [0, 1]
     else:
@@ -278,8 +278,9 @@ def evaluate_file(
         model_dir: artifact folder (default: the package's ``artifacts/entailment``).
 
     Returns:
-        accuracy, macro_f1, per-class F1, the confusion matrix and pairs per second. A file whose
-        labels are two-way is scored as entails vs not.
+        accuracy, macro_f1, per-class F1, the confusion matrix and pairs per second. A two-way file
+        (RTE's entailment / not_entailment, or entailment and neutral only, as SciTail) is scored
+        as entails vs not.
 
     Raises:
         DataError: the file is missing, not JSONL, a record lacks a field, or no record is left.
@@ -299,9 +300,11 @@ def evaluate_file(
     if not pairs:
         where = f" of split {split!r}" if split is not None else ""
         raise DataError(f"has no pairs{where}", source=str(path))
-    two_way = any(p[3] for p in pairs)
+    # Two-way files: RTE's entailment / not_entailment, and files with entailment and neutral only
+    # (SciTail), where "neutral" means "not entailed" and a reading of contradicts is no error.
+    two_way = any(p[3] for p in pairs) or {p[2] for p in pairs} == {0, 1}
     gold = [(ENTAILS_BINARY if p[2] == 0 else BINARY) if two_way else p[2] for p in pairs]
-    if two_way and any(p[2] in (1, 2) for p in pairs):
+    if two_way and any(p[2] == 2 for p in pairs) and any(p[3] for p in pairs):
         raise DataError("mixes two-way (RTE-style) and three-way labels; score them apart", source=str(path))
     model = load_entailer(Path(model_dir) if model_dir else None)
     started = time.perf_counter()
@@ -317,10 +320,12 @@ def evaluate_file(
 class PipelineAggregates:
     """The entailment stage's per-post aggregate features for FNC-1 pairs, made by the pipeline itself.
 
-    Runs normalize -> segment -> evidence -> entailment on each (headline, body) pair, exactly as
-    a check does, so the stance model is trained on the features it will see. ``rows`` caches its
-    result in ``cache_dir`` (keyed by the pairs, the model card's date and the stage settings), since
-    the train and test pairs cost about 20 minutes on one core.
+    Runs normalize -> segment -> evidence and the entailment stage's own choice of sentences on each
+    (headline, body) pair, exactly as a check does, then the shipped model over the chosen sentences,
+    so the stance model is trained on the features it will see. The choice of sentences does not
+    depend on the model and is cached in ``cache_dir`` (keyed by the pairs and the stage settings);
+    the rows are cached too (keyed also by the model card), since the FNC-1 train and test pairs
+    cost about 20 minutes on one core.
     """
 
     def __init__(self, cache_dir: str | Path | None = None, processes: int = 2) -> None:
@@ -330,65 +335,96 @@ class PipelineAggregates:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.processes = processes
 
-    def rows(self, data: Any) -> np.ndarray:
-        """One aggregate row per pair of ``data`` (an :class:`~overclaim.training.fnc.FncData`)."""
+    def _key(self, headlines: Sequence[str], bodies: Sequence[str], *extra: Any) -> str:
         import hashlib
 
         from overclaim.config import DEFAULT_CONFIG
-        from overclaim.resources import model_card
 
-        headlines, bodies = data.headlines(), data.body_texts()
         key = hashlib.sha256()
         for h, b in zip(headlines, bodies, strict=True):
             key.update(h.encode("utf-8", "surrogatepass") + b"\0" + b.encode("utf-8", "surrogatepass") + b"\1")
-        settings = (
-            model_card(MODEL_NAME).get("date"),
-            model_card(MODEL_NAME).get("selected"),
-            DEFAULT_CONFIG.entailment_max_sentences,
-            DEFAULT_CONFIG.entailment_min_relevance,
-        )
+        settings = (DEFAULT_CONFIG.entailment_max_sentences, DEFAULT_CONFIG.entailment_min_relevance, *extra)
         key.update(json.dumps(settings, sort_keys=True, default=str).encode())
-        path = self.cache_dir / f"entailment_aggregates_{key.hexdigest()[:16]}.npy" if self.cache_dir else None
+        return key.hexdigest()[:16]
+
+    def plans(
+        self, headlines: Sequence[str], bodies: Sequence[str]
+    ) -> list[tuple[list[str], str, list[int], list[float]]]:
+        """Per unique pair: the sentences the stage reads, the clean headline, their indices, the relevance."""
+        import pickle
+
+        path = self.cache_dir / f"entailment_plans_{self._key(headlines, bodies)}.pkl" if self.cache_dir else None
         if path is not None and path.exists():
-            cached: np.ndarray = np.load(path)
+            with path.open("rb") as fh:
+                cached: list[tuple[list[str], str, list[int], list[float]]] = pickle.load(fh)
             return cached
-        unique: dict[tuple[str, str], int] = {}
-        index = [unique.setdefault((h, b), len(unique)) for h, b in zip(headlines, bodies, strict=True)]
-        items = list(unique)
-        chunk = 256
-        parts = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        items = list(dict.fromkeys(zip(headlines, bodies, strict=True)))
+        parts = [items[i : i + 256] for i in range(0, len(items), 256)]
         if self.processes > 1:
             from joblib import Parallel, delayed
 
-            done = Parallel(n_jobs=self.processes, backend="loky")(delayed(_aggregate_chunk)(p) for p in parts)
+            done = Parallel(n_jobs=self.processes, backend="loky")(delayed(_plan_chunk)(p) for p in parts)
         else:
-            done = [_aggregate_chunk(p) for p in parts]
-        table = np.vstack(done) if done else np.zeros((0, len(self.names)), dtype=np.float32)
-        out = table[np.asarray(index, dtype=np.int64)] if index else table
+            done = [_plan_chunk(p) for p in parts]
+        plans = [plan for part in done for plan in part]
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                pickle.dump(plans, fh)
+        return plans
+
+    def rows(self, data: Any) -> np.ndarray:
+        """One aggregate row per pair of ``data`` (an :class:`~overclaim.training.fnc.FncData`)."""
+        from overclaim.models.entailment import load_entailer
+        from overclaim.resources import model_card
+        from overclaim.stages.entailment import aggregate_features
+
+        headlines, bodies = data.headlines(), data.body_texts()
+        card = model_card(MODEL_NAME)
+        key = self._key(headlines, bodies, card.get("date"), card.get("selected"))
+        path = self.cache_dir / f"entailment_aggregates_{key}.npy" if self.cache_dir else None
+        if path is not None and path.exists():
+            cached: np.ndarray = np.load(path)
+            return cached
+        plans = self.plans(headlines, bodies)
+        model = load_entailer()
+        flat = [(sentence, headline) for sentences, headline, _, _ in plans for sentence in sentences]
+        probs = model.predict(flat)
+        table = np.zeros((len(plans), len(self.names)), dtype=np.float32)
+        start = 0
+        for row, (sentences, _, read, relevance) in enumerate(plans):
+            table[row] = aggregate_features(read, probs[start : start + len(sentences)], relevance)
+            start += len(sentences)
+        index: dict[tuple[str, str], int] = {}
+        for pair in zip(headlines, bodies, strict=True):
+            index.setdefault(pair, len(index))
+        out = table[np.asarray([index[p] for p in zip(headlines, bodies, strict=True)], dtype=np.int64)]
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, out)
         return out
 
 
-def _aggregate_chunk(items: Sequence[tuple[str, str]]) -> np.ndarray:
-    """Aggregate rows for (headline, body) pairs, through the pipeline's first stages."""
+def _plan_chunk(items: Sequence[tuple[str, str]]) -> list[tuple[list[str], str, list[int], list[float]]]:
+    """What the entailment stage would read for each (headline, body), through the pipeline's first stages."""
     from overclaim.pipeline import STAGES, Checker
     from overclaim.report import Post
-    from overclaim.stages.entailment import AGGREGATE_NAMES
+    from overclaim.stages.entailment import EntailmentScorer
 
     names = [name for name, _ in STAGES]
-    keep = names[: names.index("entailment") + 1]
-    checker = _CHECKERS.get("aggregates")
+    keep = names[: names.index("evidence") + 1]
+    checker = _CHECKERS.get("plans")
     if checker is None:
-        checker = _CHECKERS["aggregates"] = Checker(skip=set(names) - set(keep))
-    rows = []
+        checker = _CHECKERS["plans"] = Checker(skip=set(names) - set(keep))
+    scorer = EntailmentScorer(checker.config)
+    out = []
     for start in range(0, len(items), 16):
         group = [Post(headline=h, body=b) for h, b in items[start : start + 16]]
         for ctx in checker.run_stages(group):
-            feats = ctx.extras.get("entailment_features")
-            rows.append(feats if feats is not None else np.zeros(len(AGGREGATE_NAMES), dtype=np.float32))
-    return np.vstack(rows)
+            read = scorer._plan(ctx)
+            relevance = [float(r) for r in ctx.extras.get("relevance", [])]
+            out.append(([ctx.sentences[i].text for i in read], ctx.headline.clean, read, relevance))
+    return out
 
 
 _CHECKERS: dict[str, Any] = {}
