@@ -1,7 +1,7 @@
 """The pipeline: runs the analysis stages in order over one post.
 
-    normalize -> segment -> evidence -> stance -> certainty -> sourcing
-              -> sensational -> match -> verdict
+    normalize -> segment -> evidence -> stance -> certainty -> claim_strength
+              -> numbers -> sourcing -> sensational -> match -> verdict
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
 :class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
@@ -26,10 +26,12 @@ from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
     CertaintyScore,
+    ClaimStrengthComparison,
     DisguisedWord,
     EvidenceSentence,
     FactCheckMatch,
     Normalization,
+    NumberFinding,
     Post,
     Report,
     Sensational,
@@ -95,6 +97,8 @@ class Context:
     evidence: list[EvidenceSentence] = field(default_factory=list)
     stance: Stance | None = None
     certainty: Certainty | None = None
+    claim_strength: ClaimStrengthComparison | None = None
+    numbers: list[NumberFinding] = field(default_factory=list)
     sourcing: Sourcing = field(default_factory=Sourcing)
     sensational: Sensational = field(default_factory=Sensational)
     matches: list[FactCheckMatch] = field(default_factory=list)
@@ -121,6 +125,8 @@ STAGES: list[tuple[str, str]] = [
     ("evidence", "overclaim.stages.evidence:EvidenceRanker"),
     ("stance", "overclaim.stages.stance:StanceDetector"),
     ("certainty", "overclaim.stages.certainty:CertaintyScorer"),
+    ("claim_strength", "overclaim.stages.claim_strength:ClaimStrengthScorer"),
+    ("numbers", "overclaim.stages.numbers:NumberChecker"),
     ("sourcing", "overclaim.stages.sourcing:SourceFinder"),
     ("sensational", "overclaim.stages.sensational:SensationalDetector"),
     ("match", "overclaim.stages.match:FactCheckMatcher"),
@@ -320,6 +326,8 @@ def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
         sensational=ctx.sensational,
         normalization=normalization,
         matches=ctx.matches,
+        claim_strength=ctx.claim_strength,
+        numbers=ctx.numbers,
         notes=ctx.notes,
         elapsed_ms=round(elapsed_ms, 3) if elapsed_ms is not None else None,
     )
