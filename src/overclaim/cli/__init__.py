@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "overclaim.cli.stance",
     "overclaim.cli.verdict",
     "overclaim.cli.certainty",
+    "overclaim.cli.claim_strength",
     "overclaim.cli.clickbait",
     "overclaim.cli.factchecks",
     "overclaim.cli.batch",

@@ -29,7 +29,9 @@ from overclaim.text import TextView
 CARRIES_CLAIM_SHARE = 0.5
 
 
-def to_report(result: StrengthResult, view: TextView, offset: int = 0, sentence_index: int | None = None) -> ClaimStrength:
+def to_report(
+    result: StrengthResult, view: TextView, offset: int = 0, sentence_index: int | None = None
+) -> ClaimStrength:
     """A :class:`ClaimStrength` with cue spans in the original text of ``view``.
 
     Args:

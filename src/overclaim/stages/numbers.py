@@ -344,14 +344,19 @@ def compatible(a: str, b: str) -> bool:
 
 
 def compare(h: Quantity, b: Quantity) -> tuple[str, float]:
-    """Kind (match / inflated / deflated / mismatch) of headline quantity ``h`` against body ``b``, and the difference."""
+    """Kind (match / inflated / deflated / mismatch) of headline quantity ``h`` against body ``b``, and the difference.
+
+    The difference is relative in magnitude, ``(|h| - |b|) / |b|``, so a fall of 10% against a
+    fall of 30% is deflated (-0.67). Years match only when equal.
+    """
     tolerance = APPROX_TOLERANCE if APPROXIMATE & {h.qualifier, b.qualifier} else MATCH_TOLERANCE
+    if h.unit == "year":
+        tolerance = 0.0
     scale = max(abs(b.low), abs(b.high), 1e-9)
-    if b.low * (1 - tolerance) - 1e-9 <= h.value <= b.high * (1 + tolerance) + 1e-9 or (
-        h.low <= b.value <= h.high
-    ) or abs(h.value - b.value) <= tolerance * scale:
-        return "match", 0.0 if b.low != b.high or h.low != h.high else round((h.value - b.value) / scale, 4)
-    diff = round((h.value - b.value) / max(abs(b.value), 1e-9), 4)
+    inside = b.low * (1 - tolerance) - 1e-9 <= h.value <= b.high * (1 + tolerance) + 1e-9 if b.low != b.high else False
+    diff = round((abs(h.value) - abs(b.value)) / max(abs(b.value), 1e-9), 4)
+    if inside or (h.low <= b.value <= h.high and h.low != h.high) or abs(h.value - b.value) <= tolerance * scale:
+        return "match", 0.0 if (b.low != b.high or h.low != h.high) else diff
     if h.unit == "year":
         return "mismatch", diff
     return ("inflated" if abs(h.value) > abs(b.value) else "deflated"), diff
