@@ -96,8 +96,14 @@ def find_cues(text: str) -> list[CueMatch]:
     """Claim-strength cues in ``text``, without overlaps, in text order (longest entry wins).
 
     One dict probe a word (two for prefix entries), so a sentence costs a few microseconds
-    per word; linear in the text's length.
+    per word; linear in the text's length. Cached: the model's features and the stage's cue
+    spans read the same sentence.
     """
+    return list(_find_cues(text))
+
+
+@lru_cache(maxsize=2048)
+def _find_cues(text: str) -> tuple[CueMatch, ...]:
     exact, prefix = _index()
     tokens = [(m.start(), m.end()) for m in WORD_RE.finditer(text)]
     lowered = [text[s:e].lower().replace("’", "'") for s, e in tokens]
@@ -123,7 +129,7 @@ def find_cues(text: str) -> list[CueMatch]:
         start, end = tokens[i][0], tokens[i + n - 1][1]
         found.append(CueMatch(start, end, best[1], text[start:end], i, i + n - 1))
         i += n
-    return found
+    return tuple(found)
 
 
 N_FEATURES = 12
