@@ -1,7 +1,9 @@
 """The pipeline: runs the analysis stages in order over one post.
 
-    normalize -> segment -> evidence -> entailment -> stance -> certainty -> sourcing
-              -> sensational -> match -> verdict
+    normalize -> segment -> evidence -> entailment -> stance -> certainty -> claim_strength
+              -> numbers -> sourcing -> sensational -> match -> verdict
+
+The ``fast`` profile (``Config.profile``) leaves out the stages in :data:`FAST_PROFILE_SKIP`.
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
 :class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
@@ -26,10 +28,12 @@ from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
     CertaintyScore,
+    ClaimStrengthComparison,
     DisguisedWord,
     EvidenceSentence,
     FactCheckMatch,
     Normalization,
+    NumberFinding,
     Post,
     Report,
     Sensational,
@@ -95,6 +99,8 @@ class Context:
     evidence: list[EvidenceSentence] = field(default_factory=list)
     stance: Stance | None = None
     certainty: Certainty | None = None
+    claim_strength: ClaimStrengthComparison | None = None
+    numbers: list[NumberFinding] = field(default_factory=list)
     sourcing: Sourcing = field(default_factory=Sourcing)
     sensational: Sensational = field(default_factory=Sensational)
     matches: list[FactCheckMatch] = field(default_factory=list)
@@ -122,11 +128,18 @@ STAGES: list[tuple[str, str]] = [
     ("entailment", "overclaim.stages.entailment:EntailmentScorer"),
     ("stance", "overclaim.stages.stance:StanceDetector"),
     ("certainty", "overclaim.stages.certainty:CertaintyScorer"),
+    ("claim_strength", "overclaim.stages.claim_strength:ClaimStrengthScorer"),
+    ("numbers", "overclaim.stages.numbers:NumberChecker"),
     ("sourcing", "overclaim.stages.sourcing:SourceFinder"),
     ("sensational", "overclaim.stages.sensational:SensationalDetector"),
     ("match", "overclaim.stages.match:FactCheckMatcher"),
     ("verdict", "overclaim.stages.verdict:VerdictMaker"),
 ]
+
+
+# Stages the fast profile leaves out: the entailment cross-encoder (most of the default profile's
+# cost) and the two stages added with it, so that "fast" keeps release 0.1's speed and figures.
+FAST_PROFILE_SKIP: frozenset[str] = frozenset({"entailment", "claim_strength", "numbers"})
 
 
 def _load_stage(spec: str, config: Config, options: dict[str, Any]) -> Stage:
@@ -171,8 +184,9 @@ class Checker:
         """The stage objects, built on first use."""
         if self._stages is None:
             stages = []
+            skip = self.skip | (FAST_PROFILE_SKIP if self.config.profile == "fast" else frozenset())
             for name, spec in STAGES:
-                if name in self.skip:
+                if name in skip:
                     continue
                 options: dict[str, Any] = {"store": self.factchecks} if name == "match" else {}
                 stages.append(_load_stage(spec, self.config, options))
@@ -365,6 +379,8 @@ def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
         sensational=ctx.sensational,
         normalization=normalization,
         matches=ctx.matches,
+        claim_strength=ctx.claim_strength,
+        numbers=ctx.numbers,
         notes=ctx.notes,
         elapsed_ms=round(elapsed_ms, 3) if elapsed_ms is not None else None,
     )

@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "overclaim.cli.entailment",
     "overclaim.cli.verdict",
     "overclaim.cli.certainty",
+    "overclaim.cli.claim_strength",
     "overclaim.cli.clickbait",
     "overclaim.cli.factchecks",
     "overclaim.cli.batch",
