@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"  # 1.1: claim_strength and numbers (optional)
+SCHEMA_VERSION = "1.1"  # 1.1: claim_strength, numbers, EvidenceSentence.entailment (all optional)
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]

@@ -520,14 +520,20 @@ def _encode(tokenizer: Any, pairs: Sequence[Pair], max_length: int) -> list[Any]
     return encode_pairs(tokenizer, [(p.premise, p.hypothesis) for p in pairs], max_length)
 
 
+def _device(torch: Any) -> Any:
+    """The GPU when torch sees one, else the CPU (the artifact does not depend on which, beyond noise)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def _tensors(torch: Any, encodings: Sequence[Any], idx: Sequence[int]) -> dict[str, Any]:
     from overclaim.models.entailment import pad_batch
 
     ids, mask, types = pad_batch([encodings[i] for i in idx])
+    device = _device(torch)
     return {
-        "input_ids": torch.from_numpy(ids),
-        "attention_mask": torch.from_numpy(mask),
-        "token_type_ids": torch.from_numpy(types),
+        "input_ids": torch.from_numpy(ids).to(device),
+        "attention_mask": torch.from_numpy(mask).to(device),
+        "token_type_ids": torch.from_numpy(types).to(device),
     }
 
 
@@ -540,10 +546,10 @@ def predict_torch(
     lengths = [len(e.ids) for e in enc]
     out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
     model.eval()
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad(), torch.autocast(_device(torch).type, dtype=torch.bfloat16, enabled=bf16):
         for idx in _batches(lengths, batch_size, random.Random(0), shuffle=False):
             logits = model(**_tensors(torch, enc, idx))
-            out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+            out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     model.train()
     return out
 
@@ -608,10 +614,11 @@ def train(
     model = make_model(base)
     if settings.freeze_word_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    model.to(_device(torch))
     model.train()
     encodings = _encode(tokenizer, train_pairs, settings.max_length)
     lengths = [len(e.ids) for e in encodings]
-    labels = torch.tensor([p.label for p in train_pairs], dtype=torch.long)
+    labels = torch.tensor([p.label for p in train_pairs], dtype=torch.long, device=_device(torch))
     rng = random.Random(settings.seed)
     steps_per_epoch = math.ceil(len(train_pairs) / settings.batch_size)
     total_steps = steps_per_epoch * settings.epochs
@@ -639,7 +646,7 @@ def train(
     for epoch in range(settings.epochs):
         epoch_loss, seen, t0 = 0.0, 0, time.time()
         for idx in _batches(lengths, settings.batch_size, rng, shuffle=True):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(settings.bf16)):
+            with torch.autocast(_device(torch).type, dtype=torch.bfloat16, enabled=bool(settings.bf16)):
                 logits = model(**_tensors(torch, encodings, idx))
             loss = _loss(torch, logits.float(), labels[idx])
             loss.backward()
@@ -663,9 +670,10 @@ def train(
                 log(f"dev {json.dumps(figures)}")
                 if figures["mean"] > best["mean"]:
                     best = figures
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     if best_state is not None:
         model.load_state_dict(best_state)
+    model.to("cpu")
     model.eval()
     train_seconds = time.time() - started
 
@@ -697,6 +705,54 @@ def train(
     }
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
+
+
+def model_card_markdown(card: dict[str, Any]) -> str:
+    """MODEL_CARD.md from ``card.json`` (its ``evaluation`` block is added by ``evaluate_card``)."""
+    lines = [
+        "# Model card: entailment",
+        "",
+        "**Task:** does a body sentence (premise) confirm, deny, or neither, the headline's claim (hypothesis)?",
+        "Three probabilities, `entails` / `neutral` / `contradicts`. Used by the `entailment` stage for each",
+        "evidence sentence, and through its per-post aggregates by the `stance_entail` stance model.",
+        "",
+        f"- **Base:** {card['base']}; {card['architecture']}.",
+        f"- **Runtime:** int8 ONNX (onnxruntime dynamic quantization), word pieces by the `tokenizers` library,"
+        f" at most {card['max_length']} per pair; {card.get('artifact_bytes', 0) / 1e6:.1f} MB.",
+        f"- **Date:** {card['date']}; **seed:** {card['seed']}; trained in {card['train_seconds']:.0f} s on"
+        f" {card['machine']} (torch {card['torch']}, transformers {card['transformers']}).",
+        f"  Rebuild with `{card['command']}`.",
+        f"- **Training pairs ({card['training_pairs']}):** "
+        + ", ".join(f"{k} {v}" for k, v in card["training_sources"].items())
+        + ". Settings: " + ", ".join(f"{k}={v}" for k, v in card["settings"].items()) + ".",
+        f"- **Selection:** {card['selection']}; kept: step {card['selected'].get('step')}"
+        f" (mean {card['selected'].get('mean')}).",
+        "",
+    ]
+    evaluation = card.get("evaluation", {})
+    if evaluation:
+        lines += [
+            "**Evaluation** on splits never used for training or selection"
+            " (`overclaim eval entailment --data FILE --split SPLIT --json`):",
+            "",
+            "| file | split | pairs | accuracy | macro-F1 | pairs/s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, fig in evaluation.items():
+            lines.append(
+                f"| {name} | {fig.get('split')} | {fig['pairs']} | {fig['accuracy']} | {fig['macro_f1']} |"
+                f" {fig.get('pairs_per_second')} |"
+            )
+        lines.append("")
+    lines += [
+        "**Caveats.** English only: the stage skips bodies that do not read as English. The training sets are",
+        "small (dev splits of SNLI and MNLI, SICK train, ANLI dev, RTE dev, CommitmentBank, Perspectrum, FNC-1",
+        "sentence pairs): it reads plain confirmations, denials and unrelated sentences well and adversarial",
+        "(ANLI-style) or multi-step inferences poorly. Perspectrum's support/undermine and FNC-1's body-level",
+        "stances moved to one sentence are weak labels. A sentence is read alone, without its neighbours.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _artifact_dir() -> Path:
