@@ -280,7 +280,6 @@ def _agree_with_old(text: str) -> None:
         assert new_last == s.last_sentence(text), text
 
 
-@pytest.mark.slow
 def test_linear_markers_agree_with_the_old_code_on_real_text() -> None:
     """Emergent, clickbait and FNC-1 headlines and 2,000 FNC-1 body sentences: the same markers and last sentence."""
     from tests.training.test_headline_certainty import real_texts
