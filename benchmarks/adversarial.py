@@ -14,7 +14,8 @@ ratio per doubling is t(2n) / t(n): about 2 for linear code, 4 for quadratic. A 
 ``--cap`` seconds (default 30) stops that run (the later sizes are not tried) and counts as a
 failed ratio.
 
-Checked ratios: the shape's own stage (normalize for items 8, 9 and 11, sourcing for item 10),
+Checked ratios: the shape's own stage (normalize for items 8, 9 and 11, sourcing for item 10,
+certainty and sensational for the ``certainty_*`` and ``sensational_*`` shapes),
 the whole check, and any other stage once it takes 10 ms or more at the larger size (below
 that, timer noise and fixed costs decide the ratio, not growth). The script exits 1 if any
 checked ratio exceeds 2.5.
@@ -49,6 +50,29 @@ SHAPES: dict[str, tuple[str, str, str, str]] = {
     "said": ("10", "said ", "", "sourcing"),
     "according_to": ("10", "according to ", "", "sourcing"),
     "soft_hyphens": ("11", "ab\u00ad", "", "normalize"),
+    # The same shapes and others as headlines, for the certainty stage (the headline-certainty
+    # features "ends with a reporting word" / "ends with '?'" were quadratic) and the sensational
+    # stage (quote pairing, the "invasion" possessive check, sentence ends, markers inside quotes).
+    "certainty_star": ("8", "a*", "a/b", "certainty"),
+    "certainty_plus": ("8", "1+", "2/b", "certainty"),
+    "certainty_dotted": ("9", "a.", "a@", "certainty"),
+    "certainty_soft_hyphens": ("11", "ab\u00ad", "", "certainty"),
+    "certainty_may": ("-", "may ", "", "certainty"),
+    "certainty_word_run": ("-", "officials ", "", "certainty"),
+    "certainty_long_word": ("-", "officials", "", "certainty"),
+    "certainty_questions": ("-", "?", "a", "certainty"),
+    "certainty_spaced_questions": ("-", "? ", "a", "certainty"),
+    "certainty_exclamations": ("-", "!", "", "certainty"),
+    # Body shapes whose one long sentence is evidence (it holds the headline's "officials"), so the
+    # hedging model and the cue lexicons score it.
+    "certainty_evidence_may": ("-", "officials may ", "", "certainty"),
+    "certainty_evidence_questions": ("-", "officials? ", "", "certainty"),
+    "sensational_curly_quotes": ("-", "\u201ca", "", "sensational"),
+    "sensational_single_quotes": ("-", " 'a", "", "sensational"),
+    "sensational_invasion": ("-", "invasion ", "", "sensational"),
+    "sensational_possessive": ("-", "Russia's invasion ", "", "sensational"),
+    "sensational_dots": ("-", ".", "a", "sensational"),
+    "sensational_quoted_markers": ("-", '"a" !', "", "sensational"),
 }
 
 
