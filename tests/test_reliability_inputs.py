@@ -359,3 +359,18 @@ def test_a_long_headline_is_cut_with_a_note(checker):
     report = checker.check(headline, OTHER_BODY)
     assert f"Headline cut to its first {limit} characters." in report.notes
     assert not any(n.startswith("Headline cut") for n in checker.check("Plan fails", OTHER_BODY).notes)
+
+
+def test_a_block_longer_than_the_limit_is_cut_before_sentencex():
+    """'“a' * 32000 took sentencex time quadratic in its length; blocks are now cut at MAX_BLOCK_CHARS."""
+    from overclaim.stages.segment import MAX_BLOCK_CHARS, split_sentences
+
+    text = "“a" * 32_000
+    ranges = split_sentences(text)
+    assert len(ranges) >= len(text) // MAX_BLOCK_CHARS
+    assert all(b - a <= MAX_BLOCK_CHARS for a, b in ranges)
+    assert "".join(text[a:b] for a, b in ranges) == text  # nothing lost, offsets index the text
+    prose = "The council met on Monday. It voted to close the bridge. " * 400  # 22,800 characters, one block
+    cut = split_sentences(prose)
+    assert [prose[a:b] for a, b in cut][:2] == ["The council met on Monday.", "It voted to close the bridge."]
+    assert len(cut) == 800  # cut at sentence ends: every sentence intact
