@@ -118,8 +118,10 @@ def test_training_sets_keep_the_test_splits_out():
         assert overlap <= len(test_pairs) * 0.01, (name, overlap)
     xnli_test = ent.read_nli(SHARED / "nli" / "xnli" / "xnli_en.jsonl", ["test"])
     assert not {(p.premise, p.hypothesis) for p in xnli_test} & train_keys
-    dev_keys = {(p.premise, p.hypothesis) for pairs in split.dev.values() for p in pairs}
-    assert not dev_keys & train_keys
+    for name, pairs in split.dev.items():
+        # SICK repeats a few pairs across its splits, and Perspectrum a few perspectives across claims.
+        overlap = sum((p.premise, p.hypothesis) in train_keys for p in pairs)
+        assert overlap <= max(1, len(pairs) * 0.01), (name, overlap)
     assert {p.label for p in split.train} <= {0, 1, 2, ent.BINARY, ent.ENTAILS_BINARY}
 
 

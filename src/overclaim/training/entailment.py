@@ -387,9 +387,17 @@ class PipelineAggregates:
             cached: np.ndarray = np.load(path)
             return cached
         plans = self.plans(headlines, bodies)
-        model = load_entailer()
         flat = [(sentence, headline) for sentences, headline, _, _ in plans for sentence in sentences]
-        probs = model.predict(flat)
+        folder = load_entailer().folder
+        if self.processes > 1 and len(flat) > 1000:
+            from joblib import Parallel, delayed
+
+            size = -(-len(flat) // (4 * self.processes))
+            parts = [flat[i : i + size] for i in range(0, len(flat), size)]
+            done = Parallel(n_jobs=self.processes, backend="loky")(delayed(_predict_chunk)(folder, p) for p in parts)
+            probs = np.vstack(done)
+        else:
+            probs = _predict_chunk(folder, flat)
         table = np.zeros((len(plans), len(self.names)), dtype=np.float32)
         start = 0
         for row, (sentences, _, read, relevance) in enumerate(plans):
@@ -403,6 +411,14 @@ class PipelineAggregates:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, out)
         return out
+
+
+def _predict_chunk(folder: Path, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """The shipped model's probabilities for ``pairs`` (one process's share; one pair a call, as in checks)."""
+    from overclaim.models.entailment import load_entailer
+
+    out: np.ndarray = load_entailer(folder).predict(pairs)
+    return out
 
 
 def _plan_chunk(items: Sequence[tuple[str, str]]) -> list[tuple[list[str], str, list[int], list[float]]]:
