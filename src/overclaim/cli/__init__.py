@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "overclaim.cli.verdict",
     "overclaim.cli.certainty",
     "overclaim.cli.clickbait",
+    "overclaim.cli.sourcing",
     "overclaim.cli.factchecks",
     "overclaim.cli.batch",
     "overclaim.cli.serve",
