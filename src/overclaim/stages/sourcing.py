@@ -29,6 +29,7 @@ other; ``evidence_anonymous_share`` weighs those by relevance.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -192,8 +193,19 @@ class AttributionTagger:
         self.triggers = frozenset(w for w, p in self.cue_p.items() if p >= cut)
         self.featurize = Featurizer(self.cue_p)
         self.posterior_min: float = model.get("posterior_min", POSTERIOR_MIN)
-        self._crf = pycrfsuite.Tagger()
-        self._crf.open_inmemory(model["crf"])
+        self._model_bytes: bytes = model["crf"]
+        self._local = threading.local()  # a crfsuite Tagger is stateful (set, tag, marginal): one per thread
+        self._new_tagger = pycrfsuite.Tagger
+        _ = self._crf  # open it now, so a broken model fails at load
+
+    @property
+    def _crf(self) -> Any:
+        crf = getattr(self._local, "crf", None)
+        if crf is None:
+            crf = self._new_tagger()
+            crf.open_inmemory(self._model_bytes)
+            self._local.crf = crf
+        return crf
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """The tagged (role, start, end) spans of one sentence, roles S (source), C (cue), K (content)."""
