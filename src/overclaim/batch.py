@@ -24,6 +24,12 @@ file/line/field). Blank JSONL lines are not records and give no output.
   written to a temporary name and renamed when complete, so a killed run never
   leaves a broken part; ``pyarrow.dataset`` / ``pandas.read_parquet`` read the
   folder as one table. Report and field columns hold JSON text.
+- An output inside the input folder is not read as input; an output that is an
+  input (by name or through a link) is refused before anything is written.
+- With a report store, reports are stored just before their records reach the
+  output, so a record in the output has its report stored.
+- A file that cannot be read (a broken Parquet file, a damaged row group) gives
+  error records, like a bad JSONL line, and the run goes on.
 
 Work is spread over processes (``workers``; one :class:`~overclaim.Checker` per
 process, models loaded once when it starts) or over the workers of a Dask
@@ -145,6 +151,59 @@ def input_files(path: str | Path, input_format: InputFormat | None = None) -> li
     return files
 
 
+def _entry(path: Path) -> Path:
+    """``path`` as a directory entry: its folder with links resolved, its own name kept (a link stays a link)."""
+    path = Path(os.path.abspath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet) or cannot be read
+        return False
+
+
+def exclude_output(files: Sequence[InputFile], input_path: str | Path, output_path: str | Path,
+                   output_format: OutputFormat) -> list[InputFile]:
+    """The input files without the batch's own output; refuse an output that would overwrite an input.
+
+    The output file itself (or, for Parquet output, every file in the output folder)
+    is left out of a folder's inputs: a run writing into the folder it reads would
+    otherwise read its own records back while appending them. An output that is an
+    input file given by name, a link to one (symbolic or hard), or a Parquet folder
+    holding the input is refused, because opening it for writing would destroy it.
+
+    Raises:
+        InputError: the output is, or links to, an input file.
+    """
+    out = _entry(Path(output_path))
+    out_real = Path(os.path.realpath(out))
+    root_is_folder = Path(input_path).is_dir()
+    kept = []
+    for file in files:
+        entry = _entry(file.path)
+        if output_format == "parquet":
+            inside = Path(os.path.realpath(entry)).is_relative_to(out_real) or entry.is_relative_to(out)
+            if inside and root_is_folder and not Path(os.path.realpath(input_path)).is_relative_to(out_real):
+                continue  # a part file of this run's output, inside the folder being read
+            if inside:
+                raise InputError(f"is inside the output folder {output_path}; choose another --out",
+                                 source=file.source if root_is_folder else str(file.path))
+            kept.append(file)
+            continue
+        if entry == out and root_is_folder:
+            continue  # the output itself, written into the folder being read
+        if entry == out or out_real == Path(os.path.realpath(entry)) or _same_file(out, entry):
+            raise InputError(f"is the input {file.path} (or a link to it); writing there would destroy it; "
+                             "choose another --out", source=str(output_path))
+        kept.append(file)
+    if not kept:
+        raise UnknownFormatError("folder has no .jsonl, .csv or .parquet files besides the output",
+                                 source=str(input_path))
+    return kept
+
+
 def _error(exc: OverclaimError) -> dict[str, object]:
     return exc.to_dict()
 
@@ -212,18 +271,37 @@ def iter_csv_raw(file: InputFile) -> Iterator[RawRecord]:
 
 
 def iter_parquet_raw(file: InputFile, batch_rows: int = 1024) -> Iterator[RawRecord]:
-    """Rows of a Parquet file as dicts, read a row group batch at a time; ``line`` is the row number."""
+    """Rows of a Parquet file as dicts, read a row group batch at a time; ``line`` is the row number.
+
+    A file that cannot be read gives error records instead of stopping the batch, like an
+    unreadable JSONL line: one record (``line`` 1) when the file itself cannot be opened
+    (its row count is unknown), else one per row of a row group that cannot be read. The
+    same damaged file gives the same records on every run, so ``resume`` skips them.
+    """
     import pyarrow.parquet as pq
+
+    def broken(line: int, what: str, exc: Exception) -> RawRecord:
+        message = f"cannot read Parquet {what}: {type(exc).__name__}: {str(exc)[:300]}"
+        return RawRecord(file.source, line, None, _error(MalformedInputError(message, source=file.source, line=line)))
 
     try:
         pf = pq.ParquetFile(file.path)
+        sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a broken file
-        raise MalformedInputError(f"cannot read Parquet: {exc}", source=file.source) from exc
+        yield broken(1, "file", exc)
+        return
     n = 0
-    for batch in pf.iter_batches(batch_size=batch_rows):
-        for row in batch.to_pylist():
-            n += 1
-            yield RawRecord(file.source, n, row)
+    for group, size in enumerate(sizes):
+        first = n + 1
+        try:
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group]):
+                for row in batch.to_pylist():
+                    n += 1
+                    yield RawRecord(file.source, n, row)
+        except Exception as exc:  # noqa: BLE001 - a damaged row group costs its rows, not the file
+            while n < first - 1 + size:
+                n += 1
+                yield broken(n, f"row group {group} (rows {first}-{first - 1 + size})", exc)
 
 
 def iter_raw_records(files: Sequence[InputFile], mapping: Mapping[str, str] | None = None) -> Iterator[RawRecord]:
@@ -254,7 +332,10 @@ def estimate_total(files: Sequence[InputFile]) -> int | None:
         if file.format == "parquet":
             import pyarrow.parquet as pq
 
-            total += pq.ParquetFile(file.path).metadata.num_rows
+            try:
+                total += pq.ParquetFile(file.path).metadata.num_rows
+            except Exception:  # noqa: BLE001 - a broken file gives one error record (iter_parquet_raw)
+                total += 1
             continue
         last = b"\n"
         with open(file.path, "rb") as f:
@@ -542,6 +623,9 @@ class JsonlWriter:
     """
 
     format: OutputFormat = "jsonl"
+    # Called before records become part of the output (and so count as done on resume):
+    # run_batch stores their reports there, so a store that fails leaves them to be redone.
+    before_commit: Callable[[], None] | None = None
 
     def __init__(self, path: Path, *, resume: bool) -> None:
         self.path = path
@@ -577,8 +661,11 @@ class JsonlWriter:
                                      line=n) from exc
 
     def write(self, records: Iterable[str | dict[str, Any]]) -> None:
-        """Write records (JSON lines) and flush them to the OS."""
-        self._file.write("".join(f"{r}\n" for r in records))
+        """Write records (JSON lines) and flush them to the OS (after :attr:`before_commit`)."""
+        text = "".join(f"{r}\n" for r in records)
+        if self.before_commit is not None:
+            self.before_commit()
+        self._file.write(text)
         self._file.flush()
 
     def close(self) -> None:
@@ -596,6 +683,8 @@ class ParquetWriter:
     """
 
     format: OutputFormat = "parquet"
+    # Called before a part file is written (see JsonlWriter.before_commit).
+    before_commit: Callable[[], None] | None = None
 
     def __init__(self, path: Path, *, resume: bool, fields: Sequence[str]) -> None:
         import pyarrow as pa
@@ -643,6 +732,8 @@ class ParquetWriter:
         if not self._rows:
             return
         table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        if self.before_commit is not None:
+            self.before_commit()
         final = self.path / f"part-{self._next:05d}.parquet"
         tmp = self.path / f".part-{self._next:05d}.tmp"
         pq.write_table(table, tmp, compression="zstd")
@@ -946,10 +1037,10 @@ def run_batch(
             or the output exists and neither ``resume`` nor ``overwrite`` is set.
     """
     started = time.perf_counter()
-    files = input_files(input_path, input_format)
-    chosen = validate_fields(fields)
     out = Path(output_path)
     out_format = output_format_for(out)
+    files = exclude_output(input_files(input_path, input_format), input_path, out, out_format)
+    chosen = validate_fields(fields)
     if out.exists() and not (resume or overwrite) and (out.is_file() and out.stat().st_size > 0 or
                                                        out.is_dir() and any(out.iterdir())):
         raise InputError("output exists; pass --resume to continue it or --overwrite to replace it",
@@ -972,6 +1063,19 @@ def run_batch(
     summary = BatchSummary(input=str(input_path), output=str(out), workers=n_workers,
                            scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler)))
     done = writer.done
+    # Reports of records written but not yet committed to the output. They are stored
+    # just before their records land in the output (a record in the output is done:
+    # resume skips it), so a store that fails stops the run with those records still
+    # to do, and resume checks and stores them again. The price is the other way round:
+    # if the output write fails after the store, resume stores those reports twice.
+    unstored: list[Result] = []
+
+    def store_pending() -> None:
+        if report_store is not None and unstored:
+            summary.stored += _store(report_store, unstored)
+            unstored.clear()
+
+    writer.before_commit = store_pending
 
     def todo() -> Iterator[RawRecord]:
         for raw in iter_raw_records(files, mapping):
@@ -987,9 +1091,8 @@ def run_batch(
             total = estimate_total(files)
             on_start(None if total is None else max(0, total - len(done)))
         for chunk_results in results:
+            unstored.extend(r for r in chunk_results if r.report_json is not None)
             writer.write(r.record for r in chunk_results)
-            if report_store is not None:
-                summary.stored += _store(report_store, chunk_results)
             summary.add(chunk_results)
             summary.seconds = time.perf_counter() - started
             if on_progress is not None:

@@ -53,5 +53,8 @@ def main() -> None:
     try:
         app()
     except OverclaimError as exc:
-        typer.echo(f"overclaim: error: {exc}", err=True)
+        from overclaim.render.safe import printable
+
+        # One line, and no control character of the input it quotes reaches the terminal.
+        typer.echo(f"overclaim: error: {printable(str(exc), newlines=False)}", err=True)
         sys.exit(exc.exit_code)

@@ -44,8 +44,13 @@ def _rate_column() -> object:
 def print_summary(summary: BatchSummary, console: Console) -> None:
     """The end-of-run table: counts by verdict, errors by code, time and speed."""
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"overclaim batch: {summary.input} -> {summary.output}", show_header=True)
+    from overclaim.render.safe import printable
+
+    # Text, not markup: a path may hold '[' or control characters.
+    title = Text(printable(f"overclaim batch: {summary.input} -> {summary.output}", newlines=False))
+    table = Table(title=title, show_header=True)
     table.add_column("")
     table.add_column("records", justify="right")
     for label, n in sorted(summary.verdicts.items(), key=lambda kv: -kv[1]):
@@ -59,8 +64,8 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
         table.add_row("stored", f"{summary.stored:,}")
     console.print(table)
     where = f"Dask at {summary.scheduler}" if summary.scheduler else f"{summary.workers} worker(s)"
-    console.print(f"{summary.seconds:,.1f} s, {summary.records_per_second:,.1f} records/s on {where}; "
-                  f"{summary.errors:,} error record(s)")
+    console.print(Text(printable(f"{summary.seconds:,.1f} s, {summary.records_per_second:,.1f} records/s on {where}; "
+                                 f"{summary.errors:,} error record(s)", newlines=False)))
 
 
 @app.command()

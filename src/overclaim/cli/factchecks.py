@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app, eval_app, train_app
+from overclaim.render.safe import printable
 from overclaim.store.db import DEFAULT_DB
 
 factchecks_app = typer.Typer(
@@ -53,7 +54,7 @@ def import_(
         _echo_json(result.to_dict())
         return
     for issue in result.issues[:50]:
-        typer.echo(f"{path}: skipped {issue}", err=True)
+        typer.echo(printable(f"{path}: skipped {issue}", newlines=False), err=True)
     if len(result.issues) > 50:
         typer.echo(f"{path}: ... and {len(result.issues) - 50} more skipped records", err=True)
     rate = result.read / result.seconds if result.seconds else 0.0
@@ -79,7 +80,7 @@ def list_(
         return
     for r in records:
         rating = f" [{r.rating}]" if r.rating else ""
-        typer.echo(f"{r.claim_id}\t{r.claim[:100]}{rating}")
+        typer.echo(printable(f"{r.claim_id}\t{r.claim[:100]}{rating}", newlines=False))
 
 
 @factchecks_app.command("stats")
@@ -145,7 +146,8 @@ def match(
         m = c.to_match()
         near = f"(near-duplicate, Jaccard ~{c.near_duplicate:.2f})" if c.near_duplicate is not None else ""
         extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.reviewer or "", m.url or "", near) if x)
-        typer.echo(f"{m.probability:.2f}  {m.claim_id}  {m.claim}" + (f"  {extra}" if extra else ""))
+        typer.echo(printable(f"{m.probability:.2f}  {m.claim_id}  {m.claim}" + (f"  {extra}" if extra else ""),
+                             newlines=False))
 
 
 @eval_app.command("claim-matching")

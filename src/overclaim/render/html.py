@@ -17,8 +17,8 @@ import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from urllib.parse import urlsplit
 
+from overclaim.render.safe import printable, safe_url
 from overclaim.report import Cue, Report, Span
 
 __all__ = ["Mark", "highlight", "render_fragment", "render_html"]
@@ -48,7 +48,8 @@ def stylesheet() -> str:
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    # Control characters are not allowed in HTML text (and would reach a terminal the page is printed on).
+    return html.escape(printable(str(value)), quote=True)
 
 
 @dataclass
@@ -187,16 +188,6 @@ def _bar(p: float) -> str:
     return f'<meter class="oc-bar" min="0" max="1" value="{max(0.0, min(1.0, p)):.3f}" aria-hidden="true"></meter>'
 
 
-def _safe_href(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def _quote_spans(spans: list[Span], evidence_ids: dict[tuple[int, int], int]) -> str:
     quotes = []
     for s in spans[:3]:
@@ -298,7 +289,7 @@ def _matches_section(report: Report) -> str:
         return '<h2>Fact-checks</h2><p class="oc-muted">No stored fact-check matches this claim.</p>'
     items = []
     for m in report.matches:
-        href = _safe_href(m.url)
+        href = safe_url(m.url)
         claim = f'<a href="{_e(href)}" rel="noopener noreferrer nofollow">{_e(m.claim)}</a>' if href else _e(m.claim)
         rating = f" — rated <strong>{_e(m.rating)}</strong>" if m.rating else ""
         reviewer = f" by {_e(m.reviewer)}" if m.reviewer else ""
@@ -311,7 +302,7 @@ def render_fragment(report: Report, *, report_id: str | None = None) -> str:
     """The report as an HTML ``<section>`` (escaped, no scripts) for embedding in a page."""
     post = report.post
     meta = " · ".join(_e(x) for x in (post.outlet, post.published, post.id) if x)
-    source = _safe_href(post.url)
+    source = safe_url(post.url)
     if source:
         meta = (meta + " · " if meta else "") + f'<a href="{_e(source)}" rel="noopener noreferrer nofollow">source</a>'
     notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)

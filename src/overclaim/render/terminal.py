@@ -1,4 +1,10 @@
-"""A one-screen terminal view of a report (rich)."""
+"""A one-screen terminal view of a report (rich).
+
+Every piece of text printed goes through :func:`~overclaim.render.safe.printable`: a
+post's control characters (``ESC ] 0 ; ... BEL`` sets the window title, ``ESC ] 52``
+writes the clipboard) never reach the terminal. Strings become :class:`rich.text.Text`,
+never markup, so a post's ``[bold]`` is shown as written.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from overclaim.render.safe import printable, printable_offsets, safe_url, shift
 from overclaim.report import Report, Span
 
 VERDICT_STYLE = {
@@ -18,13 +25,21 @@ VERDICT_STYLE = {
 STANCE_STYLE = {"agree": "green", "disagree": "red", "discuss": "yellow", "unrelated": "dim"}
 
 
+def _t(text: str, style: str = "") -> Text:
+    """User text as a rich Text, control characters removed."""
+    return Text(printable(text), style=style)
+
+
 def _highlight(text: str, offset: int, spans: list[tuple[Span, str]]) -> Text:
-    """``text`` (starting at ``offset`` in its field) with ``spans`` styled."""
-    out = Text(text)
+    """``text`` (starting at ``offset`` in its field) with ``spans`` styled, control characters removed."""
+    clean, removed = printable_offsets(text)
+    out = Text(clean)
     for span, style in spans:
         s, e = span.start - offset, span.end - offset
         if e > 0 and s < len(text):
-            out.stylize(style, max(0, s), min(len(text), e))
+            s, e = shift(max(0, s), removed), shift(min(len(text), e), removed)
+            if s < e:
+                out.stylize(style, s, e)
     return out
 
 
@@ -52,9 +67,9 @@ def build_view(report: Report) -> Group:
     head_spans += [(c.span, "bold cyan") for c in report.certainty.headline.cues]
     title = Text.assemble((f" {v.label.upper()} ", VERDICT_STYLE[v.label]), f"  overclaim score {v.score:.2f}")
     parts.append(Panel(_highlight(report.post.headline, 0, head_spans), title=title, title_align="left"))
-    parts.append(Text(v.definition, style="italic dim"))
+    parts.append(_t(v.definition, style="italic dim"))
     for i, r in enumerate(v.reasons, 1):
-        parts.append(Text(f"{i}. {r.text}"))
+        parts.append(_t(f"{i}. {r.text}"))
     p = report.stance.probabilities
     stance_line = Text("stance: ")
     for label in ("agree", "disagree", "discuss", "unrelated"):
@@ -75,20 +90,22 @@ def build_view(report: Report) -> Group:
         for e in report.evidence:
             st = e.stance.label() if e.stance else "-"
             sent = _highlight(e.span.text, e.span.start, _key_word_spans(report, e.span) + body_spans)
-            table.add_row(str(e.index), f"{e.relevance:.2f}", Text(st, style=STANCE_STYLE.get(st, "")), sent)
+            table.add_row(str(e.index), f"{e.relevance:.2f}", _t(st, style=STANCE_STYLE.get(st, "")), sent)
         parts.append(table)
     src = report.sourcing
     if src.attributions:
         # Every speaker, grouped, with counts (no cut: a silent cut hid sources).
         names = "; ".join(src.speaker_lines())
-        parts.append(Text(f"sources: {src.named} named, {src.anonymous} anonymous: {names}", style="dim"))
+        parts.append(_t(f"sources: {src.named} named, {src.anonymous} anonymous: {names}", style="dim"))
     for m in report.matches:
         rating = f" [{m.rating}]" if m.rating else ""
-        parts.append(Text(f"fact-check{rating} {m.probability:.0%}: {m.claim} {m.url or ''}", style="bold"))
+        # Only an http(s) URL is shown as one (a terminal may make it clickable); others as quoted text.
+        url = safe_url(m.url) or (f"(link not shown, not http(s): {m.url!r})" if m.url else "")
+        parts.append(_t(f"fact-check{rating} {m.probability:.0%}: {m.claim} {url}".rstrip(), style="bold"))
     if not report.matches and not any(n.startswith("No stored fact-check") for n in report.notes):
         parts.append(Text("fact-checks: not searched (give a store with --factchecks)", style="dim"))
     for note in report.notes:
-        parts.append(Text(f"note: {note}", style="dim italic"))
+        parts.append(_t(f"note: {note}", style="dim italic"))
     return Group(*parts)  # type: ignore[arg-type]
 
 
@@ -102,4 +119,4 @@ def render_terminal_text(report: Report, width: int = 100) -> str:
     console = Console(width=width, record=True, file=None, force_terminal=False, color_system=None)
     with console.capture() as capture:
         console.print(build_view(report))
-    return capture.get()
+    return printable(capture.get())
