@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: Sourcing.sources, Sourcing.unresolved, Attribution.source/antecedent, kind "pronoun"
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]

@@ -110,9 +110,38 @@ def test_every_source_rendered_grouped_with_counts() -> None:
 
 
 def test_long_repeated_cue_bodies_finish() -> None:
-    # issue 19 item 10: these shapes were quadratic; the CRF path is linear (benchmarks/sourcing.py times them)
+    # issue 19 item 10: these shapes were quadratic; the CRF path is linear (benchmarks/sourcing_speed.py times them)
     for body in ("said " * 13000, "according to " * 5000):
         run_stage(body)
+
+
+def _crfsuite_paths(words: list[list[str]]) -> list[list[str]]:
+    from overclaim.stages.sourcing import tagger
+
+    tg = tagger()
+    return [list(tg._crf.tag(tg.featurize(w))) if w else [] for w in words]
+
+
+def test_fast_viterbi_gives_crfsuites_paths() -> None:
+    # The stage decodes with numpy (FastViterbi, for speed); its tags must be crfsuite's own Viterbi's,
+    # on real text with straight, curly and unbalanced quotes, one-token and empty sentences.
+    from overclaim.stages.segment import TOKEN_RE
+    from overclaim.stages.sourcing import tagger
+
+    texts = [c["text"] for c in CASES + HOLDOUT + SPEAKERS]
+    texts += ['"We will not," he said. "Never."', "“Yes,” she said, “and no.", 'He said "so', "said", "", "—"]
+    words = [[m.group() for m in TOKEN_RE.finditer(t)] for t in texts]
+    assert tagger()._viterbi.tag(words) == _crfsuite_paths(words)
+
+
+def test_fast_viterbi_mixed_lengths() -> None:
+    # One long sentence among short ones takes the length-bucketed path (padding would be quadratic).
+    from overclaim.stages.sourcing import tagger
+
+    long = ("Officials said that Reuters reported , according to a statement , " * 40).split()
+    words = [long] + [["He", "said", "so", "."]] * 30 + [["“", "No", ",", "”", "Smith", "told", "AP", "."]]
+    assert max(map(len, words)) * len(words) > 4 * sum(map(len, words))  # the bucketed path
+    assert tagger()._viterbi.tag(words) == _crfsuite_paths(words)
 
 
 def test_seed_post_speakers(seed_report) -> None:

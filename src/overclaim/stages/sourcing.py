@@ -6,12 +6,14 @@ Learned from PolNeAR (political news, 22,501 annotated attributions in its train
 - a **cue lexicon** learned from the train cue spans (``P(token is part of a cue | token)``): a
   sentence is tagged only when one of its tokens reaches :data:`TRIGGER_P`, so most sentences cost
   one set test;
-- a **CRF token tagger** (python-crfsuite; BIO tags for source, cue and content) over the tokens of
-  those sentences, with word, shape, suffix, cue-lexicon and distance-to-cue features of a
-  two-token window: linear in the sentence's length;
-- each tagged cue becomes an attribution, linked to the nearest tagged source in its sentence
-  (a cue with no source in its sentence is dropped: the report needs a speaker) and the nearest
-  content span.
+- a **CRF token tagger** (python-crfsuite, averaged perceptron; BIO tags for source, cue and
+  content) over the tokens of those sentences, with word, shape, suffix, cue-lexicon and
+  distance-to-cue features of a two-token window. The stage decodes it with :class:`FastViterbi`
+  (numpy; crfsuite's best paths, with per-word feature sums cached and a post's sentences decoded
+  together): linear in the body's length;
+- each tagged cue becomes an attribution, linked to the nearest tagged source in its sentence and
+  the nearest content span; a cue with no tagged source takes the CRF's most probable source span
+  (by its marginals) when there is a likely one, else it is dropped (the report needs a speaker).
 
 Speaker classes (rules over the speaker phrase, :func:`classify`): ``named_person``,
 ``named_organization``, ``outlet``, ``document`` (statement, report, filing, study),
@@ -52,8 +54,21 @@ STAGE_TRIGGER_P = 0.3
 # A "strong" cue token (for the distance-to-cue features): P(cue | token) at least this.
 STRONG_CUE_P = 0.3
 # Posterior fallback: in a sentence with a strong cue where Viterbi tags no cue, a token takes its
-# most probable role when that role's marginal reaches this. Chosen on PolNeAR dev (see MODEL_CARD.md).
+# most probable role when that role's marginal reaches this. Chosen on PolNeAR dev for the L-BFGS
+# model (0.3); the artifact's own value (model["posterior_min"], 1.0 = off for the perceptron) wins.
 POSTERIOR_MIN = 0.3
+# A cue with no tagged source in its sentence takes the CRF's most probable source span when its
+# marginal P(source) reaches this (1.0: off). On PolNeAR dev with the perceptron (10 iterations):
+# off: source F1 0.721, cue F1 0.723; 0.3 and 0.1: 0.720 / 0.730 (perceptron marginals are sharp, so
+# the cut hardly matters); 0.2 is kept between them.
+SOURCE_FALLBACK_MIN = 0.2
+# A tagged cue is kept when one of its words has P(cue | word) at least this in the learned lexicon
+# ("is evaluating plans", "mafia-style" are not cues). On PolNeAR dev (source / cue F1, cue precision):
+# 0 (off): 0.720 / 0.730 / 0.771; 0.1: 0.716 / 0.731 / 0.786; 0.25: 0.714 / 0.730 / 0.809; 0.3: 0.713 /
+# 0.732 / 0.823. 0.25: cue precision up 0.04 for 0.006 source F1 ("is", "has", "plans" stay below it).
+CUE_MIN = 0.25
+# A cue that is a finding ("findings suggest", "results show"): the finding is not a speaker.
+FINDING_CUE = re.compile(r"^(?:findings?|results?|evidence|numbers|data)\b", re.I)
 ROLE_TAGS = ("B-S", "I-S", "B-C", "I-C", "B-K", "I-K")
 QUOTES = frozenset("\"“”")
 # Longest speaker phrase kept, in words: PolNeAR sources are at most a clause ("a senior official
@@ -172,6 +187,221 @@ class Featurizer:
         return out
 
 
+def crf_weights(model_bytes: bytes) -> dict[str, Any]:
+    """The CRF's weights as arrays, for :class:`FastViterbi`: labels, attribute index, state and transition weights.
+
+    Stored in the artifact by ``overclaim train sourcing`` (reading them from crfsuite takes about a second).
+    """
+    import numpy as np
+    import pycrfsuite
+
+    crf = pycrfsuite.Tagger()
+    crf.open_inmemory(model_bytes)
+    info = crf.info()
+    labels = list(crf.labels())
+    lab = {x: i for i, x in enumerate(labels)}
+    attrs: dict[str, int] = {}
+    for a, _ in info.state_features:
+        attrs.setdefault(a, len(attrs))
+    state = np.zeros((len(attrs) + 1, len(labels)))  # the last row: an attribute the model does not know
+    for (a, y), w in info.state_features.items():
+        state[attrs[a], lab[y]] = w
+    trans = np.zeros((len(labels), len(labels)))
+    for (y1, y2), w in info.transitions.items():
+        trans[lab[y1], lab[y2]] = w
+    return {"labels": labels, "attrs": attrs, "state": state, "trans": trans}
+
+
+# Word-level feature templates of the CRF, by the position of the word relative to the token they
+# describe (see Featurizer.__call__): the token itself, one before, one after, two before, two after.
+_VIEWS = (("w=", "s=", "x=", "c="), ("w-1=", "s-1=", "c-1="), ("w+1=", "s+1=", "c+1="), ("w-2=",), ("w+2=",))
+_PAD = ("<s>", "<s>", "", "n", False)
+
+
+class FastViterbi:
+    """The CRF's best tag path (crfsuite's Viterbi) for many sentences at once, with numpy.
+
+    A token's score for each label is the sum of its features' weights. All features but the shape
+    trigram, the distances to the nearest strong cue and the quote flag depend on one word only: their
+    sums are cached per word (five vectors: the word as the token, as its left and right neighbour and
+    as the one two away), so a sentence costs a few array look-ups per token. Sentences of similar length
+    are decoded together (lengths bucketed by powers of two, so padding at most doubles the work).
+    The caches belong to one instance: use one per thread.
+    """
+
+    def __init__(self, weights: dict[str, Any], featurize: Featurizer) -> None:
+        import numpy as np
+
+        self.np = np
+        self.labels: list[str] = weights["labels"]
+        self.attrs: dict[str, int] = weights["attrs"]
+        self.state = weights["state"]
+        self.trans = weights["trans"]
+        self.unknown = self.state.shape[0] - 1
+        self.featurize = featurize
+        a = self.attrs.get
+        u = self.unknown
+        self._dist_rows = {side: np.array([a(f"{side}={_DIST[d]}", u) for d in range(10)] + [a(f"{side}=f", u)])
+                           for side in ("r", "l")}
+        self._q_rows = np.array([a("q=0", u), a("q=1", u)])
+        self._reset()
+
+    def _reset(self) -> None:
+        np = self.np
+        self._ids: dict[str, int] = {}
+        self._table = np.zeros((64, 5, len(self.labels)))
+        self._shape_ids: dict[str, int] = {}
+        # per word id: shape id, strong cue (0/1), quote mark (0: none, 1: '"' toggles, 2: '“' opens, 3: '”' closes)
+        self._word_info = np.zeros((64, 3), dtype=np.int64)
+        self._tri: dict[int, int] = {}
+        self._add(_PAD, "<s>")
+
+    def _add(self, info: tuple[str, str, str, str, bool], text: str) -> int:
+        np = self.np
+        i = len(self._ids)
+        if i >= self._table.shape[0]:
+            self._table = np.concatenate([self._table, np.zeros_like(self._table)])
+            self._word_info = np.concatenate([self._word_info, np.zeros_like(self._word_info)])
+        lo, sh, suf, cb, strong = info
+        values = ((lo, sh, suf, cb), (lo, sh, cb), (lo, sh, cb), (lo,), (lo,))
+        for v, (names, vals) in enumerate(zip(_VIEWS, values, strict=True)):
+            rows = [r for r in (self.attrs.get(n + x) for n, x in zip(names, vals, strict=True)) if r is not None]
+            if rows:
+                self._table[i, v] = self.state[rows].sum(axis=0)
+        self._ids[text] = i
+        self._word_info[i] = (self._shape_ids.setdefault(sh, len(self._shape_ids)), strong,
+                              {'"': 1, "“": 2, "”": 3}.get(sh, 0))
+        return i
+
+    def ids(self, words: Sequence[str]) -> list[int]:
+        """Word ids (cached), adding the words not seen yet."""
+        got = self._ids.get
+        out = []
+        for w in words:
+            i = got(w)
+            if i is None:
+                if len(self._ids) > 100_000:  # bounded: arbitrary input must not grow it without limit
+                    self._reset()
+                    return self.ids(words)
+                i = self._add(self.featurize.word(w), w)
+            out.append(i)
+        return out
+
+    def _emissions(self, sents: Sequence[list[int]]) -> Any:
+        """Label scores of every token of ``sents`` (word ids), one (tokens, labels) array, sentences joined."""
+        np = self.np
+        n_tok = sum(len(x) for x in sents)
+        padded = np.zeros(n_tok + 4 * len(sents), dtype=np.int64)  # two pad words (id 0) around each sentence
+        pos = np.empty(n_tok, dtype=np.int64)
+        starts = np.empty(n_tok, dtype=np.int64)
+        ends = np.empty(n_tok, dtype=np.int64)
+        k = j = 0
+        for x in sents:
+            m = len(x)
+            padded[k + 2 : k + 2 + m] = x
+            pos[j : j + m] = np.arange(k + 2, k + 2 + m)
+            starts[j : j + m] = j
+            ends[j : j + m] = j + m
+            k += m + 4
+            j += m
+        t = self._table
+        ids = padded[pos]
+        e = t[ids, 0] + t[padded[pos - 1], 1] + t[padded[pos + 1], 2] + t[padded[pos - 2], 3] + t[padded[pos + 2], 4]
+        # shape trigram of (previous, this, next) token
+        info = self._word_info
+        shape = info[padded, 0]
+        # a fixed base (shape ids stay below 2**20: the word cache, which numbers them, is reset at 100,000)
+        code = (shape[pos - 1] << 40) | (shape[pos] << 20) | shape[pos + 1]
+        names = {v: k for k, v in self._shape_ids.items()}
+        uniq, inv = np.unique(code, return_inverse=True)
+        rows = []
+        for c in uniq.tolist():
+            r = self._tri.get(c)
+            if r is None or len(self._tri) > 100_000:
+                a, b, d = c >> 40, (c >> 20) & 0xFFFFF, c & 0xFFFFF
+                r = self.attrs.get("ss=" + names[a] + names[b] + names[d], self.unknown)
+                self._tri[c] = r
+            rows.append(r)
+        e += self.state[np.asarray(rows, dtype=np.int64)[inv.reshape(-1)]]
+        # distances (tokens) to the nearest strong cue before / after, within the sentence, capped as in Featurizer
+        strong = info[ids, 1].astype(bool)
+        idx = np.arange(n_tok)
+        last = np.maximum.accumulate(np.where(strong, idx, -1))
+        prev_strong = np.concatenate([[-1], last[:-1]])
+        left = np.where(prev_strong >= starts, idx - prev_strong - 1, 10)
+        nxt = np.minimum.accumulate(np.where(strong, idx, n_tok)[::-1])[::-1]
+        next_strong = np.concatenate([nxt[1:], [n_tok]])
+        right = np.where(next_strong < ends, next_strong - idx - 1, 10)
+        e += self.state[self._dist_rows["l"][np.minimum(left, 10)]]
+        e += self.state[self._dist_rows["r"][np.minimum(right, 10)]]
+        # inside-quote flag: '"' toggles, '“' opens, '”' closes (the mark itself takes the new state)
+        quote_kind = info[ids, 2]
+        q = np.zeros(n_tok, dtype=np.int64)
+        if quote_kind.any():
+            marks = np.flatnonzero(quote_kind).tolist()
+            inside = False
+            sent_end = -1
+            for i, mark in enumerate(marks):
+                if mark >= sent_end:
+                    inside, sent_end = False, int(ends[mark])
+                kind = quote_kind[mark]
+                inside = (not inside) if kind == 1 else kind == 2
+                stop = marks[i + 1] if i + 1 < len(marks) and marks[i + 1] < sent_end else sent_end
+                if inside:
+                    q[mark:stop] = 1
+        e += self.state[self._q_rows[q]]
+        return e
+
+    def tag(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The best tag sequence of each sentence (token texts), as crfsuite's ``Tagger.tag`` gives it."""
+        np = self.np
+        word_ids = [self.ids(w) for w in sents]
+        out: list[list[str]] = [[] for _ in sents]
+        todo = [i for i, x in enumerate(word_ids) if x]
+        if not todo:
+            return out
+        e = self._emissions([word_ids[i] for i in todo])
+        offsets = np.cumsum([0] + [len(word_ids[i]) for i in todo])
+        lengths = [len(word_ids[i]) for i in todo]
+        buckets: dict[int, list[int]] = {}
+        if max(lengths) * len(todo) <= 4 * sum(lengths):
+            buckets[0] = list(range(len(todo)))  # one batch: fewest numpy steps
+        else:  # lengths by powers of two: padding at most doubles the work (long adversarial sentences)
+            for k, n in enumerate(lengths):
+                buckets.setdefault(n.bit_length(), []).append(k)
+        trans = self.trans[None]
+        n_lab = len(self.labels)
+        maximum = np.maximum.reduce
+        for group in buckets.values():
+            lens = np.array([lengths[k] for k in group])
+            width = int(lens.max())
+            em = np.zeros((width, len(group), n_lab))
+            for r, k in enumerate(group):
+                em[: lens[r], r] = e[offsets[k] : offsets[k + 1]]
+            scores = np.empty((width, len(group), n_lab))
+            back = np.zeros((width, len(group), n_lab), dtype=np.int64)
+            scores[0] = em[0]
+            cand = np.empty((len(group), n_lab, n_lab))
+            add, argmax = np.add, np.argmax
+            for t in range(1, width):
+                add(scores[t - 1][:, :, None], trans, out=cand)
+                argmax(cand, axis=1, out=back[t])
+                maximum(cand, axis=1, out=scores[t])
+                scores[t] += em[t]
+            ends = scores[lens - 1, np.arange(len(group))].argmax(axis=1).tolist()
+            back_l = back.tolist()
+            labels = self.labels
+            for r, k in enumerate(group):
+                n = int(lens[r])
+                cur = ends[r]
+                path = [cur] * n
+                for t in range(n - 1, 0, -1):
+                    cur = back_l[t][r][cur]
+                    path[t - 1] = cur
+                out[todo[k]] = [labels[y] for y in path]
+        return out
+
+
 @dataclass
 class Found:
     """An attribution in sentence coordinates."""
@@ -183,7 +413,7 @@ class Found:
 
 
 class AttributionTagger:
-    """The shipped CRF and cue lexicon: attributions of one sentence at a time."""
+    """The shipped CRF and cue lexicon: the attributions of a post's sentences."""
 
     def __init__(self, model: dict[str, Any]) -> None:
         import pycrfsuite
@@ -193,10 +423,20 @@ class AttributionTagger:
         self.triggers = frozenset(w for w, p in self.cue_p.items() if p >= cut)
         self.featurize = Featurizer(self.cue_p)
         self.posterior_min: float = model.get("posterior_min", POSTERIOR_MIN)
+        self.source_fallback_min: float = model.get("source_fallback_min", SOURCE_FALLBACK_MIN)
+        self.cue_min: float = model.get("cue_min", CUE_MIN)
         self._model_bytes: bytes = model["crf"]
         self._local = threading.local()  # a crfsuite Tagger is stateful (set, tag, marginal): one per thread
         self._new_tagger = pycrfsuite.Tagger
         _ = self._crf  # open it now, so a broken model fails at load
+        self._weights = model.get("weights") or crf_weights(self._model_bytes)
+
+    @property
+    def _viterbi(self) -> FastViterbi:
+        fast = getattr(self._local, "fast", None)
+        if fast is None:
+            fast = self._local.fast = FastViterbi(self._weights, self.featurize)
+        return fast
 
     @property
     def _crf(self) -> Any:
@@ -207,26 +447,45 @@ class AttributionTagger:
             self._local.crf = crf
         return crf
 
-    def spans(self, text: str) -> list[tuple[str, int, int]]:
-        """The tagged (role, start, end) spans of one sentence, roles S (source), C (cue), K (content)."""
+    def _tag_many(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int, str]], list[str]]]:
+        """Tokens ``(start, end, text)`` and tags of each sentence, decoded together (:class:`FastViterbi`)."""
         from overclaim.stages.segment import TOKEN_RE
 
-        toks = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)]
-        if not toks:
-            return []
+        toks = [[(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)] for text in texts]
+        tags = self._viterbi.tag([[t[2] for t in x] for x in toks])
+        out = []
+        for x, y in zip(toks, tags, strict=True):
+            if x and self.posterior_min < 1.0 and "B-C" not in y:
+                y = self._posterior(x, y)
+            out.append((x, y))
+        return out
+
+    def _set(self, toks: Sequence[tuple[int, int, str]]) -> Any:
+        """The thread's crfsuite tagger, set on one sentence (for marginals)."""
         crf = self._crf
         crf.set(self.featurize([t[2] for t in toks]))
-        tags = crf.tag()
-        if "B-C" not in tags and self.posterior_min < 1.0:
-            word = self.featurize.word
-            if any(word(t[2])[4] for t in toks):
-                # Viterbi prefers "no attribution" in many plain sentences ("Reuters reported that ...")
-                # whose tokens still carry a fair posterior: take each token's best role above POSTERIOR_MIN.
-                tags = list(tags)
-                for i in range(len(toks)):
-                    best, p = max(((lab, crf.marginal(lab, i)) for lab in ROLE_TAGS), key=lambda x: x[1])
-                    if p >= self.posterior_min:
-                        tags[i] = best
+        return crf
+
+    def _posterior(self, toks: Sequence[tuple[int, int, str]], tags: list[str]) -> list[str]:
+        word = self.featurize.word
+        if not any(word(t[2])[4] for t in toks):
+            return tags
+        # Viterbi prefers "no attribution" in many plain sentences ("Reuters reported that ...")
+        # whose tokens still carry a fair posterior: take each token's best role above POSTERIOR_MIN.
+        crf = self._set(toks)
+        tags = list(tags)
+        for i in range(len(toks)):
+            best, p = max(((lab, crf.marginal(lab, i)) for lab in ROLE_TAGS), key=lambda x: x[1])
+            if p >= self.posterior_min:
+                tags[i] = best
+        return tags
+
+    def _tag(self, text: str) -> tuple[list[tuple[int, int, str]], list[str]]:
+        """Tokens ``(start, end, text)`` of one sentence and their tags."""
+        return self._tag_many([text])[0]
+
+    @staticmethod
+    def _merge(text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []
         for (s, e, _), tag in zip(toks, tags, strict=True):
             if tag == "O":
@@ -238,15 +497,63 @@ class AttributionTagger:
                 out.append((role, s, e))
         return out
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """The tagged (role, start, end) spans of one sentence, roles S (source), C (cue), K (content)."""
+        toks, tags = self._tag(text)
+        return self._merge(text, toks, tags)
+
+    def _fallback_source(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]
+                         ) -> tuple[int, int] | None:
+        """The most probable source span by the CRF's marginals, for a sentence whose cue has no tagged source.
+
+        The token with the highest P(B-S) + P(I-S) outside the tagged cues, grown over its neighbours
+        while theirs stays at least half of :attr:`source_fallback_min`; None when the best is below it.
+        """
+        crf = self._set(toks)
+        probs = [0.0 if tags[i].endswith("-C") else crf.marginal("B-S", i) + crf.marginal("I-S", i)
+                 for i in range(len(toks))]
+        best = max(range(len(toks)), key=probs.__getitem__)
+        if probs[best] < self.source_fallback_min:
+            return None
+        lo = hi = best
+        grow = self.source_fallback_min / 2
+        while lo > 0 and probs[lo - 1] >= grow and _joined(text, toks[lo - 1][1], toks[lo][0]):
+            lo -= 1
+        while hi + 1 < len(toks) and probs[hi + 1] >= grow and _joined(text, toks[hi][1], toks[hi + 1][0]):
+            hi += 1
+        return _strip(text, toks[lo][0], toks[hi][1])
+
     def find(self, text: str) -> list[Found]:
         """Every attribution in one sentence, in text order (offsets into ``text``)."""
-        spans = self.spans(text)
+        return self.find_many([text])[0]
+
+    def _cue_like(self, cue: str) -> bool:
+        """A tagged cue has a word the lexicon knows as a cue (``CUE_MIN``), and is not a finding ("findings suggest")."""
+        if FINDING_CUE.match(cue):
+            return False
+        if self.cue_min <= 0.0:
+            return True
+        p = self.cue_p.get
+        return any(p(w.lower(), 0.0) >= self.cue_min for w in cue.split())
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Found]]:
+        """Every attribution in each sentence, in text order (offsets into that sentence's text)."""
+        return [self._found(text, toks, tags) for text, (toks, tags) in zip(texts, self._tag_many(texts), strict=True)]
+
+    def _found(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]) -> list[Found]:
+        if "B-C" not in tags and "I-C" not in tags:
+            return []
+        spans = self._merge(text, toks, tags)
         # Invalid sources ("63 percent of teens", "Discussions") stay for linking, so their cue is dropped
         # with them rather than handed to another speaker.
         sources = [_strip(text, s, e) for r, s, e in spans if r == "S"]
         valid = {(s, e) for s, e in sources if e > s and _valid_speaker(text[s:e], s == 0)}
-        cues = [(s, e) for r, s, e in spans if r == "C"]
+        cues = [(s, e) for r, s, e in spans if r == "C" and self._cue_like(text[s:e])]
         contents = [(s, e) for r, s, e in spans if r == "K"]
+        if cues and not sources and self.source_fallback_min < 1.0:
+            fb = self._fallback_source(text, toks, tags)
+            if fb is not None and fb[1] > fb[0] and _valid_speaker(text[fb[0] : fb[1]], fb[0] == 0):
+                sources, valid = [fb], {fb}
         out: list[Found] = []
         for cue in cues:
             speaker = _nearest(cue, sources)
@@ -517,10 +824,10 @@ class SourceFinder:
         keys: dict[tuple[str, str], int] = {}  # (kind group, key) -> source index
         surnames: dict[str, int] = {}  # a named person's last name -> source index
         named_before: list[tuple[str, str, int, int]] = []  # (text, kind, source index, end) of named speakers
-        for sentence in ctx.sentences:
-            if triggers.isdisjoint(sentence.words):
-                continue
-            for f in self._tagger.find(sentence.text):
+        tagged = [sentence for sentence in ctx.sentences if not triggers.isdisjoint(sentence.words)]
+        per_sentence = self._tagger.find_many([sentence.text for sentence in tagged]) if tagged else []
+        for sentence, in_sentence in zip(tagged, per_sentence, strict=True):
+            for f in in_sentence:
                 base = sentence.start
                 phrase = sentence.text[f.speaker[0] : f.speaker[1]]
                 antecedent: Span | None = None
