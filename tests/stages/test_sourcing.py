@@ -169,3 +169,18 @@ def test_seed_post_speakers(seed_report) -> None:
     assert src.anonymous == 6
     assert src.evidence_anonymous_share > 0.5
     assert any(e.anonymous_source for e in seed_report.evidence)
+
+
+def test_stage_restores_the_garbage_collector() -> None:
+    # The stage pauses the cyclic GC while it runs (speed on long bodies); the caller's setting comes back.
+    import gc
+
+    assert gc.isenabled()
+    run_stage("Officials said the plan was dead. “No,” he said.")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_stage("Officials said the plan was dead.")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
