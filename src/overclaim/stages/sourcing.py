@@ -386,10 +386,10 @@ class FastViterbi:
             back = np.zeros((width, len(group), n_lab), dtype=np.int64)
             scores[0] = em[0]
             cand = np.empty((len(group), n_lab, n_lab))
-            add, argmax = np.add, np.argmax
+            add = np.add
             for t in range(1, width):
                 add(scores[t - 1][:, :, None], trans, out=cand)
-                argmax(cand, axis=1, out=back[t])
+                cand.argmax(axis=1, out=back[t])  # the method: np.argmax's Python wrapper costs as much
                 maximum(cand, axis=1, out=scores[t])
                 scores[t] += em[t]
             ends = scores[lens - 1, np.arange(len(group))].argmax(axis=1).tolist()

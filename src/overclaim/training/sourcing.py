@@ -353,7 +353,10 @@ def build(path: str | Path = DEFAULT_TRAIN, *, seed: int = SEED, algorithm: str 
     from overclaim.stages.sourcing import CUE_MIN, SOURCE_FALLBACK_MIN, TRIGGER_P, Featurizer, crf_weights
 
     random.seed(seed)  # crfsuite's training is deterministic; the seed is recorded for the card
-    articles = load_data(path)
+    # Every annotation of the articles annotated by several people (16 in train): on dev, source F1
+    # 0.713 -> 0.718 and cue F1 0.730 -> 0.731 against the first annotation only (adding the 4
+    # annotator-training articles as well: 0.716 / 0.731).
+    articles = load_data(path, all_annotations=True)
     started = time.perf_counter()
     docs = segmented(articles)
     cue_p = learn_cue_lexicon(docs)
@@ -361,9 +364,9 @@ def build(path: str | Path = DEFAULT_TRAIN, *, seed: int = SEED, algorithm: str 
     featurize = Featurizer(cue_p)
     sents = crf_items(docs, featurize, triggers)
     if log:
-        log(f"{len(articles)} articles, {len(sents)} tagged sentences, {len(cue_p)} cue words")
+        log(f"{len(articles)} annotated articles, {len(sents)} tagged sentences, {len(cue_p)} cue words")
     crf = fit_crf(sents, featurize, algorithm=algorithm, iterations=iterations)
-    facts = {"articles": len(articles), "attributions": sum(a.attributions for a in articles),
+    facts = {"annotated_articles": len(articles), "attributions": sum(a.attributions for a in articles),
              "sentences": sum(len(d) for d in docs), "tagged_sentences": len(sents),
              "tokens": sum(len(s.words) for s in sents), "cue_words": len(cue_p), "triggers": len(triggers),
              "train_seconds": round(time.perf_counter() - started, 1)}
@@ -504,7 +507,7 @@ def train(path: str | Path = DEFAULT_TRAIN, *, dev: str | Path | None = DEFAULT_
     card: dict[str, Any] = {
         "model": MODEL_NAME,
         "task": "attribution spans (source, cue, content) in news sentences, for the sourcing stage",
-        "data": {"path": str(path), "source": "PolNeAR v1.0.0 train split (Newell, Margolin and Ruths 2018)",
+        "data": {"path": str(path), "source": "PolNeAR v1.0.0 train split (Newell, Margolin and Ruths 2018), every annotation",
                  **facts},
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
         "seed": seed,
