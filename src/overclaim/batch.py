@@ -68,6 +68,7 @@ from overclaim.errors import (
     OverclaimError,
     UnknownFormatError,
     WorkerCrashError,
+    reraise_control_flow,
 )
 
 InputFormat = Literal["jsonl", "csv", "parquet"]
@@ -210,7 +211,15 @@ def _error(exc: OverclaimError) -> dict[str, object]:
 
 def iter_jsonl_raw(file: InputFile) -> Iterator[RawRecord]:
     """Raw lines of a JSONL file, one :class:`RawRecord` per non-blank line (parsed later, in a worker)."""
+    from overclaim.readers import refuse_wide_encodings
+
     with open(file.path, "rb") as f:
+        try:
+            refuse_wide_encodings(f.read(4), file.source, 1)  # named, as `check` names it, not "binary"
+        except EncodingError as exc:  # its lines cannot even be told apart: one error record for the file
+            yield RawRecord(file.source, 1, None, _error(exc))
+            return
+        f.seek(0)
         for n in itertools.count(1):
             data = f.readline(MAX_LINE_BYTES + 1)
             if not data:
@@ -227,16 +236,14 @@ def iter_jsonl_raw(file: InputFile) -> Iterator[RawRecord]:
 
 
 def _csv_header(file: InputFile, mapping: Mapping[str, str] | None) -> None:
-    """Refuse a CSV file whose header lacks the (mapped) headline or body column."""
+    """Refuse a CSV file whose header lacks a (mapped) column or has one twice, as ``check`` does."""
+    from overclaim.readers import check_csv_header, refuse_wide_encodings
+
+    with open(file.path, "rb") as raw:
+        refuse_wide_encodings(raw.read(4), file.source)
     with open(file.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         header = next(csv.reader(f), [])
-    for name in ("headline", "body"):
-        col = (mapping or {}).get(name, name)
-        if col not in header:
-            raise MalformedInputError(
-                f"CSV header has no column '{col}' (columns: {', '.join(header) or 'none'}); map one with --map",
-                source=file.source, line=1, field=col,
-            )
+    check_csv_header(header, mapping, file.source)
 
 
 def iter_csv_raw(file: InputFile) -> Iterator[RawRecord]:
@@ -400,6 +407,7 @@ class Job:
     factchecks: str | None = None
     skip: tuple[str, ...] = ()
     want_reports: bool = False
+    profile: str = "default"  # Config.profile of the workers' checker
 
 
 class Result(NamedTuple):
@@ -410,21 +418,22 @@ class Result(NamedTuple):
     report_json: str | None = None
 
 
-_checkers: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_checkers: dict[tuple[str | None, tuple[str, ...], str], Any] = {}
 _checker_lock = threading.Lock()
 
 
 def worker_checker(job: Job) -> Any:
     """The :class:`~overclaim.Checker` of this process for ``job``, built and warmed up on first use."""
-    key = (job.factchecks, job.skip)
+    key = (job.factchecks, job.skip, job.profile)
     checker = _checkers.get(key)
     if checker is None:
         with _checker_lock:
             checker = _checkers.get(key)
             if checker is None:
+                from overclaim.config import Config
                 from overclaim.pipeline import Checker
 
-                checker = Checker(factchecks=job.factchecks, skip=frozenset(job.skip))
+                checker = Checker(Config(profile=job.profile), factchecks=job.factchecks, skip=frozenset(job.skip))
                 checker.warm_up()
                 _checkers[key] = checker
     return checker
@@ -446,8 +455,10 @@ def _parse_line(raw: RawRecord) -> object:
     except json.JSONDecodeError as exc:
         raise MalformedInputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
                                   source=raw.source, line=raw.line) from exc
-    except RecursionError as exc:
-        raise MalformedInputError("invalid JSON: nested too deeply", source=raw.source, line=raw.line) from exc
+    except (RecursionError, ValueError) as exc:  # too deep; a number over Python's 4,300 digits
+        from overclaim.readers import json_error
+
+        raise json_error(exc, raw.source, raw.line) from exc
 
 
 def _check_text(value: str | None, name: str, raw: RawRecord) -> None:
@@ -515,7 +526,7 @@ def _ok_result(raw: RawRecord, report: Any, job: Job) -> Result:
     return Result(report.verdict.label, line, report_json if job.want_reports else None)
 
 
-def _error_of(raw: RawRecord, record: object, exc: Exception, job: Job) -> Result:
+def _error_of(raw: RawRecord, record: object, exc: BaseException, job: Job) -> Result:
     """The output record of an error raised while reading or checking ``raw``."""
     record_id = _raw_id(record, dict(job.mapping))
     if isinstance(exc, OverclaimError):
@@ -543,14 +554,16 @@ def _prepared(raw: RawRecord, job: Job) -> tuple[object, Any]:
         for name in ("headline", "body", "id", "url", "outlet", "published"):
             _check_text(getattr(post, name), mapping.get(name, name), raw)
         return record, post
-    except Exception as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
+    except BaseException as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
+        reraise_control_flow(exc)  # a library panic is this post's error too
         return record, _error_of(raw, record, exc, job)
 
 
 def _finished(raw: RawRecord, record: object, report: Any, job: Job) -> Result:
     try:
         return _ok_result(raw, report, job)
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001
+        reraise_control_flow(exc)
         return _error_of(raw, record, exc, job)
 
 
@@ -561,7 +574,8 @@ def check_raw(raw: RawRecord, job: Job) -> Result:
         return post
     try:
         report = worker_checker(job).check_post(post)
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001
+        reraise_control_flow(exc)
         return _error_of(raw, record, exc, job)
     return _finished(raw, record, report, job)
 
@@ -586,7 +600,8 @@ def _check_chunk(job: Job, chunk: Sequence[RawRecord]) -> list[Result]:
     if good:
         try:
             reports = worker_checker(job).check_many([prepared[i][1] for i in good])
-        except Exception:  # noqa: BLE001 - told apart below, post by post
+        except BaseException as exc:  # noqa: BLE001 - told apart below, post by post
+            reraise_control_flow(exc)
             reports = None
     results: list[Result] = [post if isinstance(post, Result) else None for _, post in prepared]  # type: ignore[misc]
     for k, i in enumerate(good):
@@ -1007,6 +1022,7 @@ def run_batch(
     factchecks: str | None = None,
     skip: Iterable[str] = (),
     store: str | None = None,
+    profile: str = "default",
     on_start: Callable[[int | None], None] | None = None,
     on_progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
@@ -1025,6 +1041,7 @@ def run_batch(
         chunk_size: records sent to a worker at a time.
         factchecks: fact-check store for the ``matches`` block (None skips matching).
         skip: pipeline stages to leave out.
+        profile: the pipeline profile (``Config.profile``): "default" or "fast".
         store: also keep every report in this report store (SQLite path or database URL).
         on_start: called once with the estimated number of records to check (None if unknown).
         on_progress: called with the running summary after each chunk is written.
@@ -1056,7 +1073,8 @@ def run_batch(
 
         report_store = ReportStore(store)
     job = Job(output_format=out_format, fields=tuple(chosen), mapping=tuple(sorted((mapping or {}).items())),
-              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None)
+              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None,
+              profile=profile)
     writer: JsonlWriter | ParquetWriter = (
         ParquetWriter(out, resume=resume, fields=chosen) if out_format == "parquet" else JsonlWriter(out, resume=resume)
     )

@@ -22,6 +22,12 @@ class Config:
     # scores through its merged booster, which keeps the reports identical to check_post's.
     batch_posts: int = 16
 
+    # Which models run. "default": every stage, the entailment cross-encoder included (its
+    # per-sentence probabilities, and the stance model trained with them). "fast": the
+    # cross-encoder is skipped and the stance model without its features is used, for triaging
+    # millions of posts at the speed and figures of release 0.1 (see benchmarks/check_throughput.py).
+    profile: str = "default"
+
     # --- segment -----------------------------------------------------------
     # Longest body analysed, in characters. FNC-1's longest body is ~40k chars;
     # 1 MB bodies are cut here so a single post cannot stall a batch.
@@ -35,6 +41,22 @@ class Config:
     # Sentences under this IDF-weighted headline-term coverage are not evidence.
     # Set on FNC-1 train (body-held-out split): below 0.10 almost all pairs are unrelated.
     evidence_min_relevance: float = 0.10
+
+    # --- entailment --------------------------------------------------------
+    # Body sentences the cross-encoder reads per post: the most relevant ones (evidence stage's
+    # coverage score), at most this many. It costs about 4-6 ms a sentence on one core, so it is
+    # the pipeline's main cost; a cap also bounds a 1 MB body or one of 5,000 one-word sentences
+    # (a note says when sentences were left unread). 6 was chosen on FNC-1 train: with more,
+    # the stance validation score gained nothing (see the stance_entail model card).
+    entailment_max_sentences: int = 6
+    # Sentences with less headline coverage than this are not read (they are evidence of nothing):
+    # the evidence stage's own floor.
+    entailment_min_relevance: float = 0.10
+    # How much a sentence's decisiveness (max of P(entails), P(contradicts)) adds to its relevance
+    # when the evidence sentences are ranked, so a sentence that settles the claim in other words
+    # is shown ahead of one that only repeats its words. Set by reading the seed post and the
+    # stance fixtures: at 1.0 a confirming paraphrase at relevance 0.3 outranks a 0.8 repeat.
+    evidence_decisive_weight: float = 1.0
 
     # --- verdict -----------------------------------------------------------
     # A body with fewer content words than this is "too short to judge".

@@ -7,6 +7,8 @@ HTTP API answers ``http_status`` with ``{"error": {"code": ..., "message": ...}}
 
 from __future__ import annotations
 
+import sys
+
 
 class OverclaimError(Exception):
     """Base class: a problem the user can fix, reported in one line."""
@@ -158,6 +160,13 @@ class AuthError(OverclaimError):
     http_status = 401
 
 
+class CrossSiteError(OverclaimError):
+    """A browser sent this request from another site (refused: cross-site request forgery)."""
+
+    code = "cross_site"
+    http_status = 403
+
+
 class RequestTimeoutError(OverclaimError):
     """The client did not send its request body within the service's time limit."""
 
@@ -198,3 +207,50 @@ class ExtraNotInstalledError(OverclaimError):
 
     code = "extra_not_installed"
     http_status = 501
+
+
+class OutputError(OverclaimError):
+    """An output (file, folder or stdout) cannot be written: no such folder, a folder, read-only, disk full."""
+
+    code = "output_error"
+    http_status = 500
+
+
+def _is_control_flow(exc: BaseException) -> bool:
+    """A BaseException that steers the program (Ctrl-C, exit, a closed generator, a cancelled task).
+
+    Never a post's fault, always passed on. asyncio is looked up, not imported: without it
+    loaded there is no cancelled task (and the library's import stays 34 ms lighter).
+    """
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def is_library_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a library's crash that derives from BaseException, not from Exception.
+
+    Rust extensions built with pyo3 (sentencex, tokenizers ...) raise ``pyo3_runtime.PanicException``
+    when they hit a bug on some input; it derives from BaseException, so ``except Exception`` misses it.
+    Each extension has its own class of that name, so it is told by what it is not: neither an
+    ``Exception`` nor one of the control-flow exceptions (Ctrl-C, exit, cancellation).
+    """
+    return not isinstance(exc, Exception) and not _is_control_flow(exc)
+
+
+def reraise_control_flow(exc: BaseException) -> None:
+    """Re-raise ``exc`` unless it is a per-post failure: an ``Exception`` or a library panic.
+
+    For ``except BaseException`` clauses that turn one post's failure into its error record.
+    """
+    if not isinstance(exc, Exception) and not is_library_panic(exc):
+        raise exc
+
+
+def library_panic_error(exc: BaseException, doing: str) -> InternalCheckError:
+    """One post's error for a library panic raised while ``doing`` (e.g. "segmenting")."""
+    detail = " ".join(str(exc).split())[:300]
+    return InternalCheckError(
+        f"a library crashed while {doing} this post ({type(exc).__name__}: {detail}); the post is skipped"
+    )

@@ -1,7 +1,9 @@
 """The pipeline: runs the analysis stages in order over one post.
 
-    normalize -> segment -> evidence -> stance -> certainty -> sourcing
-              -> sensational -> match -> verdict
+    normalize -> segment -> evidence -> entailment -> stance -> certainty -> claim_strength
+              -> numbers -> sourcing -> sensational -> match -> verdict
+
+The ``fast`` profile (``Config.profile``) leaves out the stages in :data:`FAST_PROFILE_SKIP`.
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
 :class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
@@ -21,15 +23,17 @@ from typing import Any, Protocol
 
 from overclaim import __version__
 from overclaim.config import DEFAULT_CONFIG, Config
-from overclaim.errors import EmptyFieldError, WrongTypeError
+from overclaim.errors import EmptyFieldError, WrongTypeError, is_library_panic, library_panic_error
 from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
     CertaintyScore,
+    ClaimStrengthComparison,
     DisguisedWord,
     EvidenceSentence,
     FactCheckMatch,
     Normalization,
+    NumberFinding,
     Post,
     Report,
     Sensational,
@@ -95,6 +99,8 @@ class Context:
     evidence: list[EvidenceSentence] = field(default_factory=list)
     stance: Stance | None = None
     certainty: Certainty | None = None
+    claim_strength: ClaimStrengthComparison | None = None
+    numbers: list[NumberFinding] = field(default_factory=list)
     sourcing: Sourcing = field(default_factory=Sourcing)
     sensational: Sensational = field(default_factory=Sensational)
     matches: list[FactCheckMatch] = field(default_factory=list)
@@ -119,13 +125,21 @@ STAGES: list[tuple[str, str]] = [
     ("normalize", "overclaim.stages.normalize:Normalizer"),
     ("segment", "overclaim.stages.segment:Segmenter"),
     ("evidence", "overclaim.stages.evidence:EvidenceRanker"),
+    ("entailment", "overclaim.stages.entailment:EntailmentScorer"),
     ("stance", "overclaim.stages.stance:StanceDetector"),
     ("certainty", "overclaim.stages.certainty:CertaintyScorer"),
+    ("claim_strength", "overclaim.stages.claim_strength:ClaimStrengthScorer"),
+    ("numbers", "overclaim.stages.numbers:NumberChecker"),
     ("sourcing", "overclaim.stages.sourcing:SourceFinder"),
     ("sensational", "overclaim.stages.sensational:SensationalDetector"),
     ("match", "overclaim.stages.match:FactCheckMatcher"),
     ("verdict", "overclaim.stages.verdict:VerdictMaker"),
 ]
+
+
+# Stages the fast profile leaves out: the entailment cross-encoder (most of the default profile's
+# cost) and the two stages added with it, so that "fast" keeps release 0.1's speed and figures.
+FAST_PROFILE_SKIP: frozenset[str] = frozenset({"entailment", "claim_strength", "numbers"})
 
 
 def _load_stage(spec: str, config: Config, options: dict[str, Any]) -> Stage:
@@ -170,8 +184,9 @@ class Checker:
         """The stage objects, built on first use."""
         if self._stages is None:
             stages = []
+            skip = self.skip | (FAST_PROFILE_SKIP if self.config.profile == "fast" else frozenset())
             for name, spec in STAGES:
-                if name in self.skip:
+                if name in skip:
                     continue
                 options: dict[str, Any] = {"store": self.factchecks} if name == "match" else {}
                 stages.append(_load_stage(spec, self.config, options))
@@ -193,13 +208,28 @@ class Checker:
         outlet: str | None = None,
         published: str | None = None,
     ) -> Report:
-        """Check one post: whether ``body`` backs ``headline``."""
+        """Check one post: whether ``body`` backs ``headline``.
+
+        Raises:
+            EmptyFieldError: headline or body missing or blank.
+            WrongTypeError: a field is not text (``id=5``).
+            InputError: text with NUL characters or lone surrogates (as every reader refuses).
+        """
+        from overclaim.readers import check_text
+
         headline = _as_text(headline, "headline")
         body = _as_text(body, "body")
         if not headline.strip():
             raise EmptyFieldError("is empty", field="headline")
         if not body.strip():
             raise EmptyFieldError("is empty", field="body")
+        meta = {"id": id, "url": url, "outlet": outlet, "published": published}
+        for name, value in meta.items():
+            if value is not None and not isinstance(value, str):
+                raise WrongTypeError(f"must be text, got {type(value).__name__}", field=name)
+        for name, value in {"headline": headline, "body": body, **meta}.items():
+            if value is not None:
+                check_text(value, field=name)
         post = Post(headline=headline, body=body, id=id, url=url, outlet=outlet, published=published)
         return self.check_post(post)
 
@@ -207,8 +237,9 @@ class Checker:
         """Check a :class:`~overclaim.report.Post`."""
         started = time.perf_counter()
         ctx = self._context(post)
-        for stage in self.stages:
-            stage(ctx)
+        with panics_as_errors():
+            for stage in self.stages:
+                stage(ctx)
         return build_report(ctx, elapsed_ms=(time.perf_counter() - started) * 1000)
 
     def check_many(self, posts: Sequence[Post]) -> list[Report]:
@@ -229,18 +260,27 @@ class Checker:
         for i in range(0, len(posts), size):
             group = posts[i : i + size]
             started = time.perf_counter()
-            with gc_paused():
-                contexts = [self._context(post) for post in group]
-                for stage in self.stages:
-                    batch = getattr(stage, "batch", None)
-                    if batch is not None:
-                        batch(contexts)
-                    else:
-                        for ctx in contexts:
-                            stage(ctx)
+            with gc_paused(), panics_as_errors():
+                contexts = self.run_stages(group)
                 elapsed_ms = (time.perf_counter() - started) * 1000 / len(group)
                 reports.extend(build_report(ctx, elapsed_ms=elapsed_ms) for ctx in contexts)
         return reports
+
+    def run_stages(self, posts: Sequence[Post]) -> list[Context]:
+        """Run the stages over one group of posts, stage by stage, and return their contexts.
+
+        For callers that need what the stages found rather than reports (training code builds
+        features this way, so they are the pipeline's own); a ``Checker(skip=...)`` runs a prefix.
+        """
+        contexts = [self._context(post) for post in posts]
+        for stage in self.stages:
+            batch = getattr(stage, "batch", None)
+            if batch is not None:
+                batch(contexts)
+            else:
+                for ctx in contexts:
+                    stage(ctx)
+        return contexts
 
     def _context(self, post: Post) -> Context:
         ctx = Context(
@@ -249,9 +289,28 @@ class Checker:
             headline=TextView("headline", post.headline[: self.config.max_headline_chars]),
             body=TextView("body", post.body[: self.config.max_body_chars]),
         )
+        if len(post.headline) > self.config.max_headline_chars:
+            ctx.notes.append(f"Headline cut to its first {self.config.max_headline_chars} characters.")
         if len(post.body) > self.config.max_body_chars:
             ctx.notes.append(f"Body cut to its first {self.config.max_body_chars} characters.")
         return ctx
+
+
+@contextlib.contextmanager
+def panics_as_errors() -> Iterator[None]:
+    """Turn a library panic (a BaseException, e.g. pyo3's ``PanicException``) into an :class:`InternalCheckError`.
+
+    So that ``except Exception`` (and ``except OverclaimError``) in every caller treats it as
+    the failure of the post being checked; Ctrl-C, exits and cancellations pass through.
+    """
+    try:
+        yield
+    except Exception:
+        raise
+    except BaseException as exc:
+        if not is_library_panic(exc):
+            raise
+        raise library_panic_error(exc, "checking") from exc
 
 
 @contextlib.contextmanager
@@ -320,6 +379,8 @@ def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
         sensational=ctx.sensational,
         normalization=normalization,
         matches=ctx.matches,
+        claim_strength=ctx.claim_strength,
+        numbers=ctx.numbers,
         notes=ctx.notes,
         elapsed_ms=round(elapsed_ms, 3) if elapsed_ms is not None else None,
     )

@@ -10,16 +10,23 @@ Formats:
 - ``html``: a web page; headline and main text extracted with trafilatura.
 
 Every problem is raised as an :class:`~overclaim.errors.InputError` that names the
-file, the line and the field.
+file, the line and the field. The rules are the batch's (:mod:`overclaim.batch`):
+NUL characters and lone surrogates are refused in any field, a UTF-16/32 file is named as
+such, a CSV row must have as many fields as its header, and JSON too deep or with a number
+too long for Python is ``malformed``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime
+import html as html_lib
 import io
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +35,7 @@ from overclaim.errors import (
     EmptyFieldError,
     EncodingError,
     FileNotFound,
+    InputError,
     InputTooLargeError,
     MalformedInputError,
     UnknownFormatError,
@@ -51,6 +59,109 @@ EXTENSIONS: dict[str, Format] = {
 POST_FIELDS = ("headline", "body", "id", "url", "outlet", "published")
 # Largest single input read whole (a batch streams instead): 50 MB.
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+# Largest CSV field: the batch's MAX_LINE_BYTES (16 MB; a test keeps them equal), far above
+# a body (cut at Config.max_body_chars = 200k characters) and above the csv module's 128 KB.
+MAX_CSV_FIELD = 16 * 1024 * 1024
+# Byte-order marks of the encodings refused with their name (UTF-32 first: its LE mark starts
+# with UTF-16's).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def json_error(exc: Exception, source: str, line: int | None = None) -> MalformedInputError:
+    """The one-line error for JSON that :func:`json.loads` refused (``exc``), at ``line`` of ``source``.
+
+    Besides bad syntax: nesting deeper than Python's recursion limit (``RecursionError``) and an
+    integer longer than Python's 4,300-digit conversion limit (``ValueError``).
+    """
+    if isinstance(exc, json.JSONDecodeError):
+        where = exc.lineno + (line - 1 if line is not None else 0)
+        return MalformedInputError(f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=where)
+    if isinstance(exc, RecursionError):
+        return MalformedInputError("invalid JSON: nested too deeply", source=source, line=line)
+    if isinstance(exc, UnicodeDecodeError):
+        return MalformedInputError("invalid JSON: not UTF-8", source=source, line=line)
+    if "digits" in str(exc):
+        return MalformedInputError(
+            f"invalid JSON: a number has more than {sys.get_int_max_str_digits()} digits", source=source, line=line
+        )
+    return MalformedInputError(f"invalid JSON: {exc}", source=source, line=line)
+
+
+def loads_json(text: str | bytes, source: str = "<input>", line: int | None = None) -> Any:
+    """``json.loads(text)``, every failure a :class:`MalformedInputError` (see :func:`json_error`)."""
+    try:
+        return json.loads(text)
+    except (RecursionError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise json_error(exc, source, line) from exc
+
+
+def check_text(value: str, *, source: str | None = None, line: int | None = None, field: str | None = None) -> None:
+    """Refuse text that cannot be checked and written back as UTF-8: NUL characters, lone surrogates.
+
+    Raises:
+        BinaryInputError: ``value`` holds NUL characters.
+        EncodingError: ``value`` holds lone surrogates (an escaped ``udfff`` in JSON).
+    """
+    if "\x00" in value:
+        raise BinaryInputError("holds binary data (NUL characters)", source=source, line=line, field=field)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EncodingError(
+                f"is not valid UTF-8 text (a lone surrogate U+{ord(value[exc.start]):04X} at character {exc.start})",
+                source=source, line=line, field=field,
+            ) from exc
+
+
+def _checked(post: Post, source: str, line: int | None = None, mapping: Mapping[str, str] | None = None) -> Post:
+    for name in POST_FIELDS:
+        value = getattr(post, name)
+        if value is not None:
+            check_text(value, source=source, line=line, field=(mapping or {}).get(name, name))
+    return post
+
+
+def check_mapping(mapping: Mapping[str, str] | None) -> None:
+    """Refuse a mapping that names a field a post does not have (``--map foo=bar``).
+
+    Raises:
+        InputError: a key is not one of :data:`POST_FIELDS`.
+    """
+    for name in mapping or {}:
+        if name not in POST_FIELDS:
+            raise InputError(f"unknown field {name!r}; map one of {', '.join(POST_FIELDS)}", field="--map")
+
+
+def check_csv_header(header: list[str], mapping: Mapping[str, str] | None, source: str) -> None:
+    """Refuse a CSV header that lacks a (mapped) column or has a column name twice.
+
+    Headline and body must be there, and every column named in ``mapping``; a name given
+    twice is refused because a row could then give either value.
+
+    Raises:
+        MalformedInputError: naming the column.
+    """
+    mapping = mapping or {}
+    for name in POST_FIELDS:
+        col = mapping.get(name, name)
+        if col not in header and (name in ("headline", "body") or name in mapping):
+            raise MalformedInputError(
+                f"CSV header has no column '{col}' (columns: {', '.join(header) or 'none'}); map one with --map",
+                source=source,
+                line=1,
+                field=col,
+            )
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            raise MalformedInputError(f"CSV header has the column '{col}' twice", source=source, line=1, field=col)
+        seen.add(col)
 
 
 def post_from_record(
@@ -85,9 +196,15 @@ def post_from_record(
         if value is None or (isinstance(value, str) and not value.strip() and name not in ("headline", "body")):
             continue
         if name == "id" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
+            try:
+                value = str(value)
+            except ValueError as exc:  # over Python's 4,300-digit conversion limit
+                raise WrongTypeError("is a number too long to be an id", source=source, line=line, field=key) from exc
+        if name == "published" and isinstance(value, datetime.date):
+            value = value.isoformat()  # a Parquet / pandas timestamp or date (datetime is a date)
         if not isinstance(value, str):
             raise WrongTypeError(f"must be text, got {type(value).__name__}", source=source, line=line, field=key)
+        check_text(value, source=source, line=line, field=key)
         values[name] = value
     for name in ("headline", "body"):
         key = mapping.get(name, name)
@@ -98,15 +215,31 @@ def post_from_record(
     return Post(**values)
 
 
+def refuse_wide_encodings(head: bytes, source: str, line: int | None = None) -> None:
+    """Refuse UTF-16 and UTF-32 text (by its byte-order mark) by name, rather than as binary.
+
+    Raises:
+        EncodingError: ``head`` starts with a UTF-16 or UTF-32 byte-order mark.
+    """
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            raise EncodingError(f"is {name} (it starts with a {name} byte-order mark); convert it to UTF-8",
+                                source=source, line=line)
+
+
 def decode(data: bytes, source: str) -> str:
     """Decode bytes as UTF-8 text, refusing binary data with a clear message.
 
     Raises:
-        BinaryInputError: the data has NUL bytes (a binary file).
-        EncodingError: the data is not valid UTF-8 (names the byte offset).
+        BinaryInputError: the data has NUL bytes (a binary file), wherever they are.
+        EncodingError: the data is UTF-16 or UTF-32 (it starts with their byte-order mark),
+            or not valid UTF-8 (names the byte offset).
     """
-    if b"\x00" in data[:8192]:
-        raise BinaryInputError("is a binary file, not text", source=source)
+    refuse_wide_encodings(data, source)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        where = "" if nul < 8192 else f" (a NUL byte at offset {nul})"
+        raise BinaryInputError(f"is a binary file, not text{where}", source=source)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -150,14 +283,92 @@ def parse_text(text: str, source: str = "<input>") -> Post:
                     line=i + 2,
                     field="body",
                 )
-            return Post(headline=headline, body=body)
+            return _checked(Post(headline=headline, body=body), source)
     raise EmptyFieldError("is empty", source=source, field="headline")
 
 
+# libxml2 (lxml, under trafilatura) stops parsing a page nested deeper than 256 elements
+# ("Excessive depth in document"), so the rest of the article is lost. Such a page is read
+# again with its elements nested at most this deep (the deeper tags dropped, their text
+# kept): 200 leaves room for the elements libxml2 adds (html, body, implied p).
+MAX_HTML_DEPTH = 200
+# Elements with no content (never pushed on the nesting stack).
+_VOID_TAGS = frozenset(
+    "area base br col embed hr img input keygen link meta param source track wbr".split()
+)
+
+
+def _too_deep(html: str) -> bool:
+    """Whether libxml2 gives up on ``html`` for its nesting depth (parsed as trafilatura parses it)."""
+    from lxml.html import HTMLParser as LxmlHTMLParser
+    from lxml.html import fromstring
+
+    parser = LxmlHTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                            remove_pis=True)
+    try:
+        fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except Exception:  # noqa: BLE001 - an unparsable page is trafilatura's to refuse
+        return False
+    return any("Excessive depth" in e.message for e in parser.error_log)
+
+
+class _Flattener(HTMLParser):
+    """Re-writes HTML with elements nested at most ``MAX_HTML_DEPTH`` deep; deeper tags are dropped, text kept."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, written)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS:
+            self.out.append(self.get_starttag_text() or "")
+            return
+        if self.stack and self.stack[-1][0] == tag and tag in ("p", "li", "option", "tr", "td", "th", "dt", "dd"):
+            self.handle_endtag(tag)  # an implied end tag: <p>a<p>b
+        written = len(self.stack) < MAX_HTML_DEPTH
+        if written:
+            self.out.append(self.get_starttag_text() or "")
+        self.stack.append((tag, written))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if len(self.stack) < MAX_HTML_DEPTH:
+            self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(t == tag for t, _ in self.stack):
+            return
+        while self.stack:
+            open_tag, written = self.stack.pop()
+            if written:
+                self.out.append(f"</{open_tag}>")
+            if open_tag == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(html_lib.escape(data, quote=False))
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+
+def flatten_html(html: str) -> str:
+    """``html`` with its elements nested at most :data:`MAX_HTML_DEPTH` deep (deeper tags dropped, text kept)."""
+    flattener = _Flattener()
+    flattener.feed(html)
+    flattener.close()
+    return "".join(flattener.out)
+
+
 def parse_html(html: str, source: str = "<input>", url: str | None = None) -> Post:
-    """A post from an HTML page: its title as headline, its main text (trafilatura) as body."""
+    """A post from an HTML page: its title as headline, its main text (trafilatura) as body.
+
+    A page nested too deeply for the HTML parser is read whole, through :func:`flatten_html`.
+    """
     import trafilatura
 
+    if _too_deep(html):
+        html = flatten_html(html)
     extracted = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if extracted is None:
         raise EmptyFieldError("no article text found in the HTML page", source=source, field="body")
@@ -168,27 +379,19 @@ def parse_html(html: str, source: str = "<input>", url: str | None = None) -> Po
         raise EmptyFieldError("no title found in the HTML page", source=source, field="headline")
     if not body:
         raise EmptyFieldError("no article text found in the HTML page", source=source, field="body")
-    return Post(
+    post = Post(
         headline=headline,
         body=body,
         url=url or data.get("url") or None,
         outlet=data.get("sitename") or None,
         published=data.get("date") or None,
     )
-
-
-def _json_line_error(exc: json.JSONDecodeError, source: str, line_offset: int = 0) -> MalformedInputError:
-    return MalformedInputError(
-        f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno + line_offset
-    )
+    return _checked(post, source)
 
 
 def parse_json(text: str, source: str = "<input>", mapping: Mapping[str, str] | None = None) -> list[Post]:
     """Posts from a JSON object or array of objects."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _json_line_error(exc, source) from exc
+    data = loads_json(text, source)
     if isinstance(data, list):
         if not data:
             raise EmptyFieldError("is an empty JSON array", source=source)
@@ -201,29 +404,39 @@ def iter_jsonl(text: str, source: str = "<input>", mapping: Mapping[str, str] | 
     for n, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line.strip())
-        except json.JSONDecodeError as exc:
-            raise _json_line_error(exc, source, n - 1) from exc
+        record = loads_json(line.strip(), source, n)
         yield post_from_record(record, source=source, line=n, mapping=mapping)
 
 
 def iter_csv(text: str, source: str = "<input>", mapping: Mapping[str, str] | None = None) -> Iterator[Post]:
-    """Posts from CSV with a header row; ``mapping`` maps post fields to column names."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    mapping = mapping or {}
-    header = reader.fieldnames or []
-    for name in ("headline", "body"):
-        col = mapping.get(name, name)
-        if col not in header:
-            raise MalformedInputError(
-                f"CSV header has no column '{col}' (columns: {', '.join(header) or 'none'}); map one with --map",
-                source=source,
-                line=1,
-                field=col,
-            )
-    for row in reader:
-        yield post_from_record(row, source=source, line=reader.line_num, mapping=mapping)
+    """Posts from CSV with a header row; ``mapping`` maps post fields to column names.
+
+    Raises:
+        MalformedInputError: a bad header (see :func:`check_csv_header`), a broken row, or a
+            row with more or fewer fields than the header.
+    """
+    # Process-wide, as the batch sets it; only ever raised (a field of 128 KB is a long article).
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise MalformedInputError(f"broken CSV header: {exc}", source=source, line=1) from exc
+    check_csv_header(header, mapping, source)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise MalformedInputError(f"broken CSV row: {exc}", source=source, line=start) from exc
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # a blank line, as the batch skips it
+        if len(row) != len(header):
+            raise MalformedInputError(f"row has {len(row)} fields, the header has {len(header)}",
+                                      source=source, line=start)
+        yield post_from_record(dict(zip(header, row, strict=True)), source=source, line=start, mapping=mapping)
 
 
 def read_bytes(path: str | Path) -> tuple[bytes, str]:
@@ -246,6 +459,7 @@ def read_posts(path: str | Path, fmt: str | None = None, mapping: Mapping[str, s
     Raises:
         InputError: any problem, naming the file, line and field.
     """
+    check_mapping(mapping)
     data, source = read_bytes(path)
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLargeError(f"is over {MAX_INPUT_BYTES // (1024 * 1024)} MB", source=source)

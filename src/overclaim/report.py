@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"  # 1.1: Sourcing.sources, Sourcing.unresolved, Attribution.source/antecedent, kind "pronoun"
+# 1.1: claim_strength, numbers, EvidenceSentence.entailment; Sourcing.sources, Sourcing.unresolved,
+# Attribution.source / antecedent and the speaker kind "pronoun" (all optional or added)
+SCHEMA_VERSION = "1.1"
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]
@@ -117,12 +119,75 @@ class StanceProbabilities(_Model):
         return max(items, key=items.__getitem__)
 
 
+class EntailmentProbabilities(_Model):
+    """The entailment cross-encoder's reading of one body sentence against the headline's claim."""
+
+    entails: float = Field(ge=0.0, le=1.0, description="P(the sentence confirms the claim).")
+    neutral: float = Field(ge=0.0, le=1.0, description="P(it neither confirms nor denies it).")
+    contradicts: float = Field(ge=0.0, le=1.0, description="P(it denies or refutes the claim).")
+
+    def label(self) -> str:
+        """The most probable reading."""
+        items = {"entails": self.entails, "neutral": self.neutral, "contradicts": self.contradicts}
+        return max(items, key=items.__getitem__)
+
+
 class Stance(_Model):
     """The body's stance toward the headline."""
 
     label: StanceLabel
     probabilities: StanceProbabilities
     model: str = Field(description="Which model produced it (artifact name and version, or 'lexical').")
+
+
+StrengthLabel = Literal["none", "correlational", "conditional_causal", "direct_causal"]
+
+
+class StrengthCue(_Model):
+    """A word or phrase that states a relation, or turns it conditional or null."""
+
+    span: Span
+    kind: Literal["correlational", "causal", "conditional", "negation"]
+
+
+class ClaimStrength(_Model):
+    """How strong a relation a text states (Yu et al. 2019): none < correlational < conditional causal < direct.
+
+    "may cause" (conditional causal) is stronger than "is associated with" (correlational).
+    """
+
+    label: StrengthLabel
+    strength: int = Field(ge=0, le=3, description="0 none, 1 correlational, 2 conditional causal, 3 direct causal.")
+    score: float = Field(ge=0.0, le=1.0, description="Expected strength under the probabilities, divided by 3.")
+    probabilities: dict[str, float] = {}
+    cues: list[StrengthCue] = []
+    sentence_index: int | None = Field(default=None, description="Body sentence it was read from (body only).")
+
+
+class ClaimStrengthComparison(_Model):
+    """The headline's stated relation against the strongest one among the sentences that carry its claim."""
+
+    headline: ClaimStrength
+    body: ClaimStrength | None = Field(default=None, description="None when no evidence sentence carries the claim.")
+    gap: int = Field(default=0, description="headline.strength - body.strength; positive: the headline states more.")
+    exaggerates: bool = False
+
+
+class NumberFinding(_Model):
+    """A quantity in the headline set against the body's quantity for the same thing."""
+
+    headline: Span
+    body: Span | None = None
+    headline_value: float
+    body_value: float | None = None
+    unit: str = Field(description="What is counted: percent, count, year, money, multiplier, fraction, ...")
+    context: list[str] = Field(default=[], description="Words shared by the two quantities' contexts.")
+    kind: Literal["match", "mismatch", "inflated", "deflated", "unmatched"]
+    relative_difference: float | None = Field(
+        default=None, description="(headline - body) / |body|; None without a body quantity."
+    )
+    headline_qualifier: str | None = Field(default=None, description="'up to', 'about', 'more than', 'less than'.")
+    body_qualifier: str | None = None
 
 
 class EvidenceSentence(_Model):
@@ -132,10 +197,14 @@ class EvidenceSentence(_Model):
     span: Span
     relevance: float = Field(ge=0.0, description="Relevance to the headline (0-1, higher is more relevant).")
     stance: StanceProbabilities | None = None
+    entailment: EntailmentProbabilities | None = Field(
+        default=None, description="The entailment cross-encoder's probabilities (absent in the fast profile)."
+    )
     certainty: float | None = Field(default=None, ge=0.0, le=1.0)
     hedged: bool = False
     cues: list[Cue] = []
     anonymous_source: bool = False
+    claim_strength: ClaimStrength | None = None
 
 
 class CertaintyScore(_Model):
@@ -289,6 +358,8 @@ class Report(_Model):
     sensational: Sensational = Sensational()
     normalization: Normalization
     matches: list[FactCheckMatch] = []
+    claim_strength: ClaimStrengthComparison | None = None
+    numbers: list[NumberFinding] = []
     notes: list[str] = Field(default=[], description="Caveats, e.g. 'body too short to judge'.")
     elapsed_ms: float | None = None
 

@@ -60,3 +60,23 @@ def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, monkeypatch, setup, 
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("overclaim: error:")
     assert needle in lines[0]
+
+
+def test_profile_option_chooses_the_models(run_cli, tmp_path):
+    post = tmp_path / "post.txt"
+    post.write_text(
+        "Council bans plastic bags\nThe city council voted on Thursday to ban plastic bags from all shops, "
+        "the mayor said, and the ban starts in May after a public consultation.\n",
+        encoding="utf-8",
+    )
+    outputs = {}
+    for profile in ("default", "fast"):
+        code, out, err = run_cli("check", str(post), "--format", "json", "--profile", profile)
+        assert code == 0, err
+        outputs[profile] = json.loads(out)
+    assert outputs["fast"]["stance"]["model"] == "stance-2"
+    assert outputs["default"]["stance"]["model"] == "stance-3"
+    assert all(e.get("entailment") is None for e in outputs["fast"]["evidence"])
+    assert any(e.get("entailment") for e in outputs["default"]["evidence"])
+    code, _, err = run_cli("check", str(post), "--profile", "slow")
+    assert code == 2 and "slow" in err

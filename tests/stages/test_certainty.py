@@ -137,3 +137,64 @@ def test_certainty_batch_gives_each_post_its_own_scores() -> None:
         assert a.certainty.model_dump() == b.certainty.model_dump()
         assert [e.model_dump() for e in a.evidence] == [e.model_dump() for e in b.evidence]
     assert len({r.certainty.body.score for r in together}) > 1
+
+
+class _TooSlow(Exception):
+    pass
+
+
+# Issue 19: shapes on which the headline features were quadratic (the "ends with a reporting word"
+# and "ends with a question mark" groups searched forwards from every position to the end). At 100k
+# characters, far past the 2,000 a headline is cut to, the code before the fix took minutes; the
+# guard is a hang detector with a wide margin, not a speed target (see benchmarks/adversarial.py).
+HANG_SECONDS = 20
+LONG_SHAPES = [
+    pytest.param("a*" * 50_000 + "a/b", id="star-separated"),
+    pytest.param("1+" * 50_000 + "2/b", id="plus-separated"),
+    pytest.param("a." * 50_000 + "a@", id="dotted-at"),
+    pytest.param("ab\u00ad" * 33_000, id="soft-hyphens"),
+    pytest.param("“a" * 50_000, id="unclosed-quotes"),
+    pytest.param("?" * 100_000 + "a", id="question-marks"),
+    pytest.param("? " * 50_000 + "a", id="spaced-question-marks"),
+    pytest.param("said " * 20_000, id="said"),
+    pytest.param("may " * 25_000, id="may"),
+    pytest.param("officials" * 11_000, id="one-long-word"),
+    pytest.param("!" * 100_000, id="punctuation-run"),
+]
+
+
+def _within_hang_limit(run, what: str):
+    import signal
+
+    def stop(*_: object) -> None:
+        raise _TooSlow(f"{what} took over {HANG_SECONDS} s")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(HANG_SECONDS)
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("text", LONG_SHAPES)
+def test_adversarial_headline_shapes_pass_the_headline_score(scorer: CertaintyScorer, text: str) -> None:
+    score = _within_hang_limit(lambda: scorer.headline_score(text), f"headline_score on {len(text):,} characters")
+    assert 0.0 <= score.score <= 1.0
+    assert all(text[c.span.start : c.span.end] == c.span.text for c in score.cues)
+    # A "?" in the text is a question cue (the last one), whatever the shape.
+    assert ("question" in {c.kind for c in score.cues}) == ("?" in text)
+
+
+@pytest.mark.parametrize("text", LONG_SHAPES)
+def test_adversarial_shapes_pass_the_body_sentence_scorer(scorer: CertaintyScorer, text: str) -> None:
+    """A long body sentence of each shape through the hedging model and the cue lexicons."""
+    _, hedging = scorer._models()
+
+    def run() -> tuple[list[float], list]:
+        return hedging.predict_proba_many([text, "Officials may be evaluating plans."]), find_cues(text, True)
+
+    probabilities, cues = _within_hang_limit(run, f"the body sentence scorer on {len(text):,} characters")
+    assert all(abs(sum(p) - 1) < 1e-9 for p in probabilities)
+    assert all(text[c.start : c.end].strip() for c in cues)

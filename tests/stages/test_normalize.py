@@ -66,11 +66,32 @@ def test_seed_post_changes_exactly_the_two_words() -> None:
         ("a machine l i k e a car", "a machine like a car", "spacing"),  # the article stays a word
         ("TERRRRORIST ATTACK", "TERRORIST ATTACK", "repetition"),
         ("BOMB THE PL4CE", "BOMB THE PLACE", "leetspeak"),
+        # Issue 19 item 22: runs of invisible characters, tag characters, variation selectors.
+        ("the president\u200b\u200bial race", "the presidential race", "invisible"),
+        ("a terr\xad\xadorist cell", "a terrorist cell", "invisible"),
+        ("the terr\u200b\xadorist cell", "the terrorist cell", "invisible"),
+        ("the terr\U000e0020orist cell", "the terrorist cell", "invisible"),
+        ("the terr\U000e0041orist cell", "the terrorist cell", "invisible"),
+        ("the terr\ufe0forist cell", "the terrorist cell", "invisible"),
+        ("the terr\ufe00orist cell", "the terrorist cell", "invisible"),
+        ("the terr\U000e0100orist cell", "the terrorist cell", "invisible"),
+        ("the terr\u200d\U000e0041\ufe0forist cell", "the terrorist cell", "invisible"),
+        # ... small capitals, a word or a whole sentence of them ...
+        ("a ᴛᴇʀʀᴏʀɪsᴛ attack", "a terrorist attack", "width"),
+        ("ᴛʜᴇ ᴘʟᴀɴ ɪs ᴀ ʜᴏᴀx", "the plan is a hoax", "width"),
+        # ... and leet spaced letters after the article "a".
+        ("a t e r r 0 r i s t attack", "a terrorist attack", "spacing"),
+        # Item 23: these needed a second run to finish.
+        ("the pres\u200dіdent said", "the president said", "invisible"),  # joiner, Cyrillic і
+        ("t h a t p.r.e.s.i.d.e.n.t", "that president", "separator"),
+        ("an at*tackat*tack", "an attack attack", "separator"),
+        ("o\u200d𝐛", "ob", "width"),  # a joiner beside a letter only the width pass folds
     ],
 )  # fmt: skip
 def test_disguises_are_recovered(text: str, clean: str, kind: str) -> None:
     view = normalize_text(text)
     assert view.clean == clean
+    assert normalize_text(view.clean).clean == clean  # normalizing again changes nothing
     assert kind in {e.kind for e in view.edits}
     for e in view.edits:  # every edit points at the original text
         assert text[e.start : e.end] == e.original
@@ -92,6 +113,15 @@ def test_disguises_are_recovered(text: str, clean: str, kind: str) -> None:
         "Global\u00adPost reported; Lady\u00adAmanita said",
         "a CA$ 250,000 lawsuit, US$50 million, 3ds Max, Cold Box Sand5, the UNCCC treaty",
         "hyperresonance, underclay, paramutation, superfields, bearlike, hairgate, smartwatch",
+        # Issue 19 item 24: host names without a scheme are not words broken by a dot.
+        "watch youtu.be, on redd.it today, trib.al links, Instagr.am and flic.kr, del.icio.us.",
+        "see youtu.be/abc and m.youtu.be",
+        # Invisible characters with a use: flag tag sequences, emoji and keycap variation
+        # selectors, a CJK ideographic variation sequence, a Persian non-joiner.
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Scotland, ❤️ and ☺︎, press 1️⃣",
+        "葛\U000e0100城市 and می\u200cخواهم",
+        # Small capitals in phonetic transcriptions, and one alone.
+        "the vowel /kɪt/ or [ʀ] and the letter ɪ",
     ],
 )
 def test_legitimate_text_is_untouched(text: str) -> None:
@@ -157,10 +187,90 @@ def _fuzz_texts(alphabet: str, count: int, seed: int) -> list[str]:
     ],
 )
 def test_separated_matches_are_the_regex_matches(text: str) -> None:
+    """Issue 19 item 8: the linear scanner finds exactly the matches of the (quadratic) regex."""
     from overclaim.stages.normalize import SEPARATED_RE, _separated_matches
 
     for line in text.split("\n"):
-        assert [m.span() for m in _separated_matches(line)] == [m.span() for m in SEPARATED_RE.finditer(line)]
+        assert list(_separated_matches(line)) == [m.span() for m in SEPARATED_RE.finditer(line)]
+
+
+# REPEAT_RE as it was before issue 19 item 9: cubic on a long letter run that fails at its end.
+_CUBIC_REPEAT_RE = r"(?<![\w@#/.])([A-Za-z]*([A-Za-z])\2{2,}[A-Za-z]*)(?![\w@]|[./][\w])"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["terrrrorist a.aaab/x sooo, Brrr@ aaab$ xx.yyyy zzz_ #aaa", "\n".join(_fuzz_texts("abA.@#/$_ é", 3000, 3))],
+)
+def test_repeat_regex_matches_as_before(text: str) -> None:
+    """Item 9: the linear REPEAT_RE finds the same words as the cubic one it replaced."""
+    import re
+
+    from overclaim.stages.normalize import REPEAT_RE
+
+    old = re.compile(_CUBIC_REPEAT_RE)
+    for line in text.split("\n"):
+        assert [m.span("word") for m in REPEAT_RE.finditer(line)] == [m.span(1) for m in old.finditer(line)]
+
+
+class _TooSlow(Exception):
+    pass
+
+
+# The shapes of issue 19 items 8, 9 and 11 at 64k characters: the code before the fix took
+# minutes on each (quadratic or cubic); linear code takes a fraction of a second. The guard
+# is a hang detector with a wide margin, not a speed target (those are in benchmarks/adversarial.py).
+HANG_SECONDS = 20
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a*" * 32_000 + "a/b", id="item8-star"),
+        pytest.param("1+" * 32_000 + "2/b", id="item8-plus"),
+        pytest.param("a." * 32_000 + "a@", id="item9-dots"),
+        pytest.param("ab\u00ad" * 21_000, id="item11-soft-hyphens"),
+        pytest.param(("a." * 2_000 + "a@ ") * 16, id="item9-many-runs"),
+    ],
+)
+def test_adversarial_shapes_pass_the_stage(text: str) -> None:
+    import signal
+
+    def stop(*_: object) -> None:
+        raise _TooSlow(f"normalize took over {HANG_SECONDS} s on {len(text):,} characters")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(HANG_SECONDS)
+    try:
+        view, words = normalize_view(TextView("body", text))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert view.clean == text  # none of them hides a word
+    assert words == []
+
+
+@pytest.mark.parametrize("token", ["a" * 41 + "@", "a" * 61, "t3rr" * 11])
+def test_resolve_word_leaves_tokens_longer_than_any_word(token: str) -> None:
+    """Item 9: the token length limit holds on every path into resolve_word."""
+    from overclaim.stages.normalize import resolve_word
+
+    assert resolve_word(token) is None
+    assert resolve_word(token, joined=True, max_parts=3) is None
+
+
+def test_soft_hyphen_word_is_looked_up_once() -> None:
+    """Item 11: a word holding many soft hyphens is looked up once, not once per hyphen."""
+    from unittest import mock
+
+    from overclaim.stages import normalize
+
+    text = "ter\u00adror\u00adist and " + "ab\u00ad" * 500
+    with mock.patch.object(normalize, "_shy_hides_word", wraps=normalize._shy_hides_word) as spy:
+        view = normalize_text(text)
+    assert view.clean == "terrorist and " + "ab\u00ad" * 500
+    # Round one: the two words that hold soft hyphens; round two (the text changed): the one left.
+    assert spy.call_count == 3 < text.count("\u00ad")
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from overclaim.config import DEFAULT_CONFIG
 from overclaim.pipeline import Checker, Context
@@ -180,3 +183,168 @@ def test_one_at_a_time_scoring_matches_the_sklearn_pipeline() -> None:
     one_by_one = [clickbait_probabilities([h])[0] for h in headlines]
     assert one_by_one == pytest.approx(expected.tolist(), abs=1e-4)
     assert clickbait_probabilities(headlines) == pytest.approx(expected.tolist(), abs=1e-4)
+
+
+# ---------------------------------------------------------------------------- issue 19: linear time
+# The code before the fix, copied verbatim: the reference the linear versions must agree with.
+_OLD_SENTENCE_END_RE = re.compile(r"[.!?！？…]+[\"”’')\]]*\s+")
+_OLD_POSSESSIVE_BEFORE_RE = re.compile(r"\w['’]s\s+$")
+_OLD_OF_NAME_AFTER_RE = re.compile(r"^\s+of\s+(?:the\s+)?[A-Z]")
+_OLD_PAIRS = {"“": "”", "«": "»", "„": "“", "‘": "’", '"': '"', "'": "'"}
+
+
+def _old_quoted_ranges(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        closer = _OLD_PAIRS.get(c)
+        if closer is None:
+            i += 1
+            continue
+        single = c in "‘'"
+        if single and not (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{—–-:\"“"):
+            i += 1
+            continue
+        if i + 1 >= n or text[i + 1].isspace():
+            i += 1
+            continue
+        j = i + 1
+        found = -1
+        while j < n:
+            d = text[j]
+            if d == closer or (closer == "’" and d == "'") or (closer == "'" and d == "’"):
+                if not single:
+                    found = j
+                    break
+                after_ok = j + 1 >= n or not text[j + 1].isalnum()
+                if after_ok and not text[j - 1].isspace():
+                    found = j
+                    break
+            j += 1
+        if found < 0:
+            i += 1
+            continue
+        out.append((i, found + 1))
+        i = found + 1
+    return out
+
+
+def _old_inside(ranges, start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in ranges)
+
+
+def _old_literal_invasion(text: str, start: int, end: int) -> bool:
+    return bool(_OLD_OF_NAME_AFTER_RE.match(text[end:]) or _OLD_POSSESSIVE_BEFORE_RE.search(text[:start]))
+
+
+def _old_find_markers(text: str) -> list:
+    from overclaim.stages import sensational as s
+
+    prefixes = s.find_prefixes(text)
+    unprefixed = text
+    for p in prefixes:
+        unprefixed = unprefixed[: p.start] + " " * (p.end - p.start) + unprefixed[p.end :]
+    found = prefixes + s.find_alarm_emoji(text) + s.find_teasers(text) + s.find_loaded_labels(text)
+    found += s.find_superlatives(text) + s.find_all_caps(unprefixed) + s.find_punctuation(text)
+    quotes = _old_quoted_ranges(text)
+    out: list = []
+    seen: set = set()
+    for f in found:
+        if f.kind != "prefix" and _old_inside(quotes, f.start, f.end):
+            continue
+        if f.kind in ("all_caps", "superlative", "punctuation") and any(
+            p.start <= f.start and f.end <= p.end for p in prefixes
+        ):
+            continue
+        key = (f.start, f.end, f.kind)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return sorted(out, key=lambda f: (f.start, s.KINDS.index(f.kind)))
+
+
+def _agree_with_old(text: str) -> None:
+    from unittest import mock
+
+    from overclaim.stages import sensational as s
+
+    assert quoted_ranges(text) == _old_quoted_ranges(text), text
+    for m in re.finditer(r"(?i)invasion", text):
+        for start, end in ((m.start(), m.end()), (m.start(), m.start()), (m.end(), m.end())):
+            assert s._literal_invasion(text, start, end) == _old_literal_invasion(text, start, end), text
+    new_markers, new_last = find_markers(text), s.last_sentence(text)
+    with mock.patch.object(s, "_literal_invasion", _old_literal_invasion), \
+            mock.patch.object(s, "_SENTENCE_END_RE", _OLD_SENTENCE_END_RE):  # fmt: skip
+        assert new_markers == _old_find_markers(text), text
+        assert new_last == s.last_sentence(text), text
+
+
+def test_linear_markers_agree_with_the_old_code_on_real_text() -> None:
+    """Emergent, clickbait and FNC-1 headlines and 2,000 FNC-1 body sentences: the same markers and last sentence."""
+    from tests.training.test_headline_certainty import real_texts
+
+    texts = real_texts()
+    if len(texts) < 10_000:
+        pytest.skip("needs the shared Emergent, clickbait and FNC-1 data")
+    for text in texts:
+        _agree_with_old(text)
+
+
+_MARKER_WORDS = [
+    "invasion", "Invasion", "Russia's", "Russia’s", "it's", "of", "the", "Ukraine", "BREAKING", "Update",
+    "WOW", "SHOCKING", "JUST IN", "worst", "ever", "regime", "Terr0rist", "you won't believe", "this is why",
+    "17 things", "a*", "a.", "NOT", "FBI", "🚨", "‼️",
+]  # fmt: skip
+_MARKER_MARKS = list("“”«»„‘’'\"!?！？….:-–—|([{ \t\n\u00a0") + ["", " ", "  ", "!!", "?!"]
+_marker_text = st.lists(st.one_of(st.sampled_from(_MARKER_WORDS), st.sampled_from(_MARKER_MARKS)), max_size=30)
+
+
+@settings(max_examples=700, deadline=None)
+@given(st.one_of(_marker_text.map("".join), _marker_text.map(" ".join), st.text(max_size=40)))
+def test_linear_markers_agree_with_the_old_code_on_generated_text(text: str) -> None:
+    _agree_with_old(text)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+# Shapes that were quadratic in the headline's length: an unclosed quote mark repeated (quoted_ranges
+# scanned to the end from each), "invasion" repeated (the possessive check searched the text before
+# each), a long run of "." (the sentence-end regex backtracked from each mark), quotes and markers
+# interleaved (each marker was checked against each quote). At 200k characters, well past the 2,000
+# a headline is cut to, the old code took minutes; the guard is a hang detector with a wide margin,
+# not a speed target (those are in benchmarks/adversarial.py).
+HANG_SECONDS = 20
+
+
+@pytest.mark.parametrize(
+    ("text", "marker_kinds"),
+    [
+        pytest.param("“a" * 100_000, set(), id="unclosed-curly-quotes"),
+        pytest.param(" 'a" * 66_000, set(), id="unclosed-single-quotes"),
+        pytest.param("invasion " * 22_000, {"loaded_label"}, id="invasion-run"),
+        pytest.param("Russia's invasion " * 11_000, set(), id="possessive-invasion"),
+        pytest.param("." * 200_000 + "a", set(), id="dot-run"),
+        pytest.param('"a" !' * 40_000, {"punctuation"}, id="quotes-and-markers"),
+    ],
+)
+def test_adversarial_headlines_pass_the_marker_finders(text: str, marker_kinds: set[str]) -> None:
+    import signal
+
+    from overclaim.stages.sensational import last_sentence
+
+    def stop(*_: object) -> None:
+        raise _TooSlow(f"the marker finders took over {HANG_SECONDS} s on {len(text):,} characters")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(HANG_SECONDS)
+    try:
+        markers = find_markers(text)
+        last = last_sentence(text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert {m.kind for m in markers} == marker_kinds
+    assert last is None or last[1] == len(text.rstrip())

@@ -295,3 +295,53 @@ def test_invalid_utf8_names_its_line_and_stores_nothing(store, tmp_path, name):
         store.import_file(path)
     assert err.value.line == 3 and "nothing imported" in str(err.value)
     assert len(store) == 0
+
+
+# --- issue 19: hostile imports ---------------------------------------------------------
+
+
+def test_a_deep_or_long_number_jsonl_line_is_one_skipped_record(store, tmp_path):
+    lines = [
+        json.dumps(review(1, CLAIMS[0])),
+        "[" * 100_000,  # deeper than Python's recursion limit
+        '{"claim": "x", "n": ' + "9" * 5000 + "}",  # over Python's 4,300-digit limit
+        json.dumps(review(2, CLAIMS[1])),
+    ]
+    result = store.import_file(write(tmp_path, "hostile.jsonl", "\n".join(lines) + "\n"))
+    assert (result.imported, result.skipped) == (2, 2)
+    by_line = {i.line: str(i) for i in result.issues}
+    assert set(by_line) == {2, 3}
+    assert "nested too deeply" in by_line[2] and "digits" in by_line[3]
+    assert len(store) == 2
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [("[" * 100_000, "nested too deeply"), ('{"claimReviewed": ' + "1" * 5000 + "}", "digits")],
+)
+def test_a_deep_or_long_number_json_document_is_malformed(store, tmp_path, text, needle):
+    with pytest.raises(MalformedInputError, match=needle) as err:
+        store.import_file(write(tmp_path, "hostile.json", text))
+    assert "nothing imported" in str(err.value)
+    assert len(store) == 0
+
+
+@pytest.mark.parametrize("feed", [5, "text", {"item": "not a review"}, [5, None]])
+def test_a_datafeed_that_is_not_a_list_of_items_is_a_skipped_record(store, tmp_path, feed):
+    result = store.import_file(write(tmp_path, "feed.json", json.dumps({"dataFeedElement": feed})))
+    assert result.imported == 0
+    assert result.skipped >= 1 and all("expected a JSON object" in i.message for i in result.issues)
+
+
+def test_a_datafeed_with_one_item_object_is_imported(store, tmp_path):
+    feed = {"@type": "DataFeed", "dataFeedElement": {"@type": "DataFeedItem", "item": review(1, CLAIMS[0])}}
+    assert store.import_file(write(tmp_path, "feed.json", json.dumps(feed))).imported == 1
+
+
+def test_a_utf16_import_is_named_not_called_binary(store, tmp_path):
+    from overclaim.errors import EncodingError
+
+    path = tmp_path / "fc.jsonl"
+    path.write_bytes((json.dumps(review(1, CLAIMS[0])) + "\n").encode("utf-16"))
+    with pytest.raises(EncodingError, match="UTF-16"):
+        store.import_file(path)

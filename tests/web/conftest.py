@@ -19,7 +19,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def settings(tmp_path) -> ServiceSettings:
-    return ServiceSettings(db=str(tmp_path / "service.sqlite"), warm_up=False)
+    # Checks in this process's threads (check_processes=0), so a test's own checker is the one used.
+    return ServiceSettings(db=str(tmp_path / "service.sqlite"), warm_up=False, check_processes=0)
 
 
 @pytest.fixture

@@ -474,3 +474,82 @@ async def test_reports_stored_in_postgresql(client_for, seed):
         assert r.status_code == 200
         stored = await c.get(r.headers["location"])
     assert stored.json() == r.json()
+
+
+# --- cross-site request forgery (issue 19, item 20) -----------------------------
+
+SEED_JSON = json.dumps({"headline": "Strikes begin", "body": "Officials are discussing strikes."}).encode()
+# What another site's page can make a browser send without a preflight: no Content-Type (a fetch
+# of a typeless Blob), text/plain (a form with enctype=text/plain can shape its body as JSON), forms.
+SIMPLE_TYPES = [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+
+
+@pytest.mark.parametrize("content_type", [t for t in SIMPLE_TYPES if t != "text/plain"])
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/batch", "/v1/match"])
+async def test_json_routes_read_json_only_when_declared(client, path, content_type):
+    body = {"/v1/batch": b'{"posts": [' + SEED_JSON + b"]}", "/v1/match": b'{"claim": "Strikes begin"}'}.get(
+        path, SEED_JSON)
+    headers = {"content-type": content_type} if content_type else {}
+    r = await client.post(path, content=body, headers=headers)
+    assert r.status_code == 415, r.text
+    err = error_of(r)
+    assert err["code"] == "unknown_format"
+    assert ("no Content-Type" in err["message"]) if content_type is None else ("application/json" in err["message"])
+
+
+async def test_batch_does_not_read_a_text_plain_form_as_json(client):
+    # A form with enctype=text/plain sends name=value: the name and value can make this JSON.
+    form = b'{"posts": [{"headline": "Strikes begin", "body": "Officials are discussing strikes.", "x": "=' + b'"}]}'
+    assert json.loads(form)  # (it is JSON)
+    r = await client.post("/v1/batch", content=form, headers={"content-type": "text/plain"})
+    assert r.status_code == 415
+    assert error_of(r)["code"] == "unknown_format"
+
+
+async def test_plain_text_to_check_is_read_as_text_not_json(client):
+    # text/plain stays a documented input of /v1/check (first line: headline), never parsed as JSON.
+    r = await client.post("/v1/check", content=b'{"url": "http://127.0.0.1:1/"}\nsecond line is the body',
+                          headers={"content-type": "text/plain"})
+    assert r.status_code == 200
+    assert r.json()["post"]["headline"] == '{"url": "http://127.0.0.1:1/"}'
+
+
+CROSS_SITE = [
+    {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+    {"sec-fetch-site": "same-site", "origin": "https://evil.testserver"},
+    {"origin": "https://evil.example"},  # a browser without Sec-Fetch-Site
+    {"origin": "null"},  # a sandboxed frame or a data: page
+    {"origin": "http://testserver:8080"},  # another port is another origin
+]
+SAME_SITE = [
+    {},  # curl, scripts: no browser headers
+    {"sec-fetch-site": "same-origin", "origin": "http://testserver"},
+    {"sec-fetch-site": "none"},  # typed or bookmarked by the user
+    {"origin": "http://testserver"},
+    {"origin": "http://testserver:80"},
+    {"origin": "https://overclaim.example", "x-forwarded-host": "overclaim.example"},  # behind a proxy
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+@pytest.mark.parametrize(
+    "path, content, content_type",
+    [("/v1/check", b"Strikes begin\nOfficials are discussing strikes.", "text/plain"),
+     ("/v1/check", SEED_JSON, "application/json"),
+     ("/v1/batch", b"[" + SEED_JSON + b"]", "application/json"),
+     ("/v1/match", b'{"claim": "Strikes begin"}', "application/json")],
+)
+async def test_cross_site_posts_to_the_api_are_refused(client_for, settings, headers, path, content, content_type):
+    async with client_for() as c:
+        r = await c.post(path, content=content, headers={**headers, "content-type": content_type})
+    assert r.status_code == 403, r.text
+    assert error_of(r)["code"] == "cross_site"
+    from overclaim.store.reports import ReportStore
+
+    assert len(ReportStore(settings.db)) == 0  # nothing was checked or stored
+
+
+@pytest.mark.parametrize("headers", SAME_SITE)
+async def test_same_site_and_non_browser_posts_to_the_api_are_answered(client, headers):
+    r = await client.post("/v1/check", content=SEED_JSON, headers={**headers, "content-type": "application/json"})
+    assert r.status_code == 200, r.text

@@ -43,7 +43,7 @@ def base_url(tmp_path_factory, checker):
     import uvicorn
 
     db = tmp_path_factory.mktemp("browser") / "reports.sqlite"
-    app = create_app(ServiceSettings(db=str(db), warm_up=False), checker=checker)
+    app = create_app(ServiceSettings(db=str(db), warm_up=False, check_processes=0), checker=checker)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

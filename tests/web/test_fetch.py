@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
 import threading
 import time
@@ -107,6 +108,88 @@ def test_refused_targets(url, needle):
     assert needle in str(err.value)
 
 
+# Hosts a client reaches as 127.0.0.1 once it applies IDNA (UTS #46: NFKC, ideographic dots), and ports
+# no client can use (issue 19, item 7): each must be refused as a fetch error, never a crash.
+DISGUISED_LOOPBACK = ["http://127\u30020\u30020\u30021:1/", "http://\u2460\u2461\u2466.0.0.1/",
+                      "http://\uff11\uff12\uff17.0.0.1/", "http://127\uff0e0\uff0e0\uff0e1/"]
+BAD_PORTS = ["http://example.com:99999/", "http://example.com:0/", "http://example.com:http/"]
+# IPv6 forms that carry 127.0.0.1 / 10.0.0.1 (issue 19, item 21): IPv4-compatible, -mapped, -translated,
+# NAT64 (well-known and local-use prefix), 6to4, Teredo (client 127.0.0.1, obfuscated), ISATAP.
+EMBEDDED_V4 = [
+    ("http://[::127.0.0.1]/", "127.0.0.1"),
+    ("http://[::ffff:127.0.0.1]/", "127.0.0.1"),
+    ("http://[::ffff:0:7f00:1]/", "127.0.0.1"),
+    ("http://[64:ff9b::7f00:1]/", "127.0.0.1"),
+    ("http://[64:ff9b::10.0.0.1]/", "10.0.0.1"),
+    ("http://[64:ff9b:1::a00:1]/", "local-use NAT64"),
+    ("http://[2002:7f00:1::]/", "127.0.0.1"),
+    ("http://[2002:a9fe:a9fe::1]/", "169.254.169.254"),
+    ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "127.0.0.1"),
+    ("http://[2600::5efe:a00:1]/", "10.0.0.1"),
+]
+
+
+@pytest.mark.parametrize("url", DISGUISED_LOOPBACK)
+def test_idna_disguised_loopback_is_refused(url):
+    with pytest.raises(FetchError) as err:
+        fetch_url(url, timeout=3)
+    assert "127.0.0.1 is a loopback address" in str(err.value)
+
+
+@pytest.mark.parametrize("url", BAD_PORTS)
+def test_invalid_port_is_refused(url):
+    with pytest.raises(FetchError) as err:
+        fetch_url(url, timeout=3)
+    assert "port must be a number from 1 to 65535" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://exa mple.com/", "http://\u00ad/", "http://[::1/", "http://[zz::1]/"])
+def test_unreadable_host_is_refused(url):
+    with pytest.raises(FetchError):
+        fetch_url(url, timeout=3)
+
+
+@pytest.mark.parametrize("url, needle", EMBEDDED_V4)
+def test_ipv6_forms_embedding_a_refused_ipv4_address_are_refused(url, needle):
+    with pytest.raises(FetchError) as err:
+        fetch_url(url, timeout=3)
+    assert needle in str(err.value) and "only public addresses are fetched" in str(err.value)
+
+
+@pytest.mark.parametrize("address", [u.split("[")[1].split("]")[0] for u, _ in EMBEDDED_V4])
+def test_policy_refuses_embedded_refused_ipv4(address):
+    assert not public_only(ipaddress.ip_address(address), 80)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1",
+                                     "::ffff:8.8.8.8"])
+def test_policy_allows_public_addresses_and_forms_of_them(address):
+    assert public_only(ipaddress.ip_address(address), 443)
+
+
+@pytest.mark.parametrize("answer", ["64:ff9b::7f00:1", "::127.0.0.1", "2002:c0a8:101::1", "::ffff:10.0.0.1"])
+def test_dns_answer_embedding_a_refused_ipv4_address_is_refused(monkeypatch, answer):
+    import socket
+
+    def resolve(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (answer, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with pytest.raises(FetchError) as err:
+        fetch_url("http://news.example/", timeout=3)
+    assert "news.example resolves to" in str(err.value) and "only public addresses are fetched" in str(err.value)
+
+
+def test_idna_host_and_non_ascii_path_reach_the_normalised_url(server, only_server):
+    _, port = server
+    Handler.hits.clear()
+    page = fetch_url(f"http://\uff11\uff12\uff17\u30020.0.1:{port}/art\u00edcle?q=\u00e4 b#frag",
+                     policy=only_server, timeout=5)
+    assert "evaluating plans" in page.text
+    assert Handler.hits == ["/art%C3%ADcle?q=%C3%A4%20b"]
+    assert page.url == f"http://127.0.0.1:{port}/art%C3%ADcle?q=%C3%A4%20b"
+
+
 def test_local_page_fetched_when_policy_allows_it(server, only_server):
     base, _ = server
     page = fetch_url(f"{base}/article", policy=only_server, timeout=5)
@@ -159,7 +242,9 @@ def test_limits(server, only_server, path, kwargs, needle):
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("target", ["http://127.0.0.1:1/", "http://10.1.1.1/", "http://169.254.169.254/"])
+@pytest.mark.parametrize("target", ["http://127.0.0.1:1/", "http://10.1.1.1/", "http://169.254.169.254/",
+                                    *DISGUISED_LOOPBACK, "http://[::127.0.0.1]/", "http://[64:ff9b::7f00:1]/",
+                                    "http://[2002:7f00:1::]/"])
 async def test_api_refuses_private_urls(client_for, target):
     async with client_for(allow_fetch=True) as c:
         r = await c.post("/v1/check", json={"url": target})
@@ -167,6 +252,15 @@ async def test_api_refuses_private_urls(client_for, target):
     err = error_of(r)
     assert err["code"] == "fetch_refused"
     assert "only public addresses are fetched" in err["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("target", BAD_PORTS)
+async def test_api_refuses_invalid_ports(client_for, target):
+    async with client_for(allow_fetch=True) as c:
+        r = await c.post("/v1/check", json={"url": target})
+    assert r.status_code == 400
+    assert error_of(r)["code"] == "fetch_refused" and "port" in error_of(r)["message"]
 
 
 @pytest.mark.anyio
@@ -200,3 +294,23 @@ async def test_api_applies_the_fetch_limits(client_for, server, only_server, pat
     assert r.status_code == 400, r.text
     err = error_of(r)
     assert err["code"] == "fetch_refused" and needle in err["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "headers, status",
+    [({}, 415),  # no Content-Type: a cross-site fetch() of a typeless Blob sends none
+     ({"content-type": "text/plain"}, 200),  # read as plain text, never as a URL to fetch
+     ({"content-type": "application/json", "sec-fetch-site": "cross-site"}, 403),
+     ({"content-type": "application/json", "origin": "https://evil.example"}, 403)],
+)
+async def test_the_fetch_relay_is_not_driven_cross_site(client_for, server, only_server, headers, status):
+    base, _ = server
+    Handler.hits.clear()
+    body = json.dumps({"url": f"{base}/article"}).encode() + b"\nbody line"
+    async with client_for(allow_fetch=True, fetch_policy=only_server) as c:
+        r = await c.post("/v1/check", content=body, headers=headers)
+        assert r.status_code == status, r.text
+        assert Handler.hits == []  # the service fetched nothing
+        ok = await c.post("/v1/check", json={"url": f"{base}/article"})  # (the relay itself works)
+    assert ok.status_code == 200 and Handler.hits == ["/article"]

@@ -13,6 +13,7 @@ import sys
 
 import typer
 
+from overclaim.cli.output import flush_or_drop_stdout, os_reason
 from overclaim.errors import OverclaimError
 
 app = typer.Typer(
@@ -31,8 +32,10 @@ app.add_typer(eval_app, name="eval")
 COMMAND_MODULES = [
     "overclaim.cli.check",
     "overclaim.cli.stance",
+    "overclaim.cli.entailment",
     "overclaim.cli.verdict",
     "overclaim.cli.certainty",
+    "overclaim.cli.claim_strength",
     "overclaim.cli.clickbait",
     "overclaim.cli.sourcing",
     "overclaim.cli.factchecks",
@@ -55,6 +58,16 @@ def main() -> None:
     except OverclaimError as exc:
         from overclaim.render.safe import printable
 
+        flush_or_drop_stdout()
         # One line, and no control character of the input it quotes reaches the terminal.
         typer.echo(f"overclaim: error: {printable(str(exc), newlines=False)}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        flush_or_drop_stdout()
+        # The last net for a file a command could not read or write (full disk, read-only place,
+        # missing folder): one line, exit 2, as for bad input, never a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        from overclaim.render.safe import printable
+
+        typer.echo(f"overclaim: error: {printable(where + os_reason(exc), newlines=False)}", err=True)
+        sys.exit(2)

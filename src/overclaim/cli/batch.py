@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,6 +71,26 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
                                  f"{summary.errors:,} error record(s)", newlines=False)))
 
 
+@contextlib.contextmanager
+def _output_errors(out: Path) -> Iterator[None]:
+    """An ``OSError`` writing the output as one :class:`OutputError` line naming it.
+
+    An error is the output's when it names the output, a path inside it (a Parquet part) or a
+    folder above it, or names no file (a failed write: a full disk). Others (an input that
+    cannot be read) pass on to ``main()``, which prints them in one line too.
+    """
+    from overclaim.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            named, target = Path(exc.filename).resolve(), out.resolve()
+            if not (named.is_relative_to(target) or target.is_relative_to(named)):
+                raise
+        raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(out)) from exc
+
+
 @app.command()
 def batch(
     input_path: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file, or a folder of them.")],
@@ -100,6 +123,7 @@ def batch(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Check every post of big files; one output record per input record, errors included."""
     from rich.console import Console
@@ -112,8 +136,12 @@ def batch(
         TimeRemainingColumn,
     )
 
-    from overclaim.batch import run_batch
+    from overclaim.batch import output_format_for, run_batch
     from overclaim.cli.check import parse_mapping
+    from overclaim.errors import OutputError
+
+    if output_format_for(out) == "jsonl" and out.is_dir():
+        raise OutputError("is a folder; give a .jsonl file (or a .parquet folder)", source=str(out))
 
     console = Console(stderr=True)
     chosen = [f for f in (fields or "").split(",") if f.strip()]
@@ -138,22 +166,24 @@ def batch(
         bar.start()
 
     try:
-        summary = run_batch(
-            input_path,
-            out,
-            workers=workers,
-            scheduler=scheduler,
-            mapping=parse_mapping(mapping),
-            fields=chosen,
-            resume=resume,
-            overwrite=overwrite,
-            input_format=input_format.value if input_format else None,
-            chunk_size=chunk_size,
-            factchecks=factchecks,
-            store=store,
-            on_start=start,
-            on_progress=lambda s: bar.update(task, completed=s.records),
-        )
+        with _output_errors(out):
+            summary = run_batch(
+                input_path,
+                out,
+                workers=workers,
+                scheduler=scheduler,
+                mapping=parse_mapping(mapping),
+                fields=chosen,
+                resume=resume,
+                overwrite=overwrite,
+                input_format=input_format.value if input_format else None,
+                chunk_size=chunk_size,
+                factchecks=factchecks,
+                store=store,
+                profile=profile.value,
+                on_start=start,
+                on_progress=lambda s: bar.update(task, completed=s.records),
+            )
         bar.update(task, total=summary.records, completed=summary.records)
     finally:
         bar.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,8 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
+from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
 
 
@@ -25,12 +26,15 @@ class OutputFormat(str, Enum):
 
 def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     """``["headline=title", "body=text"]`` -> ``{"headline": "title", "body": "text"}``."""
+    from overclaim.readers import check_mapping
+
     out: dict[str, str] = {}
     for pair in pairs or []:
         field, sep, column = pair.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise InputError(f"--map expects FIELD=COLUMN, got {pair!r}", field="--map")
         out[field.strip()] = column.strip()
+    check_mapping(out)  # an unknown field (--map foo=bar) is refused, in check and batch alike
     return out
 
 
@@ -52,12 +56,15 @@ def check(
         str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
     from overclaim.readers import read_posts
     from overclaim.render import render
 
+    if out is not None:
+        check_output_path(out)  # before the check, not after it
     if path is None and headline is None and body is None:
         raise InputError("give a post file, '-' for stdin, or --headline and --body")
     if path is not None and (headline is not None or body is not None):
@@ -72,22 +79,26 @@ def check(
         posts = [Post(headline=headline, body=body)]
     else:
         posts = read_posts(path, input_format, parse_mapping(mapping))
-    checker = Checker(factchecks=factchecks)
+    from overclaim.config import Config
+
+    checker = Checker(Config(profile=profile.value), factchecks=factchecks)
     reports = checker.check_many(posts)
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report
 
-        for report in reports:
-            print_report(report)
+        with writing("stdout"):
+            for report in reports:
+                print_report(report)
+        write_stdout("")  # flushes: a full disk behind stdout is one line here, not a traceback at exit
         return
     if fmt is OutputFormat.json and len(reports) > 1:
         text = json.dumps([json.loads(r.to_json()) for r in reports], indent=2, ensure_ascii=False)
     else:
         text = "\n".join(render(r, fmt.value) for r in reports)
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        write_stdout(text if text.endswith("\n") else text + "\n")
     else:
-        out.write_text(text, encoding="utf-8")
+        write_output(out, text)
         typer.echo(f"wrote {out}", err=True)
 
 

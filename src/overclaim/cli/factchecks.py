@@ -105,13 +105,18 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Export every stored fact-check."""
+    from overclaim.cli.output import check_output_path, write_stdout, writing
     from overclaim.store.factchecks import FactCheckStore
 
+    if out is not None:
+        check_output_path(out)
     fc_store = FactCheckStore(store)
     if out is None:
-        fc_store.export(sys.stdout, fmt)
+        with writing("stdout"):
+            fc_store.export(sys.stdout, fmt)
+        write_stdout("")  # flushes: a full disk behind stdout is one line here
         return
-    with out.open("w", encoding="utf-8", newline="") as fh:
+    with writing(out), out.open("w", encoding="utf-8", newline="") as fh:
         n = fc_store.export(fh, fmt)
     typer.echo(f"wrote {n} fact-checks to {out}", err=True)
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app
+from overclaim.cli.options import Profile, ProfileOption
 from overclaim.errors import InputError
 from overclaim.store.db import DEFAULT_DB
 
@@ -42,14 +43,17 @@ def serve(
     threads: Annotated[int, typer.Option(help="Checks run at once in each worker; the rest queue.")] = 1,
     processes: Annotated[
         int,
-        typer.Option(help="Check processes fed from one queue (each loads the models once); 0: check in the server."),
-    ] = 0,
+        typer.Option(help="Check processes fed from one queue (each loads the models once). 0: check in the "
+                          "server's threads, where a slow post delays every route and outlasts --timeout."),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Serve the HTTP API (/v1/...), its docs (/docs) and the web page (/)."""
     import uvicorn
 
     from overclaim.web.app import ServiceSettings, create_app
+    from overclaim.web.server import HeaderTimeoutProtocol
 
     if not 0 < port < 65536:
         raise InputError(f"must be 1-65535, got {port}", field="--port")
@@ -71,13 +75,15 @@ def serve(
         check_timeout_s=timeout,
         check_threads=threads,
         check_processes=processes,
+        profile=profile.value,
     )
     if settings.db:
         from overclaim.store.reports import ReportStore
 
         ReportStore(settings.db)  # fail now, with a one-line error, if the database cannot be used
     common: dict[str, object] = {
-        "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False
+        "host": host, "port": port, "log_level": log_level, "timeout_keep_alive": 5, "server_header": False,
+        "http": HeaderTimeoutProtocol,  # uvicorn's, with a time limit on request headers (slowloris)
     }
     if workers == 1:
         if processes:

@@ -20,11 +20,30 @@ def train_stance(
     out: Annotated[Path | None, typer.Option("--out", help="Artifact folder (default: the package's).")] = None,
     test: Annotated[bool, typer.Option("--test/--no-test", help="Score competition_test_* for the model card.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
+    entailment: Annotated[
+        bool,
+        typer.Option(
+            "--entailment/--no-entailment",
+            help="Train stance_entail (default profile): the entailment cross-encoder's per-post aggregates "
+            "as extra features. --no-entailment trains `stance`, the fast profile's model.",
+        ),
+    ] = True,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="Folder caching the entailment aggregates of the FNC-1 pairs.")
+    ] = Path(".cache/overclaim"),
+    processes: Annotated[int, typer.Option("--processes", help="Processes computing the aggregates.")] = 2,
 ) -> None:
     """Train the FNC-1 stance model (fixed seed, CPU) and write its artifact and model card."""
     from overclaim.training.stance import train
 
-    card = train(data, seed=seed, out=out, test=test, log=(lambda _m: None) if as_json else typer.echo)
+    log = (lambda _m: None) if as_json else typer.echo
+    if entailment:
+        from overclaim.training.entailment import PipelineAggregates
+
+        extra = PipelineAggregates(cache_dir=cache, processes=processes)
+        card = train(data, seed=seed, out=out, test=test, log=log, extra=extra, name="stance_entail", version="3")
+    else:
+        card = train(data, seed=seed, out=out, test=test, log=log)
     if as_json:
         typer.echo(json.dumps(card, indent=2))
 

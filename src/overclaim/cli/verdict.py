@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import eval_app
+from overclaim.cli.options import Profile, ProfileOption
 
 
 @eval_app.command("verdict")
@@ -17,11 +18,12 @@ def eval_verdict(
     bodies: Annotated[Path, typer.Option("--bodies", help="FNC-format bodies CSV (Body ID, articleBody).")],
     limit: Annotated[int, typer.Option("--limit", help="Only the first N pairs (0 = all).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    profile: ProfileOption = Profile.default,
 ) -> None:
     """Score the pipeline's verdicts against FNC-1 stances mapped to verdicts (agree=supported, ...)."""
     from overclaim.training.verdict import evaluate_files
 
-    result = evaluate_files(stances, bodies, limit=limit)
+    result = evaluate_files(stances, bodies, limit=limit, profile=profile.value)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -6,9 +6,10 @@ in the edit log with its original span, and report spans still point into the
 original text. It runs these passes, each on the previous pass's clean text:
 
 1. character passes, only over chunks holding non-ASCII characters:
-   mojibake (``ftfy``), invisible and format characters, full-width and styled
-   letters (NFKC of ``<wide>``/``<font>``/``<circle>``/``<square>`` letters and
-   Latin ligatures), homoglyphs (Unicode confusables of ASCII letters, taken
+   mojibake (``ftfy``), invisible and format characters (alone or in runs, tag
+   characters and variation selectors included), full-width and styled letters
+   (NFKC of ``<wide>``/``<font>``/``<circle>``/``<square>`` letters and Latin
+   ligatures), small capitals ("ᴛᴇʀʀᴏʀɪsᴛ"), homoglyphs (Unicode confusables of ASCII letters, taken
    from the ``confusable-homoglyphs`` data, applied to mixed-script words or to
    look-alike words standing in Latin text);
 2. spaced and separated letters ("t e r r o r", "t.e.r.r.o.r") and separators
@@ -20,7 +21,13 @@ Passes 2 and 3 are decided by the ``wordfreq`` lexicon (:func:`resources.zipf`):
 a token changes only when it is not a word and its candidate clearly is. Fast
 pre-check regexes find the few tokens that can be disguised at all, so clean
 news costs one scan per pass. Tokens in ``lexicons/keep_tokens.txt``, URLs,
-e-mail addresses, @handles and #hashtags are never changed.
+e-mail addresses, @handles, #hashtags and the host names of
+``lexicons/short_hosts.txt`` ("youtu.be", "redd.it") are never changed.
+
+The passes run again on their result while a round still changes the text, so
+normalizing clean text again changes nothing (idempotent). Every pass takes time
+linear in the text: the regexes that could backtrack over a long run are
+replaced by scanners, and no lookup is made on a token longer than any word.
 
 ``ctx.disguised_words`` lists each word written to dodge filters: homoglyphs,
 leetspeak, spaced or separated letters, stretched letters, invisible characters
@@ -30,6 +37,7 @@ whole words and words run together are edits but not disguises.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -97,8 +105,17 @@ LEET: dict[str, str] = {
     "@": "a",
     "$": "s",
 }
-# Longest token considered for leetspeak or stretched letters (longer ones are codes or junk).
+# Longest token considered for leetspeak or stretched letters (longer ones are codes or junk);
+# also the longest separated or soft-hyphenated word looked up (no English word is longer).
 MAX_TOKEN_LEN = 40
+# Longest letter string split into words run together (3 parts of up to 20 letters); also the
+# longest spaced-letter run looked up. Longer strings are never words, and every lookup on
+# them would cost time in proportion to their length.
+JOINED_MAX_LEN = 60
+# Most rounds of all passes over a text: a round runs only when the one before changed the text,
+# and in the property tests (tests/stages/test_normalize_properties.py) on generated disguises
+# no text needed more than three to stop changing.
+MAX_ROUNDS = 4
 # Most candidate spellings tried per token (ambiguous 1/6 and stretched runs multiply).
 MAX_CANDIDATES = 256
 
@@ -108,13 +125,19 @@ _OPEN = "(\"'“‘\\[*_"  # may precede a word
 _CLOSE = ")\"'”’\\].,;:!?*_"  # may follow a word
 # A word mixing letters and leet characters, standing alone between spaces and punctuation.
 LEET_RE = re.compile(
-    rf"(?<![^\s{_OPEN}])([{_LC}]*(?:[A-Za-z][{_LC}]*[0-9@$]|[0-9@$][{_LC}]*[A-Za-z])[{_LC}]*)"
+    rf"(?<![^\s{_OPEN}])(?P<word>[{_LC}]*(?:[A-Za-z][{_LC}]*[0-9@$]|[0-9@$][{_LC}]*[A-Za-z])[{_LC}]*)"
     rf"(?=(?:['’]s)?[{_CLOSE}]*(?:\s|$))"
 )
-# A word with a letter written three times or more in a row.
-REPEAT_RE = re.compile(r"(?<![\w@#/.])([A-Za-z]*([A-Za-z])\2{2,}[A-Za-z]*)(?![\w@]|[./][\w])")
-# A lower-case word long enough to be two words run together.
-JOINED_RE = re.compile(rf"(?<![\w@#/.\-’'])([a-z]{{{JOINED_MIN_LEN},}})(?![\w@]|[./\-’'][\w])")
+# A word with a letter written three times or more in a row. The triple is found by a
+# lookahead and the word by one greedy run, so a failing match costs time linear in the
+# word, not cubic (``[A-Za-z]*(x)\1{2,}[A-Za-z]*`` backtracks over every split).
+REPEAT_RE = re.compile(r"(?<![\w@#/.])(?=[A-Za-z]*?([A-Za-z])\1\1)(?P<word>[A-Za-z]+)(?![\w@]|[./][\w])")
+_SEPS = ".-_*·•|~+"  # characters that break a word in the separated pass
+# A lower-case word long enough to be two words run together (not a piece of a word broken
+# by separators, "at*tackat*tack": that is the separated pass's).
+JOINED_RE = re.compile(
+    rf"(?<![\w@#/.\-’'])(?<![{_LC}][*·•|~+])([a-z]{{{JOINED_MIN_LEN},}})(?![\w@]|[./\-’'*·•|~+][\w])"
+)
 _SEP = r"[ .\-_*·•|~+]"
 # Single letters joined by one separator used throughout: "t e r r o r", "t.e.r.r.o.r".
 SPACED_RE = re.compile(
@@ -138,7 +161,7 @@ _ODD_RE = re.compile("[^\x00-\x7f\u2018\u2019\u201c\u201d\u2013\u2014\u2026\xa0]
 _ASCII_SPACE = frozenset(" \t\n\r\f\v")
 # Where SEPARATED_RE can match: a separator between two word characters; the run around it.
 _SEPARATOR_HINT_RE = re.compile(rf"[.\-_*·•|~+](?=[{_LC}])")  # separator first: scanned in C
-_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@$.-_*·•|~+")
+_SEP_OR_SLASH = frozenset(_SEPS + "/")
 # Cheap hints that a text holds a leet word (a letter touching a digit, @ or $) or a stretched one.
 _LEET_DIGIT_RE = re.compile(r"[0-9@$]")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -294,7 +317,7 @@ def _segment(word: str, max_parts: int = 2) -> list[str] | None:
     a content word of ``JOINED_CONTENT_MIN_LEN``+ letters with Zipf >= ``JOINED_CONTENT_ZIPF``.
     """
     n = len(word)
-    if n > 60:
+    if n > JOINED_MAX_LEN:
         return None
     best: list[tuple[int, float, list[str]] | None] = [None] * (n + 1)
     best[0] = (0, 0.0, [])
@@ -338,10 +361,13 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
 
     Tries leetspeak, then stretched letters, then (with ``joined``) words run together.
     """
+    if len(token) > (JOINED_MAX_LEN if joined else MAX_TOKEN_LEN):
+        return None  # not a word, and every lookup below would cost time in its length
     low = token.lower()
     if low in _keep_tokens():
         return None
-    stretched = REPEAT_RE.search(token) is not None
+    # Only read when the token is all letters, where a triple is what REPEAT_RE finds.
+    stretched = _TRIPLE_RE.search(token) is not None
     if token.isalpha() and _z(low) >= (STRETCHED_WORD_ZIPF if stretched else WORD_ZIPF):
         return None
     has_leet = any(c in LEET for c in token)
@@ -357,15 +383,15 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
         if word_number and token[0].isupper() and _z(word_number.group(1).lower()) >= 3.0:
             return None  # "Sand5", "Windows7"
         found: tuple[str, float] | None = None
-        for spelling in _leet_spellings(low):
-            hit = _best_word(_collapse_spellings(spelling) if REPEAT_RE.search(spelling) else [spelling])
+        for spelling in _leet_spellings(low):  # all letters: a triple is what REPEAT_RE finds
+            hit = _best_word(_collapse_spellings(spelling) if _TRIPLE_RE.search(spelling) else [spelling])
             if hit and (found is None or hit[1] > found[1]):
                 found = (spelling, hit[1])
         if found is None:
             return None
         current = _match_case(token, found[0])
         steps.append(_Step("leetspeak", current, _confidence(found[1]), True))
-    if re.search(r"([A-Za-z])\1\1", current):
+    if _TRIPLE_RE.search(current):
         if not has_leet and len({c.lower() for c in current}) < 2:
             return None
         # Not "Brrr" -> "Br"; capitals in a row are acronyms ("UNCCC") unless a long word.
@@ -393,13 +419,30 @@ def resolve_word(token: str, *, joined: bool = False, max_parts: int = 2) -> lis
 # --- passes ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _short_hosts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A regex of the host names in ``lexicons/short_hosts.txt`` and a hint every match holds (its ending)."""
+    hosts = sorted({h.lower() for h in lexicon("short_hosts")}, key=len, reverse=True)
+    endings = sorted({h.rsplit(".", 1)[1] for h in hosts})
+    names = "|".join(re.escape(h) for h in hosts)
+    hosts_re = re.compile(rf"(?<![\w\-])(?:{names})(?![\w\-]|\.\w)", re.IGNORECASE)
+    hint_re = re.compile(rf"\.(?:{'|'.join(endings)})\b", re.IGNORECASE)
+    return hosts_re, hint_re
+
+
 def _is_protected(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` touches a URL, e-mail address, @handle or #hashtag."""
+    """Whether ``text[start:end]`` touches a URL, e-mail address, @handle, #hashtag or short-link host."""
     lo = max(0, start - 200)
     window = text[lo : end + 200]
-    if not _PROTECTED_HINT_RE.search(window):
-        return False  # none of the strings every protected form holds: skip the costly regex
-    return any(m.start() + lo < end and start < m.end() + lo for m in PROTECTED_RE.finditer(window))
+    # Each regex runs only where the strings all its matches hold are present (a cheap scan).
+    if _PROTECTED_HINT_RE.search(window) and any(
+        m.start() + lo < end and start < m.end() + lo for m in PROTECTED_RE.finditer(window)
+    ):
+        return True
+    hosts_re, hint_re = _short_hosts()
+    return bool(hint_re.search(window)) and any(
+        m.start() + lo < end and start < m.end() + lo for m in hosts_re.finditer(window)
+    )
 
 
 def _token_at(text: str, i: int, chars: frozenset[str]) -> tuple[int, int]:
@@ -443,11 +486,24 @@ def _foreign_context(text: str, start: int, end: int) -> bool:
 
 
 def _invisible(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cf" or ch in _EXTRA_INVISIBLE
+    return unicodedata.category(ch) == "Cf" or ch in _EXTRA_INVISIBLE or _is_variation_selector(ch)
 
 
-def _is_latin_letter(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+def _is_variation_selector(ch: str) -> bool:
+    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"
+
+
+def _is_alphabet_char(ch: str) -> bool:
+    """An ASCII letter or digit, a letter of the Latin, Cyrillic or Greek alphabets, or a styled one."""
+    if ch.isascii():
+        return ch.isalnum()
+    if not ch.isalnum():
+        return False
+    script = _script(ch)
+    if script in ("LATIN", "CYRILLIC", "GREEK"):
+        return ch.isalpha()
+    # Full-width and mathematical letters, which the width pass folds to ASCII ones.
+    return script in ("FULLWIDTH", "MATHEMATICAL") and unicodedata.normalize("NFKC", ch).isascii()
 
 
 def _mojibake_items(text: str) -> list[_Item]:
@@ -466,38 +522,62 @@ def _mojibake_items(text: str) -> list[_Item]:
 
 
 def _invisible_items(text: str) -> list[_Item]:
+    """Invisible characters inside a word; a run of them is judged by the characters around the run."""
     items = []
     n = len(text)
     for c_start, c_end in _odd_chunks(text):
-        for i in range(c_start, c_end):
-            ch = text[i]
-            if ch.isascii() or not _invisible(ch):
+        word_ends: tuple[int, int] | None = None  # the word around the last soft hyphen seen
+        shy_hides = False
+        i = c_start
+        while i < c_end:
+            if text[i].isascii() or not _invisible(text[i]):
+                i += 1
                 continue
+            run_end = i + 1
+            while run_end < n and _invisible(text[run_end]):
+                run_end += 1
             prev = text[i - 1] if i > 0 else " "
-            nxt = text[i + 1] if i + 1 < n else " "
-            if "\U000e0000" <= ch <= "\U000e007f":
-                continue  # emoji tag sequences (flags)
-            if ch in _JOINERS and not (_is_latin_letter(prev) and _is_latin_letter(nxt)):
-                continue  # emoji ZWJ sequences, Persian / Indic joiners
-            if ch in _BIDI and not (_is_latin_letter(prev) and _is_latin_letter(nxt)):
-                continue  # direction marks around right-to-left text
-            if not (prev.isalnum() and nxt.isalnum()):
-                continue  # next to spaces or punctuation it hides nothing: leave it
-            if ch == "\u00ad" and not _shy_hides_word(text, i):
-                continue  # a soft hyphen is a legitimate hyphenation hint ("Global\xadPost")
-            items.append(_Item(i, i + 1, [_Step("invisible", "", 0.99, True)]))
+            nxt = text[run_end] if run_end < n else " "
+            for k in range(i, run_end):
+                ch = text[k]
+                if ch in _JOINERS or ch in _BIDI or _is_variation_selector(ch):
+                    # ZWJ in emoji and Indic or Arabic script, direction marks around right-to-left
+                    # text, variation selectors after emoji and CJK: removed only inside a word of
+                    # an alphabet (Latin, Cyrillic, Greek), where they have no use.
+                    if not (_is_alphabet_char(prev) and _is_alphabet_char(nxt)):
+                        continue
+                elif not (prev.isalnum() and nxt.isalnum()):
+                    continue  # next to spaces, punctuation or emoji (flag tag sequences) it hides nothing
+                if ch == "\u00ad":
+                    if word_ends is None or not word_ends[0] <= k < word_ends[1]:
+                        word_ends = _word_around(text, k)
+                        shy_hides = _shy_hides_word(text, *word_ends)
+                    if not shy_hides:
+                        continue  # a soft hyphen is a legitimate hyphenation hint ("Global\xadPost")
+                items.append(_Item(k, k + 1, [_Step("invisible", "", 0.99, True)]))
+            i = run_end
     return items
 
 
-def _shy_hides_word(text: str, i: int) -> bool:
-    """Whether the soft hyphen at ``i`` splits a word that reads as a word without it."""
+def _word_around(text: str, i: int) -> tuple[int, int]:
+    """The run of letters, digits and invisible characters around position ``i``."""
     start, end = i, i + 1
     while start > 0 and (text[start - 1].isalnum() or _invisible(text[start - 1])):
         start -= 1
     while end < len(text) and (text[end].isalnum() or _invisible(text[end])):
         end += 1
+    return start, end
+
+
+def _shy_hides_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (a word holding soft hyphens) reads as a word without them.
+
+    Called once per word, not per soft hyphen: a word of many soft hyphens costs its length once.
+    """
+    if end - start > 2 * MAX_TOKEN_LEN:
+        return False  # longer than any word, whatever it holds
     joined = "".join(c for c in text[start:end] if c.isalnum()).lower()
-    return _z(joined) >= CANDIDATE_ZIPF
+    return len(joined) <= MAX_TOKEN_LEN and _z(joined) >= CANDIDATE_ZIPF
 
 
 def _width_items(text: str) -> list[_Item]:
@@ -526,6 +606,66 @@ def _width_items(text: str) -> list[_Item]:
                 items[-1] = _Item(last.start, i + 1, [_Step("width", step.text + folded, 0.99, step.disguise)])
             else:
                 items.append(_Item(i, i + 1, [_Step("width", folded, 0.99, plain > 0 and ch not in _LIGATURES)]))
+    return items
+
+
+@lru_cache(maxsize=1)
+def _small_capitals_re() -> re.Pattern[str]:
+    """Any small capital letter (a cheap test that a text holds one, scanned in C)."""
+    return re.compile("[" + "".join(_small_capitals()) + "]")
+
+
+@lru_cache(maxsize=1)
+def _small_capitals() -> dict[str, str]:
+    """Small capital letters -> the lower-case ASCII letter (every ``LATIN LETTER SMALL CAPITAL X``).
+
+    They have no compatibility decomposition, so NFKC leaves them; "fancy text" generators
+    write words in them ("ᴛᴇʀʀᴏʀɪsᴛ"), keeping plain s and x, which have no common small capital.
+    """
+    out = {}
+    for cp in [*range(0x0250, 0x02B0), *range(0x1D00, 0x1D80), *range(0xA720, 0xA800)]:
+        m = re.fullmatch(r"LATIN LETTER SMALL CAPITAL ([A-Z])", unicodedata.name(chr(cp), ""))
+        if m:
+            out[chr(cp)] = m.group(1).lower()
+    return out
+
+
+def _small_caps_items(text: str) -> list[_Item]:
+    """Words written in small capitals, folded to plain letters when they spell a word.
+
+    A word is folded when it holds two small capitals or more and spells a word (Zipf >=
+    ``CANDIDATE_ZIPF``), or spells any word (``WORD_ZIPF``) within 40 characters of such a
+    word (a sentence in small capitals: "ᴛʜᴇ ᴘʟᴀɴ ɪs ᴀ ʜᴏᴀx"). Two capitals, the distance and a
+    word before ``/`` or ``[`` left alone keep phonetic transcriptions ("/kɪt/", "[ʀ]") as written.
+    """
+    table = _small_capitals()
+    if not _small_capitals_re().search(text):
+        return []
+    runs: list[tuple[int, int, str, bool]] = []  # start, end, folded, strong
+    for c_start, c_end in _odd_chunks(text):
+        for run in _LETTER_RUN_RE.finditer(text, c_start, c_end):
+            word = run.group()
+            caps = sum(c in table for c in word)
+            if not caps or not all(c.isascii() or c in table for c in word):
+                continue
+            start, end = run.start(), run.end()
+            if start > 0 and text[start - 1] in "/[":
+                continue
+            folded = "".join(table.get(c, c) for c in word)
+            z = _z(folded.lower())
+            if z >= WORD_ZIPF:
+                runs.append((start, end, folded, caps >= 2 and z >= CANDIDATE_ZIPF))
+    strong = [r[0] for r in runs if r[3]]
+    items = []
+    for start, end, folded, is_strong in runs:
+        if not is_strong:
+            k = bisect.bisect_left(strong, start - 40)
+            if k >= len(strong) or strong[k] > end + 40:
+                continue
+        word = text[start:end]
+        # Plain letters other than s and x beside small capitals: a plain word with some styled.
+        mixed = any(c.isascii() and c.lower() not in "sx" for c in word)
+        items.append(_Item(start, end, [_Step("width", folded, 0.95 if is_strong else 0.9, mixed)]))
     return items
 
 
@@ -571,9 +711,26 @@ def _spaced_run(letters: str, sep: str) -> list[_Step] | None:
     return [_Step(kind, letters, min(s.confidence for s in rest), True), *rest]
 
 
+def _trimmed_word(sub: str, sep: str) -> tuple[list[_Step], float] | None:
+    """Steps for ``sub`` (a spaced run less a letter at an end) when it spells one word, and its Zipf."""
+    low = sub.lower()
+    if low.isalpha():
+        z = _z(low)
+        steps = _spaced_run(sub, sep) if z >= CANDIDATE_ZIPF else None
+        return (steps, z) if steps else None
+    # Leetspeak in the run ("a t e r r 0 r i s t"): the word its steps end in.
+    steps = _spaced_run(sub, sep)
+    if not steps or " " in steps[-1].text:
+        return None
+    z = _z(steps[-1].text.lower())
+    return (steps, z) if z >= CANDIDATE_ZIPF else None
+
+
 def _spaced_items(text: str) -> list[_Item]:
     items = []
-    for m in SPACED_RE.finditer(text):
+    pos = 0
+    n = len(text)
+    while (m := SPACED_RE.search(text, pos)) is not None:
         run, sep = m.group(), m.group(2)
         letters = run[::2]
         steps = _spaced_run(letters, sep)
@@ -582,47 +739,102 @@ def _spaced_items(text: str) -> list[_Item]:
             # A single letter, digit or initial may stand next to the run: "a h a n d y", "f r o m a".
             best_z = 0.0
             for a, b in ((1, 0), (0, 1), (1, 1)):
-                sub = letters[a : len(letters) - b]
-                low = sub.lower()
-                z = _z(low) if low.isalpha() else 0.0
-                if z >= CANDIDATE_ZIPF and z > best_z and (trimmed := _spaced_run(sub, sep)):
-                    steps, start, end, best_z = trimmed, m.start() + 2 * a, m.end() - 2 * b, z
+                found = _trimmed_word(letters[a : len(letters) - b], sep)
+                if found is not None and found[1] > best_z:
+                    steps, best_z = found
+                    start, end = m.start() + 2 * a, m.end() - 2 * b
         if steps and not _is_protected(text, start, end):
             items.append(_Item(start, end, steps))
+            # A letter left off the end may begin the next run: "t h a t p.r.e.s.i.d.e.n.t".
+            pos = end
+        elif m.end() < n and text[m.end()] in _SEPS and text[m.end()] != sep:
+            pos = m.end() - 1  # the last letter may begin a run with another separator
+        else:
+            pos = m.end()
     return items
 
 
-def _separated_matches(text: str) -> Iterator[re.Match[str]]:
-    """``SEPARATED_RE.finditer(text)``, tried only where a separator stands between two word characters.
+def _is_word_char(ch: str) -> bool:
+    r"""Whether ``ch`` is a regex ``\w`` character (what sre tests: alphanumeric or ``_``)."""
+    return ch.isalnum() or ch == "_"
 
-    That is a few places in a news body instead of every position (the hint regex starts with
-    the separator class, which sre scans for in C), and gives the same matches: a match holds
-    such a place, and starts in the run of word and separator characters around it.
+
+def _separated_end_ok(text: str, e: int) -> bool:
+    r"""``SEPARATED_RE``'s closing lookahead ``(?![\w@]|[.\-_*·•|~+/][\w])`` at position ``e``."""
+    if e >= len(text):
+        return True
+    ch = text[e]
+    if ch == "@" or _is_word_char(ch):
+        return False
+    return not (ch in _SEP_OR_SLASH and e + 1 < len(text) and _is_word_char(text[e + 1]))
+
+
+def _separated_matches(text: str) -> Iterator[tuple[int, int]]:
+    r"""The spans of ``SEPARATED_RE.finditer(text)``, found in time linear in the text.
+
+    The regex itself is quadratic on a long run such as ``a*a*a*...a/b`` (from every start it
+    scans to the end of the run and back). Read as a scanner: a match lies in a *chain* (word
+    characters, each separator between two of them), starts at the first word character whose
+    left neighbour the lookbehind allows, and ends at the last place in the chain that the
+    lookahead allows, after a word character and after the first separator (greedy quantifiers
+    try the longest end first; an end may lie before ``$``, which is a word character here but
+    not ``\w``). So each chain is read twice, once from each end, and holds at most one match.
+    Only chains around a separator between two word characters are read (a few in a news body;
+    the hint regex starts with the separator class, which sre scans for in C).
     """
+    n = len(text)
     pos = 0
     while (hint := _SEPARATOR_HINT_RE.search(text, pos)) is not None:
-        start = hint.start()
-        if start == 0 or text[start - 1] not in _LEET_CHARS:
-            pos = start + 1
+        sep_at = hint.start()
+        if sep_at == 0 or text[sep_at - 1] not in _LEET_CHARS:
+            pos = sep_at + 1
             continue
-        while start > pos and text[start - 1] in _RUN_CHARS:
-            start -= 1
-        m = SEPARATED_RE.search(text, start)
-        if m is None:
-            return
-        yield m
-        pos = m.end()
+        # The chain around the separator: walk left to its first character ...
+        c_start = sep_at - 1
+        while c_start > pos and (
+            text[c_start - 1] in _LEET_CHARS
+            or (text[c_start - 1] in _SEPS and c_start >= 2 and text[c_start - 2] in _LEET_CHARS)
+        ):
+            c_start -= 1
+        # ... and right past its last one.
+        c_end = sep_at + 1
+        while c_end < n and (
+            text[c_end] in _LEET_CHARS
+            or (text[c_end] in _SEPS and c_end + 1 < n and text[c_end + 1] in _LEET_CHARS)
+        ):
+            c_end += 1
+        pos = c_end
+        # The first start the lookbehind (?<![\w@#/.\-]) allows, and the first separator after it.
+        start = c_start
+        while start < c_end and not (
+            text[start] in _LEET_CHARS
+            and (start == 0 or not (_is_word_char(text[start - 1]) or text[start - 1] in "@#/.-"))
+        ):
+            start += 1
+        first_sep = start
+        while first_sep < c_end and text[first_sep] not in _SEPS:
+            first_sep += 1
+        if first_sep >= c_end:
+            continue
+        # The last end the lookahead allows, at least one word character past that separator.
+        end = c_end
+        while end >= first_sep + 2 and not (text[end - 1] in _LEET_CHARS and _separated_end_ok(text, end)):
+            end -= 1
+        if end >= first_sep + 2:
+            yield start, end
 
 
 def _separated_items(text: str) -> list[_Item]:
     items = []
-    for m in _separated_matches(text):
-        token = m.group()
+    for m_start, m_end in _separated_matches(text):
+        token = text[m_start:m_end]
+        if len(token) > 2 * MAX_TOKEN_LEN:
+            continue  # its letters, joined, would be longer than any word: not a disguise
         parts = re.split(r"[.\-_*·•|~+]", token)
         if len(parts) < 2 or all(len(p) == 1 for p in parts):
             continue  # single letters are the spaced pass's
         joined = "".join(parts)
-        if len(joined) < 4 or not any(c.isalpha() for c in joined) or joined.isdigit():
+        if len(joined) < 4 or len(joined) > MAX_TOKEN_LEN or not any(c.isalpha() for c in joined) or joined.isdigit():
             continue
         low = joined.lower()
         if low in _keep_tokens() or token.lower() in _keep_tokens():
@@ -636,20 +848,25 @@ def _separated_items(text: str) -> list[_Item]:
         if low.isalpha():
             z = _z(low)
             if z < CANDIDATE_ZIPF:
-                continue
+                # Words broken by separators and run together ("at*tackat*tack"): a piece that is no
+                # word says the separators are a disguise; the letters must split into words.
+                rest = resolve_word(joined, joined=True) if odd_part else None
+                if not rest:
+                    continue
+                conf = min(s.confidence for s in rest)
             # Two real words joined by a dot or dash are more likely two words than one.
-            if not (leet_part or odd_part) and z <= sum(_z(p.lower()) for p in parts) - 9 * (len(parts) - 1) + 2:
+            elif not (leet_part or odd_part) and z <= sum(_z(p.lower()) for p in parts) - 9 * (len(parts) - 1) + 2:
                 continue
-            rest: list[_Step] | None = []
-            conf = _confidence(z)
+            else:
+                rest, conf = [], _confidence(z)
         else:
             rest = resolve_word(joined)
             if not rest:
                 continue
             conf = min(s.confidence for s in rest)
-        if _is_protected(text, m.start(), m.end()):
+        if _is_protected(text, m_start, m_end):
             continue
-        items.append(_Item(m.start(), m.end(), [_Step("separator", joined, conf, True), *(rest or [])]))
+        items.append(_Item(m_start, m_end, [_Step("separator", joined, conf, True), *(rest or [])]))
     return items
 
 
@@ -689,7 +906,7 @@ def _word_candidates(text: str) -> Iterator[tuple[int, int, bool]]:
                 continue
             seen.add(start)
             m = regex.match(text, start)
-            if m and m.end(1) == end:
+            if m and m.end("word") == end:
                 yield start, end, False
     known = _known_words()
     for m in JOINED_RE.finditer(text):
@@ -711,7 +928,13 @@ def _word_items(text: str) -> list[_Item]:
 
 
 _Pass = Callable[[str], list[_Item]]
-CHAR_PASSES: tuple[_Pass, ...] = (_mojibake_items, _invisible_items, _width_items, _homoglyph_items)
+CHAR_PASSES: tuple[_Pass, ...] = (
+    _mojibake_items,
+    _invisible_items,
+    _width_items,
+    _small_caps_items,
+    _homoglyph_items,
+)
 WORD_PASSES: tuple[_Pass, ...] = (_spaced_items, _separated_items, _word_items)
 
 
@@ -760,17 +983,27 @@ def _apply(view: TextView, items: list[_Item], disguises: list[_Disguise]) -> Te
 
 
 def normalize_view(view: TextView) -> tuple[TextView, list[DisguisedWord]]:
-    """De-obfuscate one text view: the new view and the disguised words found in it."""
+    """De-obfuscate one text view: the new view and the disguised words found in it.
+
+    The passes run again on their own result while a round still changes the text (at most
+    ``MAX_ROUNDS`` rounds), so normalizing a normalized text changes nothing: one disguise can
+    hide another from an earlier pass (an invisible joiner beside a styled letter that only the
+    width pass folds). Text without edits, nearly all news, costs one round.
+    """
     disguises: list[_Disguise] = []
-    if not view.clean.isascii():
-        for make in CHAR_PASSES:
+    for _ in range(MAX_ROUNDS):
+        edits = len(view.edits)
+        if not view.clean.isascii():
+            for make in CHAR_PASSES:
+                items = make(view.clean)
+                if items:
+                    view = _apply(view, items, disguises)
+        for make in WORD_PASSES:
             items = make(view.clean)
             if items:
                 view = _apply(view, items, disguises)
-    for make in WORD_PASSES:
-        items = make(view.clean)
-        if items:
-            view = _apply(view, items, disguises)
+        if len(view.edits) == edits:
+            break
     return view, _disguised_words(view, disguises)
 
 

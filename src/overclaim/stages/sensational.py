@@ -22,6 +22,7 @@ Markers are aggravating factors only: the verdict never rests on them alone.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -67,9 +68,13 @@ _PREFIX_SEPARATORS = ":-–—|!"
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _ROMAN_RE = re.compile(r"^M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
 _PUNCT_RE = re.compile(r"[!?！？]{2,}|[!！]")
-_SENTENCE_END_RE = re.compile(r"[.!?！？…]+[\"”’')\]]*\s+")
-_POSSESSIVE_BEFORE_RE = re.compile(r"\w['’]s\s+$")
-_OF_NAME_AFTER_RE = re.compile(r"^\s+of\s+(?:the\s+)?[A-Z]")
+# A sentence end starts a run of end marks: the lookbehind only skips starts inside a run, which
+# cannot begin a leftmost match anyway (the run's first mark would have matched first), so the
+# matches are those of the pattern without it, found in linear rather than quadratic time.
+_SENTENCE_END_RE = re.compile(r"(?<![.!?！？…])[.!?！？…]+[\"”’')\]]*\s+")
+# Matched at the end of the word (``match(text, end)``) instead of on ``text[end:]``: no copy per match.
+_OF_NAME_AFTER_RE = re.compile(r"\s+of\s+(?:the\s+)?[A-Z]")
+_WORD_CHAR_RE = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,10 @@ def quoted_ranges(text: str) -> list[tuple[int, int]]:
     """
     out: list[tuple[int, int]] = []
     i, n = 0, len(text)
+    # Closers known to be absent after the current position ("single" for a single quote's):
+    # once a search for a closer fails, later openers of its kind are skipped, so an unclosed
+    # quote mark repeated ("“a“a“a...") costs one scan, not one scan per mark.
+    missing: set[str] = set()
     while i < n:
         c = text[i]
         closer = _PAIRS.get(c)
@@ -175,23 +184,21 @@ def quoted_ranges(text: str) -> list[tuple[int, int]]:
         if single and not (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{—–-:\"“"):
             i += 1
             continue
-        if i + 1 >= n or text[i + 1].isspace():
+        if i + 1 >= n or text[i + 1].isspace() or ("single" if single else closer) in missing:
             i += 1
             continue
-        j = i + 1
         found = -1
-        while j < n:
-            d = text[j]
-            if d == closer or (closer == "’" and d == "'") or (closer == "'" and d == "’"):
-                if not single:
+        if not single:
+            found = text.find(closer, i + 1)
+        else:
+            # A closing single quote (’ or ' for either opener) ends a word: not after a space,
+            # not before a letter or digit. Whether a mark closes does not depend on the opener.
+            for j in range(i + 1, n):
+                if text[j] in "'’" and (j + 1 >= n or not text[j + 1].isalnum()) and not text[j - 1].isspace():
                     found = j
                     break
-                after_ok = j + 1 >= n or not text[j + 1].isalnum()
-                if after_ok and not text[j - 1].isspace():
-                    found = j
-                    break
-            j += 1
         if found < 0:
+            missing.add("single" if single else closer)
             i += 1
             continue
         out.append((i, found + 1))
@@ -200,7 +207,9 @@ def quoted_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def _inside(ranges: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s <= start and end <= e for s, e in ranges)
+    """Whether ``[start, end)`` lies in one of ``ranges`` (sorted and disjoint, as quotes and prefixes are)."""
+    k = bisect.bisect_left(ranges, (start + 1, -1)) - 1  # the last range starting at or before ``start``
+    return k >= 0 and end <= ranges[k][1]
 
 
 # ---------------------------------------------------------------------------- finders
@@ -363,7 +372,14 @@ def _find_listed(
 
 def _literal_invasion(text: str, start: int, end: int) -> bool:
     """'the invasion of Ukraine', "Russia's invasion": a military invasion, not a label."""
-    return bool(_OF_NAME_AFTER_RE.match(text[end:]) or _POSSESSIVE_BEFORE_RE.search(text[:start]))
+    if _OF_NAME_AFTER_RE.match(text, end):
+        return True
+    # "Russia's invasion": a word character, an apostrophe and "s", then whitespace up to the word
+    # (what the pattern \w['’]s\s+$ matched on text[:start], read backwards without copying the text).
+    j = start
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    return 3 <= j < start and text[j - 1] == "s" and text[j - 2] in "'’" and bool(_WORD_CHAR_RE.match(text[j - 3]))
 
 
 def find_superlatives(text: str) -> list[Found]:
@@ -394,20 +410,23 @@ def find_markers(text: str) -> list[Found]:
     """
     prefixes = find_prefixes(text)
     # Prefix words are blanked (offsets kept) so "BREAKING:" does not start an all-caps run.
-    unprefixed = text
+    # (Built in one pass: a chain of many prefixes must not copy the headline once per prefix.)
+    pieces: list[str] = []
+    last = 0
     for p in prefixes:
-        unprefixed = unprefixed[: p.start] + " " * (p.end - p.start) + unprefixed[p.end :]
+        pieces += [text[last : p.start], " " * (p.end - p.start)]
+        last = p.end
+    unprefixed = "".join(pieces) + text[last:]
     found = prefixes + find_alarm_emoji(text) + find_teasers(text) + find_loaded_labels(text)
     found += find_superlatives(text) + find_all_caps(unprefixed) + find_punctuation(text)
     quotes = quoted_ranges(text)
+    prefix_ranges = [(p.start, p.end) for p in prefixes]
     out: list[Found] = []
     seen: set[tuple[int, int, str]] = set()
     for f in found:
         if f.kind != "prefix" and _inside(quotes, f.start, f.end):
             continue
-        if f.kind in ("all_caps", "superlative", "punctuation") and any(
-            p.start <= f.start and f.end <= p.end for p in prefixes
-        ):
+        if f.kind in ("all_caps", "superlative", "punctuation") and _inside(prefix_ranges, f.start, f.end):
             continue
         key = (f.start, f.end, f.kind)
         if key not in seen:

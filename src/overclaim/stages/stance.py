@@ -40,6 +40,9 @@ from overclaim.report import Stance, StanceProbabilities
 from overclaim.resources import load_artifact
 
 ARTIFACT = "stance"
+# The stance model trained with the entailment cross-encoder's per-post aggregates as extra
+# features (default profile); ARTIFACT, without them, serves the fast profile.
+ENTAILMENT_ARTIFACT = "stance_entail"
 # Boosters averaged for the per-sentence stances (the body gets all of them): tree evaluation
 # is most of the stage's cost, and one booster cuts it threefold for five evidence sentences.
 SENTENCE_BOOSTERS = 1
@@ -83,6 +86,9 @@ class StanceDetector:
     def __init__(self, config: Config, **options: Any) -> None:
         self.config = config
         self._model: Any = None
+        # Default profile: body row = FNC-1 features + entailment aggregates, and each evidence
+        # sentence's stance comes from the cross-encoder (set by the entailment stage).
+        self.with_entailment = config.profile != "fast"
 
     @property
     def model(self) -> Any:
@@ -92,7 +98,7 @@ class StanceDetector:
             ModelError: the artifact is missing or unreadable.
         """
         if self._model is None:
-            self._model = load_artifact(ARTIFACT)
+            self._model = load_artifact(ENTAILMENT_ARTIFACT if self.with_entailment else ARTIFACT)
         return self._model
 
     @property
@@ -127,6 +133,8 @@ class StanceDetector:
         for (ctx, x), body_row in zip(prepared, body_proba, strict=True):
             probs = _probabilities(body_row)
             ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
+            if self.with_entailment:
+                continue
             for item, row in zip(ctx.evidence, sentence_proba[start : start + len(x) - 1], strict=True):
                 item.stance = _probabilities(row)
             start += len(x) - 1
@@ -153,6 +161,15 @@ class StanceDetector:
         ranges = [(s.start, s.end) for s in ctx.sentences] if ctx.sentences else split_ranges(body)
         texts = [body]
         sentence_ranges = [ranges]
+        if self.with_entailment:
+            from overclaim.stages.entailment import AGGREGATE_NAMES
+
+            extra = ctx.extras.get("entailment_features")
+            if extra is None:
+                extra = np.zeros(len(AGGREGATE_NAMES), dtype=np.float32)
+            row = self.model.featurizer.post_features(headline, texts, sentence_ranges, body_words)
+            out: np.ndarray = np.hstack([row[:1], np.asarray(extra, dtype=row.dtype)[None, :]])
+            return out
         for item in ctx.evidence:
             sent = ctx.sentences[item.index] if item.index < len(ctx.sentences) else None
             text = sent.text if sent is not None else item.span.text

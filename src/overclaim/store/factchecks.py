@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -333,7 +334,12 @@ def _claimreviews_in(doc: Any) -> Iterator[Any]:
         if "@graph" in doc:
             yield from _claimreviews_in(doc["@graph"])
         elif "dataFeedElement" in doc:
-            for element in doc["dataFeedElement"] or []:
+            elements = doc["dataFeedElement"]
+            if elements is None:
+                return
+            for element in elements if isinstance(elements, list) else [elements]:
+                # A DataFeedItem holds its ClaimReview under "item"; anything else is the record
+                # itself (a number or string there is reported as a bad record, not a TypeError).
                 items = element.get("item", []) if isinstance(element, dict) else element
                 yield from _claimreviews_in(items if isinstance(items, list) else [items])
         else:
@@ -390,14 +396,33 @@ def detect_format(path: Path, head: str) -> str:
 
 
 def _open_bytes(path: Path) -> IO[bytes]:
+    from overclaim.readers import refuse_wide_encodings
+
     if not path.exists() or not path.is_file():
         raise FileNotFound("no such file", source=str(path))
     fh = path.open("rb")
-    if b"\x00" in fh.read(8192):
+    head = fh.read(8192)
+    try:
+        refuse_wide_encodings(head, str(path))  # UTF-16 is not "binary": say what it is
+    except EncodingError:
+        fh.close()
+        raise
+    if b"\x00" in head:
         fh.close()
         raise BinaryInputError("is a binary file, not text", source=str(path))
     fh.seek(0)
     return fh
+
+
+def _json_problem(exc: Exception) -> str:
+    """What is wrong with JSON that ``json.loads`` refused: bad syntax, too deep, a number too long."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"column {exc.colno}: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return str(exc)
 
 
 def _decode_lines(fh: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
@@ -453,9 +478,12 @@ def read_records(
 def _record(obj: Any, mapping: Mapping[str, str] | None) -> FactCheck:
     if not isinstance(obj, dict):
         raise _BadRecord(f"expected a JSON object, got {type(obj).__name__}")
-    if _is_claimreview(obj) and not mapping:
-        return from_claimreview(obj)
-    return from_flat(obj, _flat_mapping(obj.keys(), mapping))
+    try:
+        if _is_claimreview(obj) and not mapping:
+            return from_claimreview(obj)
+        return from_flat(obj, _flat_mapping(obj.keys(), mapping))
+    except RecursionError as exc:  # a value of lists in lists, deeper than the stack (see _text)
+        raise _BadRecord("a value is nested too deeply") from exc
 
 
 def _read_jsonld(
@@ -481,7 +509,12 @@ def _read_jsonld(
         raise MalformedInputError(
             f"malformed JSON at column {exc.colno}: {exc.msg}; nothing imported", source=str(path), line=exc.lineno
         ) from exc
-    objects = list(_claimreviews_in(doc))
+    except (RecursionError, ValueError) as exc:
+        raise MalformedInputError(f"malformed JSON: {_json_problem(exc)}; nothing imported", source=str(path)) from exc
+    try:
+        objects = list(_claimreviews_in(doc))
+    except RecursionError as exc:  # arrays in arrays, deeper than the stack
+        raise MalformedInputError("malformed JSON-LD: nested too deeply; nothing imported", source=str(path)) from exc
     lines = _object_lines(text, len(objects))
     for i, obj in enumerate(objects):
         line = lines[i] if lines else None
@@ -499,8 +532,8 @@ def _read_jsonl(
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield n, ImportIssue(n, f"not valid JSON (column {exc.colno}: {exc.msg})")
+        except (RecursionError, ValueError) as exc:  # bad syntax, too deep, a number too long
+            yield n, ImportIssue(n, f"not valid JSON ({_json_problem(exc)})")
             continue
         try:
             yield n, _record(obj, mapping)

@@ -507,8 +507,8 @@ def train(path: str | Path = DEFAULT_TRAIN, *, dev: str | Path | None = DEFAULT_
     card: dict[str, Any] = {
         "model": MODEL_NAME,
         "task": "attribution spans (source, cue, content) in news sentences, for the sourcing stage",
-        "data": {"path": str(path), "source": "PolNeAR v1.0.0 train split (Newell, Margolin and Ruths 2018), every annotation",
-                 **facts},
+        "data": {"path": str(path),
+                 "source": "PolNeAR v1.0.0 train split (Newell, Margolin and Ruths 2018), every annotation", **facts},
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
         "seed": seed,
         "features": "per token, window of two tokens each side: lower-cased word, shape, 3-letter suffix, "

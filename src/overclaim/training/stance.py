@@ -905,6 +905,9 @@ class StanceModel:
     boosters: list[Any]
     weights: list[float]
     version: str = MODEL_VERSION
+    # Names of feature columns appended after the featurizer's (none for the fast-profile model;
+    # old pickles have no such attribute and read the class default).
+    extra_features: tuple[str, ...] = ()
 
     def predict_proba(self, x: np.ndarray, n_boosters: int | None = None) -> np.ndarray:
         """Class probabilities (columns in :data:`LABELS` order), averaged over the first ``n_boosters``.
@@ -944,9 +947,20 @@ class StanceModel:
         out: np.ndarray = proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
         return out
 
-    def predict(self, headlines: Sequence[str], bodies: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Labels and reported probabilities for parallel lists of headlines and bodies."""
-        proba = self.reported_proba(featurize(self.featurizer, headlines, bodies))
+    def predict(
+        self, headlines: Sequence[str], bodies: Sequence[str], extra: np.ndarray | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        """Labels and reported probabilities for parallel lists of headlines and bodies.
+
+        ``extra``: the rows of the extra feature columns (``extra_features``) for a model trained
+        with them, such as the entailment aggregates of ``stance_entail``.
+        """
+        x = featurize(self.featurizer, headlines, bodies)
+        if self.extra_features:
+            if extra is None or len(extra) != len(x):
+                raise ValueError(f"this stance model needs its extra feature columns {self.extra_features}")
+            x = np.hstack([x, np.asarray(extra, dtype=x.dtype)])
+        proba = self.reported_proba(x)
         return [LABELS[i] for i in proba.argmax(axis=1)], proba
 
 
@@ -964,10 +978,10 @@ def calibration_error(proba: np.ndarray, gold: Sequence[str], bins: int = 10) ->
     return err
 
 
-def evaluate(model: StanceModel, data: FncData) -> dict[str, Any]:
+def evaluate(model: StanceModel, data: FncData, extra: np.ndarray | None = None) -> dict[str, Any]:
     """Score ``model`` on labelled FNC data: :func:`fnc.report` figures, calibration error, pairs/second."""
     started = time.perf_counter()
-    pred, proba = model.predict(data.headlines(), data.body_texts())
+    pred, proba = model.predict(data.headlines(), data.body_texts(), extra)
     elapsed = time.perf_counter() - started
     out: dict[str, Any] = fnc.report(data.labels(), pred)
     out["calibration_error"] = round(calibration_error(proba, data.labels()), 4)
@@ -1014,7 +1028,12 @@ def evaluate_files(stances: str | Path, bodies: str | Path, model_dir: str | Pat
     started = time.perf_counter()
     model = load_model(model_dir)
     load_seconds = time.perf_counter() - started
-    result = evaluate(model, data)
+    extra = None
+    if model.extra_features:
+        from overclaim.training.entailment import PipelineAggregates
+
+        extra = PipelineAggregates(cache_dir=Path(".cache/overclaim")).rows(data)
+    result = evaluate(model, data, extra)
     total = time.perf_counter() - started
     result["load_seconds"] = round(load_seconds, 3)
     result["seconds"] = round(total, 3)
@@ -1034,6 +1053,9 @@ def train(
     out: str | Path | None = None,
     test: bool = True,
     log: Any = print,
+    extra: Any = None,
+    name: str = MODEL_NAME,
+    version: str = MODEL_VERSION,
 ) -> dict[str, Any]:
     """Train the stance model on ``<data_dir>/train_*``, write the artifact and model card.
 
@@ -1044,6 +1066,10 @@ def train(
 
     Returns:
         The model card as a dict.
+
+    ``extra``, when given, is an object with ``names`` (a tuple of column names) and
+    ``rows(data: FncData) -> np.ndarray``: columns appended to every pair's features (the
+    entailment aggregates of ``stance_entail``), for training, validation and the test figures.
     """
     import joblib
 
@@ -1053,12 +1079,18 @@ def train(
     data_dir = Path(data_dir)
     data = fnc.load_split(data_dir, "train")
     y_all = _labels_to_int(data.labels())
+    extra_train = extra.rows(data) if extra is not None else None
+    extra_names: tuple[str, ...] = tuple(extra.names) if extra is not None else ()
+
+    def with_extra(x: np.ndarray) -> np.ndarray:
+        return np.hstack([x, extra_train.astype(x.dtype)]) if extra_train is not None else x
+
     tr, va = body_split(data, 0.2, seed)
     log(f"train: {len(data.pairs)} pairs, {len(data.bodies)} bodies; split {len(tr)} / {len(va)} pairs by body")
 
     sub = data.subset(tr)
     feat = StanceFeaturizer(seed=seed).fit(sorted(set(sub.headlines())), sorted(set(sub.body_texts())))
-    x_all = featurize(feat, data.headlines(), data.body_texts())
+    x_all = with_extra(featurize(feat, data.headlines(), data.body_texts()))
     boosters = [
         fit_booster(
             x_all[tr], y_all[tr], seed=seed, rounds=3000, weight_power=WEIGHT_POWER, valid=(x_all[va], y_all[va])
@@ -1079,19 +1111,19 @@ def train(
 
     # Refit on all training pairs with the chosen settings (rounds scaled to the larger set).
     final_feat = StanceFeaturizer(seed=seed).fit(sorted(set(data.headlines())), sorted(set(data.bodies.values())))
-    x_full = featurize(final_feat, data.headlines(), data.body_texts())
+    x_full = with_extra(featurize(final_feat, data.headlines(), data.body_texts()))
     final_rounds = int(rounds * 1.1)
     final_boosters = [
         fit_booster(x_full, y_all, seed=seed + k, rounds=final_rounds, weight_power=WEIGHT_POWER)
         for k in range(N_MODELS)
     ]
-    model = StanceModel(final_feat, final_boosters, weights)
+    model = StanceModel(final_feat, final_boosters, weights, version=version, extra_features=extra_names)
     train_seconds = time.perf_counter() - started
     log(f"trained in {train_seconds:.0f} s")
 
     card: dict[str, Any] = {
-        "name": MODEL_NAME,
-        "version": MODEL_VERSION,
+        "name": name,
+        "version": version,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "seed": seed,
         "data": {
@@ -1106,18 +1138,18 @@ def train(
             "models_averaged": N_MODELS,
         },
         "decision_weights": dict(zip(LABELS, weights, strict=True)),
-        "features": final_feat.names,
+        "features": final_feat.names + list(extra_names),
         "train_seconds": round(train_seconds, 1),
         "validation": valid_report,
     }
     test_files = data_dir / "competition_test_stances.csv"
     if test and test_files.exists():
         test_data = fnc.load_split(data_dir, "competition_test")
-        card["test"] = evaluate(model, test_data)
+        card["test"] = evaluate(model, test_data, extra.rows(test_data) if extra is not None else None)
         card["data"]["test"] = str(test_files)
         log(f"test: FNC {card['test']['fnc_score']}, macro-F1 {card['test']['macro_f1']}, F1 {card['test']['f1']}")
 
-    target = Path(out) if out else artifact_dir(MODEL_NAME)
+    target = Path(out) if out else artifact_dir(name)
     target.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, target / "model.joblib", compress=3)
     card["artifact_bytes"] = (target / "model.joblib").stat().st_size

@@ -49,30 +49,37 @@ def agreement(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def evaluate_files(stances: str | Path, bodies: str | Path, *, limit: int = 0) -> dict[str, Any]:
+def evaluate_files(
+    stances: str | Path, bodies: str | Path, *, limit: int = 0, profile: str = "default"
+) -> dict[str, Any]:
     """Run the whole pipeline over an FNC-format pair of files and score its verdicts.
 
     Args:
         stances: CSV with ``Headline``, ``Body ID`` and ``Stance`` columns.
         bodies: CSV with ``Body ID`` and ``articleBody`` columns.
         limit: score only the first ``limit`` pairs (0 = all).
+        profile: the pipeline profile (``Config.profile``).
 
     Raises:
         DataError: a file is missing or not in FNC-1 format.
     """
+    from overclaim.config import Config
     from overclaim.pipeline import Checker
+    from overclaim.report import Post
     from overclaim.training import fnc
 
     data = fnc.load(stances, bodies)
     pairs = data.pairs[:limit] if limit else data.pairs
     gold = [FNC_TO_VERDICT[label] for label in data.subset(range(len(pairs))).labels()]
-    checker = Checker(skip={"match"})
+    checker = Checker(Config(profile=profile), skip={"match"})
     checker.warm_up()
     started = time.perf_counter()
-    predicted = [checker.check(p.headline, data.bodies[p.body_id]).verdict.label for p in pairs]
+    reports = checker.check_many([Post(headline=p.headline, body=data.bodies[p.body_id]) for p in pairs])
+    predicted = [r.verdict.label for r in reports]
     seconds = time.perf_counter() - started
     result = agreement(gold, predicted)
     result["seconds"] = round(seconds, 2)
     result["posts_per_second"] = round(len(pairs) / seconds, 1) if seconds else 0.0
     result["mapping"] = dict(FNC_TO_VERDICT)
+    result["profile"] = profile
     return result

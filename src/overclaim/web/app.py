@@ -16,6 +16,11 @@ Routes (every ``/v1`` route needs the API key when one is set):
   (rendered here, no CDN); ``GET /openapi.json``.
 
 Every 4xx/5xx from the API is ``{"error": {"code": ..., "message": ...}}``.
+
+JSON bodies must say so (``Content-Type: application/json``; none at all is a 415), and
+a post a browser sends from another site (``Sec-Fetch-Site``/``Origin``) is a 403, on the
+API and the page alike: with no API key, another site's page could otherwise make its
+visitors' browsers drive the service (cross-site request forgery).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -50,6 +56,7 @@ from overclaim.config import Config
 from overclaim.errors import (
     AuthError,
     CheckTimeoutError,
+    CrossSiteError,
     EmptyFieldError,
     FetchError,
     InputTooLargeError,
@@ -60,11 +67,12 @@ from overclaim.errors import (
     ServiceStoppingError,
     UnknownFormatError,
     WrongTypeError,
+    reraise_control_flow,
 )
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
-from overclaim.web.fetch import AddressPolicy, fetch_url, public_only
+from overclaim.web.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -81,6 +89,8 @@ class ServiceSettings:
 
     # Report store (SQLite path or database URL); None keeps no reports.
     db: str | None = DEFAULT_DB
+    # Pipeline profile (Config.profile): "default", or "fast" without the entailment cross-encoder.
+    profile: str = "default"
     # Fact-check store for matches; None means the same database as ``db``.
     factchecks: str | None = None
     # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
@@ -96,7 +106,9 @@ class ServiceSettings:
     # processes, a group of posts still running past its posts' limits has its processes replaced.
     check_timeout_s: float = 30.0
     batch_timeout_s: float = 120.0
-    # Seconds the client has to send each part of its request body (slow senders get 408).
+    # Seconds the client has to send its whole request body, counted from its headers (slower
+    # senders get 408, however often a byte arrives). 30 s takes the 2 MB cap at 67 KB/s; a post of
+    # a few KB needs well under 1 KB/s.
     read_timeout_s: float = 30.0
     # Checks run at once in worker threads; the others queue in order. The pipeline
     # is CPU-bound Python, so threads share one core (GIL) and more of them only
@@ -108,8 +120,12 @@ class ServiceSettings:
     # queue by the HTTP process (0: checks run in the HTTP process's threads). Each
     # takes the next check as soon as it is free, so the load stays even whatever the
     # clients do; `serve --workers N` instead splits connections between N whole
-    # servers, unevenly (figures in benchmarks/results/load_test*.json).
-    check_processes: int = 0
+    # servers, unevenly (figures in benchmarks/results/load_test*.json). At least one by
+    # default: a check in the HTTP process's threads can hold the GIL for as long as it
+    # runs (a C regex, a parser), which froze every route, /healthz included, and kept the
+    # time limit from answering (a 30 s limit answered after 102 s); a check process past
+    # its limit is replaced instead. 0 is for tests that pass their own checker.
+    check_processes: int = 1
     # URL fetch limits.
     fetch_timeout_s: float = 10.0
     fetch_max_bytes: int = 2_000_000
@@ -218,6 +234,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in (
         (400, "Bad input"),
         (401, "API key missing or wrong"),
+        (403, "Sent by a browser from another site"),
         (404, "Not found"),
         (408, "Request body too slow"),
         (413, "Request or batch too large"),
@@ -252,8 +269,55 @@ _HTML_CSP = (
 STANDALONE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 
 
+# Methods that change something: a browser may send them from another site without asking
+# (a form post, a no-cors fetch), so those are refused when the browser says they are cross-site.
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cross_site_reason(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Why a request is cross-site (refused), or None; the CSRF guard of every route.
+
+    Browsers say where a request comes from: ``Sec-Fetch-Site`` (every current browser) and,
+    when that is absent, ``Origin``. A request another site's page makes the browser send (a
+    form post to ``/`` or to ``/v1/...``) is refused; clients that are not browsers (curl,
+    scripts) send neither header and are not affected. This is the rule of Go's
+    ``http.CrossOriginProtection``: ``same-origin`` and ``none`` (typed by the user) pass,
+    anything else does not; without the header, an ``Origin`` must name this host.
+    """
+    values: dict[bytes, str] = {}
+    for name, value in headers:
+        if name in (b"sec-fetch-site", b"origin", b"host", b"x-forwarded-host") and name not in values:
+            values[name] = value.decode("latin-1").strip()
+    site = values.get(b"sec-fetch-site")
+    if site is not None:
+        if site.lower() in ("same-origin", "none"):
+            return None
+        return f"the browser sent this request from another site (Sec-Fetch-Site: {site})"
+    origin = values.get(b"origin")
+    if origin is None:
+        return None
+    default: int | None = None
+    try:
+        parts = urlsplit(origin)
+        default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+        origin_at = (parts.hostname or "", parts.port or default)
+    except ValueError:
+        origin_at = None
+    if origin_at is not None and origin_at[0]:
+        for key in (b"host", b"x-forwarded-host"):  # (behind a proxy, Host may be its own address)
+            for host in values.get(key, "").split(","):
+                try:
+                    at = urlsplit("//" + host.strip())
+                    # A Host without a port is the default port of the Origin's scheme (80 or 443).
+                    if ((at.hostname or "").lower(), at.port or default) == (origin_at[0].lower(), origin_at[1]):
+                        return None
+                except ValueError:
+                    continue
+    return f"the browser sent this request from another site (Origin: {origin})"
+
+
 class GuardMiddleware:
-    """Caps the request body (413), times out slow bodies (408), adds security headers."""
+    """Refuses cross-site posts (403), caps the body (413), times out slow bodies (408), adds security headers."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, read_timeout_s: float) -> None:
         self.app = app
@@ -276,6 +340,11 @@ class GuardMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        if scope.get("method") in _UNSAFE_METHODS:
+            reason = cross_site_reason(scope.get("headers", []))
+            if reason is not None:
+                await self._refuse(scope, receive, send_with_headers, CrossSiteError(reason))
+                return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -287,10 +356,13 @@ class GuardMiddleware:
                     await self._refuse(scope, receive, send_with_headers, exc)
                     return
         seen = 0
+        # One deadline for the whole body (a limit per receive let a client sending a byte
+        # every few seconds hold the request for ever).
+        deadline = anyio.current_time() + self.read_timeout_s
 
         async def limited_receive() -> Message:
             nonlocal seen
-            with anyio.move_on_after(self.read_timeout_s) as scope_:
+            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope_:
                 message = await receive()
             if scope_.cancelled_caught:
                 raise RequestTimeoutError(f"the request body did not arrive within {self.read_timeout_s:g} s")
@@ -341,7 +413,7 @@ class PostJob:
     or check process, under the check's time limit. Picklable, for check processes.
     """
 
-    kind: str  # "record" (parsed JSON), "html", "text" or "post"
+    kind: str  # "record" (parsed JSON), "html", "text", "fetched" (a FetchedPage) or "post"
     value: Any
     source: str = "request"
 
@@ -351,6 +423,11 @@ class PostJob:
 
         if self.kind == "post":
             return self.value  # type: ignore[no-any-return]
+        if self.kind == "fetched":
+            page: FetchedPage = self.value
+            if page.content_type == "text/plain":
+                return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
+            return parse_html(page.text, source=page.url, url=page.url)
         if self.kind == "html":
             return parse_html(self.value, source=self.source)
         if self.kind == "text":
@@ -454,7 +531,7 @@ class Service:
     def __init__(self, settings: ServiceSettings, checker: Checker | None, policy: AddressPolicy) -> None:
         self.settings = settings
         factchecks = settings.factchecks or settings.db
-        self.checker = checker or Checker(factchecks=factchecks)
+        self.checker = checker or Checker(Config(profile=settings.profile), factchecks=factchecks)
         # /v1/match runs only what matching needs: normalize (disguised words read
         # as clean words, as the match stage sees headlines) and match.
         self.match_checker = Checker(
@@ -702,16 +779,19 @@ class Service:
         for k, job in enumerate(jobs):
             try:
                 posts.append((k, job.post()))
-            except Exception as exc:  # noqa: BLE001 - one post must not fail the others
+            except BaseException as exc:  # noqa: BLE001 - one post must not fail the others
+                reraise_control_flow(exc)  # a library panic is this post's error too
                 outcomes[k] = _own_error(exc, "reading")
         checked: list[tuple[int, Report]] = []
         try:
             checked = list(zip([k for k, _ in posts], self.checker.check_many([p for _, p in posts]), strict=True))
-        except Exception:  # noqa: BLE001 - told apart below, post by post
+        except BaseException as first:  # noqa: BLE001 - told apart below, post by post
+            reraise_control_flow(first)
             for k, post in posts:
                 try:
                     checked.append((k, self.checker.check_post(post)))
-                except Exception as exc:  # noqa: BLE001 - one post must not fail the others
+                except BaseException as exc:  # noqa: BLE001 - one post must not fail the others
+                    reraise_control_flow(exc)
                     outcomes[k] = _own_error(exc, "checking")
         texts = [report.to_json(indent=None) for _, report in checked]  # serialized once: store and response
         store = self.store
@@ -731,8 +811,10 @@ class Service:
 
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
-        from overclaim.readers import parse_html
+        return self.fetch_job(url).post()
 
+    def fetch_job(self, url: object) -> PostJob:
+        """Fetch ``url`` (guarded): the page, to be read as an article where the check runs."""
         if not self.settings.allow_fetch:
             raise FetchError("fetching URLs is off on this service (start it with --allow-fetch)", field="url")
         if not isinstance(url, str) or not url.strip():
@@ -743,11 +825,7 @@ class Service:
             timeout=self.settings.fetch_timeout_s,
             policy=self.policy,
         )
-        if page.content_type == "text/plain":
-            from overclaim.readers import parse_text
-
-            return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
-        return parse_html(page.text, source=page.url, url=page.url)
+        return PostJob("fetched", page, page.url)
 
     def matches_for(self, claim: str, body: str | None) -> list[FactCheckMatch]:
         """Fact-checks for ``claim``, found as ``/v1/check`` finds them for a headline.
@@ -773,14 +851,28 @@ async def _read_json(request: Request) -> Any:
     except json.JSONDecodeError as exc:
         raise MalformedInputError(f"the request body is not valid JSON ({exc.msg} at line {exc.lineno}, "
                                   f"column {exc.colno})", line=exc.lineno) from exc
+    except (RecursionError, ValueError) as exc:  # nested too deeply; a number over 4,300 digits
+        from overclaim.readers import json_error
+
+        raise json_error(exc, "the request body") from exc
 
 
 def _content_type(request: Request) -> str:
-    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def _is_json(content_type: str) -> bool:
-    return content_type in ("application/json", "") or content_type.endswith("+json")
+    # Only a declared JSON type: a body without one (which a browser may send from another site
+    # with no preflight) is not read as JSON, nor is text/plain (a cross-site form can send that).
+    return content_type == "application/json" or (content_type.startswith("application/") and
+                                                  content_type.endswith("+json"))
+
+
+def _not_json(content_type: str, accepted: str = "application/json") -> UnknownFormatError:
+    """The 415 for a body that is not declared as one of ``accepted``."""
+    if not content_type:
+        return UnknownFormatError(f"the request has no Content-Type; send {accepted}")
+    return UnknownFormatError(f"cannot read content type {content_type!r}; send {accepted}")
 
 
 async def _decoded_body(request: Request, source: str) -> str:
@@ -792,7 +884,7 @@ async def _decoded_body(request: Request, source: str) -> str:
     return decode(raw, source)
 
 
-def _own_error(exc: Exception, doing: str) -> OverclaimError:
+def _own_error(exc: BaseException, doing: str) -> OverclaimError:
     """``exc`` as one post's error: an :class:`OverclaimError` as it is, anything else logged and made internal."""
     if isinstance(exc, OverclaimError):
         return exc
@@ -904,21 +996,22 @@ def create_app(
                 and record.get("body") is None
                 and record.get("html") is None
             ):
-                fetched = await service.run(lambda: service.fetch_post(record["url"]),
-                                            settings.fetch_timeout_s + 5, "fetching the URL")
-                job = PostJob("post", fetched)
+                # (the page is read, with trafilatura, where the check runs: in a check process)
+                job = await service.run(lambda: service.fetch_job(record["url"]),
+                                        settings.fetch_timeout_s + 5, "fetching the URL")
             else:
                 job = PostJob("record", record)
         else:
-            raise UnknownFormatError(
-                f"cannot read content type {ctype!r}; send application/json, text/html or text/plain"
-            )
+            raise _not_json(ctype, "application/json, text/html or text/plain")
         report_id, text = await service.check_job(job, settings.check_timeout_s)
         return _report_response(report_id, text)
 
     @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
     async def batch(request: Request) -> Response:
         """Check up to ``max_batch`` posts; each result is a report (with its id) or an error."""
+        ctype = _content_type(request)
+        if not _is_json(ctype):
+            raise _not_json(ctype)
         data = await _read_json(request)
         posts_in = data.get("posts") if isinstance(data, dict) else data
         if not isinstance(posts_in, list):
@@ -966,7 +1059,7 @@ def create_app(
         # (and only after the API key is checked, which a body parameter would come before).
         ctype = _content_type(request)
         if not _is_json(ctype):
-            raise UnknownFormatError(f"cannot read content type {ctype!r}; send application/json")
+            raise _not_json(ctype)
         record = await _read_json(request)
         if not isinstance(record, dict):
             raise MalformedInputError(f"expected an object with 'claim' (or 'headline'), got {type(record).__name__}")

@@ -18,9 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from overclaim import __version__
-from overclaim.errors import AuthError, EmptyFieldError, InputError, OverclaimError
+from overclaim.errors import AuthError, EmptyFieldError, InputError, MalformedInputError, OverclaimError
 from overclaim.render.html import render_fragment
 from overclaim.report import Post, Report
 from overclaim.web.app import PostJob
@@ -60,8 +61,12 @@ async def error_page(request: Request, exc: OverclaimError) -> Response:
 
 async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, dict[str, str]]:
     """What to check, from the form: a ready post, or an upload to read (where the check runs)."""
-    # The whole body is already capped by the guard middleware (max_request_bytes).
-    form = await request.form(max_files=1, max_fields=8)
+    # The whole body is already capped by the guard middleware (max_request_bytes), so one field
+    # may take all of it (Starlette's own 1 MB a part refused a 1.5 MB article with a JSON answer).
+    try:
+        form = await request.form(max_files=1, max_fields=8, max_part_size=service.settings.max_request_bytes)
+    except StarletteHTTPException as exc:  # a form Starlette cannot read (its parser's words)
+        raise _FormError(MalformedInputError(f"the form cannot be read: {exc.detail}"), {}) from exc
     headline = form.get("headline")
     body = form.get("body")
     headline = headline if isinstance(headline, str) else ""
