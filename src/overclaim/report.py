@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"  # 1.1: claim_strength, numbers, EvidenceSentence.entailment (all optional)
+# 1.1: claim_strength, numbers, EvidenceSentence.entailment; Sourcing.sources, Sourcing.unresolved,
+# Attribution.source / antecedent and the speaker kind "pronoun" (all optional or added)
+SCHEMA_VERSION = "1.1"
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]
@@ -222,26 +224,67 @@ class Certainty(_Model):
     gap: float = Field(description="headline.score - body.score; positive means the headline is surer.")
 
 
+SpeakerKind = Literal["named_person", "named_organization", "anonymous", "outlet", "document", "pronoun"]
+
+
 class Attribution(_Model):
     """A statement the body attributes to a source."""
 
     speaker: Span
     cue: Span
     content: Span | None = None
-    kind: Literal["named_person", "named_organization", "anonymous", "outlet", "document"]
+    kind: SpeakerKind = Field(
+        description="Class of this mention; 'pronoun' (he, they, the researchers) is never named on its own."
+    )
     sentence_index: int | None = None
+    source: int | None = Field(default=None, description="Index of this mention's speaker in Sourcing.sources.")
+    antecedent: Span | None = Field(
+        default=None, description="For a pronoun: the named speaker or name it was resolved to."
+    )
+
+
+class Source(_Model):
+    """One speaker: every attribution to the same person, body or group ("Jerome Powell", "Powell", "he")."""
+
+    name: str = Field(description="The fullest named form (or the phrase of an anonymous or unresolved speaker).")
+    kind: SpeakerKind
+    count: int = Field(ge=1, description="Attributions to this speaker.")
+    attributions: list[int] = Field(default=[], description="Indexes into Sourcing.attributions.")
 
 
 class Sourcing(_Model):
-    """Who the body relies on."""
+    """Who the body relies on; counts are over speakers (Sourcing.sources), not attributions."""
 
     attributions: list[Attribution] = []
+    sources: list[Source] = []
     named: int = 0
     anonymous: int = 0
-    anonymous_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    unresolved: int = Field(default=0, description="Speakers known only by a pronoun with no named antecedent.")
+    anonymous_share: float = Field(default=0.0, ge=0.0, le=1.0, description="Anonymous share of the speakers.")
     evidence_anonymous_share: float = Field(
         default=0.0, ge=0.0, le=1.0, description="Share of the key evidence sentences resting on anonymous sources."
     )
+
+    def speaker_lines(self) -> list[str]:
+        """One plain-text line per speaker, every one of them: name, class, count and the other forms used.
+
+        E.g. ``Jerome Powell (named person, 3 attributions; also "Powell", "he")``. Reports without
+        ``sources`` (older ones) get one line per attribution. Renderers escape the lines themselves.
+        """
+        if not self.sources:
+            return [f"{a.speaker.text} ({a.kind.replace('_', ' ')})" for a in self.attributions]
+        lines = []
+        for s in self.sources:
+            forms: list[str] = []
+            for i in s.attributions:
+                text = self.attributions[i].speaker.text if i < len(self.attributions) else ""
+                if text and text != s.name and text not in forms:
+                    forms.append(text)
+            kind = "pronoun, unresolved" if s.kind == "pronoun" else s.kind.replace("_", " ")
+            count = f"{s.count} attribution{'s' if s.count != 1 else ''}"
+            also = "; also " + ", ".join(f'"{f}"' for f in forms) if forms else ""
+            lines.append(f"{s.name} ({kind}, {count}{also})")
+        return lines
 
 
 class Marker(_Model):

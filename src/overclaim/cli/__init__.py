@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "overclaim.cli.certainty",
     "overclaim.cli.claim_strength",
     "overclaim.cli.clickbait",
+    "overclaim.cli.sourcing",
     "overclaim.cli.factchecks",
     "overclaim.cli.batch",
     "overclaim.cli.serve",

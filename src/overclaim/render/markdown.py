@@ -64,7 +64,7 @@ def render_markdown(report: Report) -> str:
             lines.append(f"| {e.index} | {e.relevance:.2f} | {st} | {_md(e.span.text)} |")
     if report.sourcing.attributions:
         lines += ["", f"Sources: {report.sourcing.named} named, {report.sourcing.anonymous} anonymous."]
-        lines += [f"- {_md(a.speaker.text)} ({a.kind.replace('_', ' ')})" for a in report.sourcing.attributions]
+        lines += [f"- {_md(line)}" for line in report.sourcing.speaker_lines()]
     if report.matches:
         lines += ["", "Fact-checks:"]
         for m in report.matches:

@@ -94,7 +94,8 @@ def build_view(report: Report) -> Group:
         parts.append(table)
     src = report.sourcing
     if src.attributions:
-        names = "; ".join(f"{a.speaker.text} ({a.kind.replace('_', ' ')})" for a in src.attributions[:8])
+        # Every speaker, grouped, with counts (no cut: a silent cut hid sources).
+        names = "; ".join(src.speaker_lines())
         parts.append(_t(f"sources: {src.named} named, {src.anonymous} anonymous: {names}", style="dim"))
     for m in report.matches:
         rating = f" [{m.rating}]" if m.rating else ""

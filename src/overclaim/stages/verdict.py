@@ -194,7 +194,9 @@ class VerdictMaker:
                 )
 
         src = ctx.sourcing
-        anon = [a.speaker for a in src.attributions if a.kind == "anonymous"]
+        # One span per anonymous speaker (its first mention): the share is over speakers, not fragments.
+        anon = [src.attributions[s.attributions[0]].speaker for s in src.sources if s.kind == "anonymous"
+                and s.attributions] or [a.speaker for a in src.attributions if a.kind == "anonymous"]
         if (
             anon
             and label != "unrelated"
@@ -207,8 +209,8 @@ class VerdictMaker:
                 Reason(
                     code="anonymous_sources",
                     text=(
-                        f"{src.anonymous} of {src.anonymous + src.named} attributed statements rest on unnamed "
-                        f"sources ({_quote(anon)}); {_pct(src.evidence_anonymous_share)} of the key evidence does."
+                        f"{src.anonymous} of {len(src.sources) or src.anonymous + src.named} sources are unnamed "
+                        f"({_quote(anon)}); {_pct(src.evidence_anonymous_share)} of the key evidence rests on them."
                     ),
                     spans=anon,
                 )
