@@ -12,6 +12,7 @@ class Profile(str, Enum):
     """Which models run (``Config.profile``)."""
 
     default = "default"
+    entailment = "entailment"
     fast = "fast"
 
 
@@ -19,7 +20,8 @@ ProfileOption = Annotated[
     Profile,
     typer.Option(
         "--profile",
-        help="default: every model, the entailment cross-encoder included; fast: without it, "
-        "for triaging many posts (about 4x the posts per second).",
+        help="default: every stage but the entailment cross-encoder; entailment: with it (each evidence "
+        "sentence read as entails / neutral / contradicts; experimental); fast: release 0.1's stages only, "
+        "for triaging many posts.",
     ),
 ]

@@ -11,8 +11,9 @@ Evidence is then ranked by relevance plus ``config.evidence_decisive_weight`` ti
 sentence's decisiveness (max of P(entails) and P(contradicts)), so a sentence that settles the
 claim in other words is shown even when another only repeats the headline's words.
 
-The per-post aggregates (:func:`aggregate_features`) feed the stance model trained with them
-(artifact ``stance_entail``). In the ``fast`` profile this stage does nothing.
+The per-post aggregates (:func:`aggregate_features`, in ``ctx.extras``) are what a stance model
+trained with them reads (``overclaim train stance --entailment``, not shipped: see its help). The
+``default`` and ``fast`` profiles leave this stage out; ``entailment`` runs it.
 
 A body that does not read as English (the stance stage's guard) is not read: the model is
 English only, and its probabilities on other languages mean nothing.
@@ -105,8 +106,6 @@ class EntailmentScorer:
 
     def batch(self, contexts: list[Context]) -> None:
         """Score the candidate sentences of several posts in one model call."""
-        if self.config.profile == "fast":
-            return
         plan: list[tuple[Context, list[int]]] = []
         pairs: list[tuple[str, str]] = []
         for ctx in contexts:

@@ -7,7 +7,9 @@ unrelated. The probabilities are the model's, re-weighted by the per-class
 decision weights chosen on validation data and renormalised, so the label is
 always their argmax.
 
-Each evidence sentence gets its own stance: the same model applied to the
+Each evidence sentence gets its own stance. A sentence the entailment stage read
+(default profile) keeps the cross-encoder's reading, as agree = entails, disagree =
+contradicts, discuss = neutral. Any other gets the same model applied to the
 headline against that sentence alone (read as a one-sentence body), featurized
 in one batch with the whole body and scored by the first of the model's
 boosters only (``SENTENCE_BOOSTERS``) to save time. A sentence-level stance is
@@ -40,9 +42,6 @@ from overclaim.report import Stance, StanceProbabilities
 from overclaim.resources import load_artifact
 
 ARTIFACT = "stance"
-# The stance model trained with the entailment cross-encoder's per-post aggregates as extra
-# features (default profile); ARTIFACT, without them, serves the fast profile.
-ENTAILMENT_ARTIFACT = "stance_entail"
 # Boosters averaged for the per-sentence stances (the body gets all of them): tree evaluation
 # is most of the stage's cost, and one booster cuts it threefold for five evidence sentences.
 SENTENCE_BOOSTERS = 1
@@ -86,9 +85,6 @@ class StanceDetector:
     def __init__(self, config: Config, **options: Any) -> None:
         self.config = config
         self._model: Any = None
-        # Default profile: body row = FNC-1 features + entailment aggregates, and each evidence
-        # sentence's stance comes from the cross-encoder (set by the entailment stage).
-        self.with_entailment = config.profile != "fast"
 
     @property
     def model(self) -> Any:
@@ -98,7 +94,7 @@ class StanceDetector:
             ModelError: the artifact is missing or unreadable.
         """
         if self._model is None:
-            self._model = load_artifact(ENTAILMENT_ARTIFACT if self.with_entailment else ARTIFACT)
+            self._model = load_artifact(ARTIFACT)
         return self._model
 
     @property
@@ -133,9 +129,9 @@ class StanceDetector:
         for (ctx, x), body_row in zip(prepared, body_proba, strict=True):
             probs = _probabilities(body_row)
             ctx.stance = Stance(label=probs.label(), probabilities=probs, model=model_id)
-            if self.with_entailment:
-                continue
-            for item, row in zip(ctx.evidence, sentence_proba[start : start + len(x) - 1], strict=True):
+            # Sentences the entailment stage read keep its stance; the others get the FNC-1 model's.
+            unread = [item for item in ctx.evidence if item.entailment is None]
+            for item, row in zip(unread, sentence_proba[start : start + len(x) - 1], strict=True):
                 item.stance = _probabilities(row)
             start += len(x) - 1
 
@@ -161,16 +157,9 @@ class StanceDetector:
         ranges = [(s.start, s.end) for s in ctx.sentences] if ctx.sentences else split_ranges(body)
         texts = [body]
         sentence_ranges = [ranges]
-        if self.with_entailment:
-            from overclaim.stages.entailment import AGGREGATE_NAMES
-
-            extra = ctx.extras.get("entailment_features")
-            if extra is None:
-                extra = np.zeros(len(AGGREGATE_NAMES), dtype=np.float32)
-            row = self.model.featurizer.post_features(headline, texts, sentence_ranges, body_words)
-            out: np.ndarray = np.hstack([row[:1], np.asarray(extra, dtype=row.dtype)[None, :]])
-            return out
         for item in ctx.evidence:
+            if item.entailment is not None:  # read by the entailment stage: its stance is set
+                continue
             sent = ctx.sentences[item.index] if item.index < len(ctx.sentences) else None
             text = sent.text if sent is not None else item.span.text
             texts.append(text)
