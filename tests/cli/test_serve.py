@@ -78,6 +78,8 @@ def test_missing_model_is_one_line_before_listening(run_cli, monkeypatch, tmp_pa
         raise ModelError("model 'stance' is not built; run `overclaim train stance`")
 
     monkeypatch.setattr(Checker, "warm_up", broken)
-    code, _, err = run_cli("serve", "--db", str(tmp_path / "r.sqlite"), "--port", "1")
+    # --processes 0: the models load in this process, where warm_up is patched (with check processes
+    # they load in those, which this patch does not reach).
+    code, _, err = run_cli("serve", "--db", str(tmp_path / "r.sqlite"), "--port", "1", "--processes", "0")
     assert code == 3
     assert "overclaim train stance" in err and len(err.strip().splitlines()) == 1
