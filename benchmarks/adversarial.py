@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import signal
 import sys
 import time
@@ -97,8 +98,16 @@ def _plain_body(size: int) -> str:
     return text[:size]
 
 
+# Calls per figure: at least MIN_CALLS and MIN_SECONDS of calls (the best is kept), with the
+# cyclic garbage collector paused during each call: with 3 calls and 0.3 s, figures of a few
+# milliseconds moved by up to 40% between runs (a collection landing in one size and not the next),
+# which read as ratios of 2.6-2.9 next to ratios of 0.8 for the same shape.
+MIN_CALLS = 5
+MIN_SECONDS = 1.0
+
+
 def _best(fn: Callable[[], Any], cap: float) -> float:
-    """Best CPU seconds of ``fn``: at least 3 calls and 0.3 s of calls, one call if it takes over 2 s."""
+    """Best CPU seconds of ``fn``: at least MIN_CALLS calls and MIN_SECONDS of calls, one if a call takes over 2 s."""
 
     def stop(*_: object) -> None:
         raise _OverCap
@@ -106,10 +115,15 @@ def _best(fn: Callable[[], Any], cap: float) -> float:
     old = signal.signal(signal.SIGALRM, stop)
     times: list[float] = []
     try:
-        while len(times) < 3 or (sum(times) < 0.3 and len(times) < 50):
+        while len(times) < MIN_CALLS or (sum(times) < MIN_SECONDS and len(times) < 100):
+            gc.collect()
+            gc.disable()
             signal.setitimer(signal.ITIMER_REAL, cap)
             started = time.process_time()
-            fn()
+            try:
+                fn()
+            finally:
+                gc.enable()
             times.append(time.process_time() - started)
             signal.setitimer(signal.ITIMER_REAL, 0)
             if times[-1] > 2.0:
@@ -145,14 +159,19 @@ def _measure_stages(checker: Any, headline: str, body: str, cap: float) -> dict[
     best: dict[str, float] = {}
     spent = 0.0
     runs = 0
-    while runs < 3 or (spent < 0.3 and runs < 50):
+    while runs < MIN_CALLS or (spent < MIN_SECONDS and runs < 100):
 
         def once() -> None:
             for name, seconds in run().items():
                 best[name] = min(best.get(name, float("inf")), seconds)
 
+        gc.collect()
+        gc.disable()
         started = time.process_time()
-        _best_once(once, cap)
+        try:
+            _best_once(once, cap)
+        finally:
+            gc.enable()
         took = time.process_time() - started
         spent += took
         runs += 1

@@ -146,3 +146,14 @@ def test_spans_index_the_original_text(checker: Checker, headline: str, body: st
         assert report.post.headline[f.headline.start : f.headline.end] == f.headline.text
         if f.body is not None:
             assert report.post.body[f.body.start : f.body.end] == f.body.text
+
+
+def test_a_caption_full_of_numbers_compares_only_its_first_quantities():
+    """'1+' * 500 as a caption compared each of its 500 quantities with every body quantity (x3 per doubling)."""
+    from overclaim.stages.numbers import MAX_HEADLINE_QUANTITIES, find_numbers
+    from overclaim.text import TextView
+
+    headline = TextView("headline", "1+" * 500 + "2/b")
+    body = TextView("body", " ".join(f"{i} people were counted." for i in range(300)))
+    findings = find_numbers(headline, body)
+    assert len({(f.headline.start, f.headline.end) for f in findings}) <= MAX_HEADLINE_QUANTITIES
