@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from overclaim.batch import read_output, run_batch
 from overclaim.errors import InputError, StoreError
-from tests.conftest import load_jsonl
+from tests.conftest import load_jsonl, run_overclaim
 
 
 def _posts(n: int) -> list[dict]:
@@ -28,16 +27,7 @@ def _write_jsonl(path: Path, records: list[dict]) -> Path:
 
 def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """``overclaim batch ARGS`` in this process: exit code, stdout, stderr."""
-    from overclaim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["overclaim", "batch", *args, "--no-progress"])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_overclaim(monkeypatch, capsys, "batch", *args, "--no-progress")
 
 
 def _no_more_than(n: int):

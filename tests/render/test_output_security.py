@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -16,6 +15,7 @@ from overclaim.render.markdown import render_markdown
 from overclaim.render.safe import printable, safe_url
 from overclaim.render.terminal import _highlight, print_report, render_terminal_text
 from overclaim.report import FactCheckMatch, Report, Span
+from tests.conftest import run_overclaim
 
 # What a hostile post can carry: OSC 0 (window title, BEL-ended), OSC 52 (clipboard, ST-ended),
 # CSI (clear screen), the one-byte C1 CSI, a carriage return that overwrites the line, a bell.
@@ -168,16 +168,7 @@ def test_highlight_keeps_styles_on_their_words_when_controls_go():
 
 
 def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from overclaim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["overclaim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_overclaim(monkeypatch, capsys, *args)
 
 
 def test_cli_check_prints_no_control_characters(tmp_path, monkeypatch, capsys):
