@@ -7,7 +7,9 @@ HTTP API answers ``http_status`` with ``{"error": {"code": ..., "message": ...}}
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 
 class OverclaimError(Exception):
@@ -246,6 +248,23 @@ def reraise_control_flow(exc: BaseException) -> None:
     """
     if not isinstance(exc, Exception) and not is_library_panic(exc):
         raise exc
+
+
+@contextlib.contextmanager
+def panics_as_errors(doing: str = "checking") -> Iterator[None]:
+    """Turn a library panic (a BaseException, e.g. pyo3's ``PanicException``) into an :class:`InternalCheckError`.
+
+    So that ``except Exception`` (and ``except OverclaimError``) in every caller treats it as
+    the failure of the post being checked; Ctrl-C, exits and cancellations pass through.
+    """
+    try:
+        yield
+    except Exception:
+        raise
+    except BaseException as exc:
+        if not is_library_panic(exc):
+            raise
+        raise library_panic_error(exc, doing) from exc
 
 
 def library_panic_error(exc: BaseException, doing: str) -> InternalCheckError:

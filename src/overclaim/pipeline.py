@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from overclaim import __version__
 from overclaim.config import DEFAULT_CONFIG, Config
-from overclaim.errors import EmptyFieldError, InputError, WrongTypeError, is_library_panic, library_panic_error
+from overclaim.errors import EmptyFieldError, InputError, WrongTypeError, panics_as_errors
 from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
@@ -305,23 +305,6 @@ class Checker:
         if len(post.body) > self.config.max_body_chars:
             ctx.notes.append(f"Body cut to its first {self.config.max_body_chars} characters.")
         return ctx
-
-
-@contextlib.contextmanager
-def panics_as_errors() -> Iterator[None]:
-    """Turn a library panic (a BaseException, e.g. pyo3's ``PanicException``) into an :class:`InternalCheckError`.
-
-    So that ``except Exception`` (and ``except OverclaimError``) in every caller treats it as
-    the failure of the post being checked; Ctrl-C, exits and cancellations pass through.
-    """
-    try:
-        yield
-    except Exception:
-        raise
-    except BaseException as exc:
-        if not is_library_panic(exc):
-            raise
-        raise library_panic_error(exc, "checking") from exc
 
 
 @contextlib.contextmanager

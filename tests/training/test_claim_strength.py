@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from overclaim.errors import DataError
 from overclaim.models.claim_strength import LABELS
 from overclaim.resources import model_card
 from overclaim.training.claim_strength import load_data, scores
+from tests.conftest import run_overclaim
 
 ROWS = [
     ("Coffee intake was associated with lower mortality.", 1),
@@ -41,16 +41,7 @@ def _csv(path: Path, rows: list[tuple[str, object]], header: tuple[str, str] = (
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from overclaim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["overclaim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_overclaim(monkeypatch, capsys, *args)
 
 
 def test_card_holds_the_5_fold_cv_figures() -> None:

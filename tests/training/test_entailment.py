@@ -93,8 +93,6 @@ def test_eval_cli_json_and_exit_2(tmp_path):
     for key in ("accuracy", "macro_f1", "f1", "confusion", "pairs_per_second"):
         assert key in figures
     empty = _write(tmp_path / "empty.jsonl", _nli_rows("test"))
-    from overclaim.cli import main  # noqa: F401 - the console entry maps errors to exit 2
-
     result = CliRunner().invoke(app, ["eval", "entailment", "--data", str(empty), "--split", "nope"])
     assert result.exit_code != 0
     assert isinstance(result.exception, DataError) and "no pairs" in str(result.exception)

@@ -18,7 +18,7 @@ import re
 import sentencex
 
 from overclaim.config import Config
-from overclaim.errors import is_library_panic, library_panic_error
+from overclaim.errors import panics_as_errors
 from overclaim.pipeline import Context, Sentence, Token
 
 # Words (with inner apostrophes, hyphens, dots as in "U.S."), numbers, then any other
@@ -47,14 +47,8 @@ def ascii_spaces(text: str) -> str:
 
 
 def _segments(block: str) -> list[str]:
-    try:
+    with panics_as_errors("splitting the sentences of"):
         return list(sentencex.segment("en", block))
-    except Exception:
-        raise
-    except BaseException as exc:
-        if not is_library_panic(exc):
-            raise
-        raise library_panic_error(exc, "splitting the sentences of") from exc
 
 
 # Longest block (text between line breaks) handed to sentencex at once. Its time grows with the
