@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1.1"
 
 Field_ = Literal["headline", "body"]
-VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated"]
+VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated", "cannot_judge"]
 StanceLabel = Literal["agree", "disagree", "discuss", "unrelated"]
 
 VERDICT_DEFINITIONS: dict[str, str] = {
@@ -35,6 +35,10 @@ VERDICT_DEFINITIONS: dict[str, str] = {
     "supported": (
         "The body backs the claim at least as firmly as the headline states it "
         "(a hedged headline over a hedged body is supported)."
+    ),
+    "cannot_judge": (
+        "The article cannot be judged against the headline: the body is too short, is not in a "
+        "language the models read, or no sentence addresses the claim confidently either way."
     ),
 }
 
@@ -322,6 +326,12 @@ class Reason(_Model):
     code: str
     text: str
     spans: list[Span] = []
+    contribution: float | None = Field(
+        default=None,
+        description=(
+            "Push toward the verdict label in log-odds from the verdict model; None for rules and information."
+        ),
+    )
 
 
 class Verdict(_Model):
@@ -331,6 +341,11 @@ class Verdict(_Model):
     score: float = Field(ge=0.0, le=1.0, description="Overclaim score: 0 = fully backed, 1 = not backed at all.")
     definition: str
     reasons: list[Reason] = []
+    probabilities: dict[str, float] = Field(
+        default={},
+        description="Calibrated probability of each verdict from the verdict model; empty when a rule decided.",
+    )
+    margin: float | None = Field(default=None, description="Top probability minus the runner-up's.")
 
 
 class Post(_Model):

@@ -348,3 +348,16 @@ def test_adversarial_headlines_pass_the_marker_finders(text: str, marker_kinds: 
         signal.signal(signal.SIGALRM, old)
     assert {m.kind for m in markers} == marker_kinds
     assert last is None or last[1] == len(text.rstrip())
+
+
+@pytest.mark.parametrize(
+    "headline", ["Mexico confirms troops deployed to northern border", "Mexico confirms troops deployed to border. "]
+)
+def test_a_plain_headline_is_never_quoted_whole_as_a_marker(headline: str) -> None:
+    ctx = _context(headline)
+    ctx.stance = _stance(0.1, 0.8, 0.05, 0.05)  # the body only discusses it
+    ctx.certainty = Certainty(
+        headline=CertaintyScore(score=0.9, label="asserted"), body=CertaintyScore(score=0.3), gap=0.6
+    )
+    SensationalDetector(DEFAULT_CONFIG)(ctx)
+    assert ctx.sensational.markers == []

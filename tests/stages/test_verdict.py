@@ -1,4 +1,4 @@
-"""The verdict stage's refutation cues (the verdict labels are tested on whole posts in test_pipeline)."""
+"""The verdict model's refutation cues (the verdict labels are tested on whole posts in test_pipeline)."""
 
 import pytest
 
@@ -14,8 +14,8 @@ import pytest
     ],
 )
 def test_refutation_matches_are_those_of_the_case_insensitive_regex(text: str) -> None:
-    from overclaim.stages.verdict import _refutation_matches, _refutation_re
+    from overclaim.models.verdict import _refutation_re, refutation_matches
 
     expected = [(m.start(), m.end()) for m in _refutation_re().finditer(text)]
-    assert [(m.start(), m.end()) for m in _refutation_matches(text)] == expected
+    assert [(m.start(), m.end()) for m in refutation_matches(text)] == expected
     assert expected or "evaluated" in text or not text

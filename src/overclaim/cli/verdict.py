@@ -1,4 +1,4 @@
-"""``overclaim eval verdict``: whole-pipeline verdicts against FNC-1-derived labels."""
+"""``overclaim train verdict`` and ``overclaim eval verdict``: thin adapters over the verdict model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from overclaim.cli import eval_app
+from overclaim.cli import eval_app, train_app
 from overclaim.cli.options import Profile, ProfileOption
 
 
@@ -33,3 +33,29 @@ def eval_verdict(
     for v, row in zip(result["labels"], result["confusion"], strict=True):
         typer.echo(f"{v:>14}" + "".join(f"{n:>14}" for n in row))
     typer.echo(f"posts/second: {result['posts_per_second']}")
+
+
+@train_app.command("verdict")
+def train_verdict(
+    data: Annotated[Path, typer.Option("--data", help="The shared data folder (fnc1/, emergent/, nli/, ...).")] = Path(
+        "../shared/data"
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (splits, stance refit).")] = 13,
+    out: Annotated[Path | None, typer.Option("--out", help="Artifact folder (default: the package's).")] = None,
+    features_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--features-dir", help="Keep the featurized posts here and reuse them (delete when a stage changes)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
+) -> None:
+    """Train the verdict model of each profile from the shared data sets and write them with the card."""
+    from overclaim.training.verdict_model import model_card_markdown, train
+
+    log = (lambda _m: None) if as_json else typer.echo
+    card = train(data, out=out, seed=seed, log=log, features_dir=features_dir)
+    if as_json:
+        typer.echo(json.dumps(card, indent=2))
+        return
+    typer.echo(model_card_markdown(card))

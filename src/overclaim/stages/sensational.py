@@ -538,8 +538,10 @@ class SensationalDetector:
         """Set ``ctx.sensational``: clickbait probability and markers with spans into the original headline."""
         text = ctx.headline.clean
         found = find_markers(text)
-        claim = self.unsupported_claim(ctx)
-        if claim is not None:
+        # The unbacked claim is only marked after other markers ("🚨Update: <claim>"), never as
+        # the whole headline: a plain headline is not sensational for being unbacked.
+        claim = self.unsupported_claim(ctx) if found else None
+        if claim is not None and (claim.start, claim.end) != (0, len(text.rstrip())):
             found.append(claim)
         markers = [Marker(span=ctx.headline.span(f.start, f.end), name=f.name, kind=f.kind) for f in found]  # type: ignore[arg-type]
         ctx.sensational = Sensational(clickbait_probability=clickbait_probabilities([text])[0], markers=markers)

@@ -149,6 +149,7 @@ class StanceDetector:
         share, n_alpha = english_share(body_words)
         if n_alpha >= MIN_WORDS_FOR_LANGUAGE and share < MIN_ENGLISH_STOP_SHARE:
             ctx.stance = _unrelated(self.model_id)
+            ctx.extras["not_english"] = True  # the verdict stage's cannot_judge rule
             ctx.notes.append(
                 f"The body does not read as English ({share:.0%} English function words): "
                 "the stance model cannot judge it."

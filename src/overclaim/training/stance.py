@@ -1046,6 +1046,48 @@ def _labels_to_int(labels: Sequence[str]) -> np.ndarray:
     return np.array([fnc.LABEL_INDEX[s] for s in labels], dtype=np.int32)
 
 
+def fit_split(
+    data: fnc.FncData,
+    tr: Sequence[int],
+    va: Sequence[int],
+    *,
+    seed: int = 13,
+    with_extra: Any = None,
+    extra_names: tuple[str, ...] = (),
+) -> tuple[StanceModel, int, np.ndarray]:
+    """The stance model fitted on the pairs ``tr`` of ``data``, its rounds and weights chosen on ``va``.
+
+    Features are fitted on the ``tr`` pairs only, so the model has never seen the ``va`` bodies:
+    :func:`train` picks its settings with it, and the verdict model's training data reads the
+    validation pairs with it (their stance probabilities are then out of sample, as on new posts).
+
+    Returns:
+        The model (decision weights tuned on ``va``), the number of boosting rounds early
+        stopping chose, and the unweighted probabilities of the ``va`` pairs.
+    """
+    y_all = _labels_to_int(data.labels())
+    tr_idx, va_idx = np.asarray(tr), np.asarray(va)
+    sub = data.subset(tr)
+    feat = StanceFeaturizer(seed=seed).fit(sorted(set(sub.headlines())), sorted(set(sub.body_texts())))
+    x_all = featurize(feat, data.headlines(), data.body_texts())
+    if with_extra is not None:
+        x_all = with_extra(x_all)
+    boosters = [
+        fit_booster(
+            x_all[tr_idx], y_all[tr_idx], seed=seed, rounds=3000, weight_power=WEIGHT_POWER,
+            valid=(x_all[va_idx], y_all[va_idx]),
+        )
+    ]
+    rounds = max(100, int(boosters[0].best_iteration or boosters[0].current_iteration()))
+    for k in range(1, N_MODELS):
+        boosters.append(
+            fit_booster(x_all[tr_idx], y_all[tr_idx], seed=seed + k, rounds=rounds, weight_power=WEIGHT_POWER)
+        )
+    proba = StanceModel(feat, boosters, [1.0] * len(LABELS), extra_features=extra_names).predict_proba(x_all[va_idx])
+    weights, _ = tune_weights(proba, [LABELS[i] for i in y_all[va_idx]])
+    return StanceModel(feat, boosters, weights, extra_features=extra_names), rounds, proba
+
+
 def train(
     data_dir: str | Path,
     *,
@@ -1088,19 +1130,8 @@ def train(
     tr, va = body_split(data, 0.2, seed)
     log(f"train: {len(data.pairs)} pairs, {len(data.bodies)} bodies; split {len(tr)} / {len(va)} pairs by body")
 
-    sub = data.subset(tr)
-    feat = StanceFeaturizer(seed=seed).fit(sorted(set(sub.headlines())), sorted(set(sub.body_texts())))
-    x_all = with_extra(featurize(feat, data.headlines(), data.body_texts()))
-    boosters = [
-        fit_booster(
-            x_all[tr], y_all[tr], seed=seed, rounds=3000, weight_power=WEIGHT_POWER, valid=(x_all[va], y_all[va])
-        )
-    ]
-    rounds = max(100, int(boosters[0].best_iteration or boosters[0].current_iteration()))
-    for k in range(1, N_MODELS):
-        boosters.append(fit_booster(x_all[tr], y_all[tr], seed=seed + k, rounds=rounds, weight_power=WEIGHT_POWER))
-    proba = StanceModel(feat, boosters, [1.0] * len(LABELS)).predict_proba(x_all[va])
-    weights, _ = tune_weights(proba, [LABELS[i] for i in y_all[va]])
+    split_model, rounds, proba = fit_split(data, tr, va, seed=seed, with_extra=with_extra)
+    weights = split_model.weights
     valid_gold = [LABELS[i] for i in y_all[va]]
     valid_report: dict[str, Any] = fnc.report(valid_gold, [LABELS[i] for i in decide(proba, weights)])
     reweighted = proba * np.asarray(weights)[None, :]

@@ -18,7 +18,7 @@ from typing import Any
 
 from overclaim.report import VerdictLabel
 
-VERDICTS: tuple[VerdictLabel, ...] = ("supported", "overstated", "contradicted", "unrelated")
+VERDICTS: tuple[VerdictLabel, ...] = ("supported", "overstated", "contradicted", "unrelated", "cannot_judge")
 FNC_TO_VERDICT: dict[str, VerdictLabel] = {
     "agree": "supported",
     "discuss": "overstated",
