@@ -351,7 +351,12 @@ class Reason(_Model):
 class Verdict(_Model):
     """The call: whether the body backs the headline."""
 
-    label: VerdictLabel
+    label: VerdictLabel = Field(
+        description=(
+            "supported, overstated, contradicted, unrelated, or cannot_judge (too short a body, a language "
+            "the models do not read, or no sentence confident either way); 'definition' says what it means."
+        )
+    )
     score: float = Field(ge=0.0, le=1.0, description="Overclaim score: 0 = fully backed, 1 = not backed at all.")
     definition: str
     reasons: list[Reason] = []
