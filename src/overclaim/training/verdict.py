@@ -99,38 +99,41 @@ def read_gold_posts(path: str | Path, *, limit: int = 0) -> tuple[list[Post], li
     posts: list[Post] = []
     gold: list[VerdictLabel] = []
     lines: list[int] = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if limit and len(posts) >= limit:
-                    break
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"is not valid JSON ({exc.msg})", source=source, line=number) from exc
-                if not isinstance(record, dict):
-                    raise DataError(
-                        f"is not a JSON object (got {type(record).__name__})", source=source, line=number
-                    )
-                try:
-                    post = post_from_record(record, source=source, line=number)
-                except InputError as exc:
-                    raise DataError(exc.message, source=source, line=number, field=exc.field) from exc
-                label = record.get("gold")
-                if label is None:
-                    raise DataError("is missing", source=source, line=number, field="gold")
-                if label not in VERDICTS:
-                    raise DataError(
-                        f"is {label!r}, not a verdict; expected one of {', '.join(VERDICTS)}",
-                        source=source, line=number, field="gold",
-                    )
-                posts.append(post)
-                gold.append(label)
-                lines.append(number)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", source=source) from exc
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if limit and len(posts) >= limit:
+                break
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark is no error
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"is not UTF-8 text ({exc.reason} at byte {exc.start})", source=source, line=number
+                ) from exc
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"is not valid JSON ({exc.msg})", source=source, line=number) from exc
+            if not isinstance(record, dict):
+                raise DataError(
+                    f"is not a JSON object (got {type(record).__name__})", source=source, line=number
+                )
+            try:
+                post = post_from_record(record, source=source, line=number)
+            except InputError as exc:
+                raise DataError(exc.message, source=source, line=number, field=exc.field) from exc
+            label = record.get("gold")
+            if label is None:
+                raise DataError("is missing", source=source, line=number, field="gold")
+            if label not in VERDICTS:
+                raise DataError(
+                    f"is {label!r}, not a verdict; expected one of {', '.join(VERDICTS)}",
+                    source=source, line=number, field="gold",
+                )
+            posts.append(post)
+            gold.append(label)
+            lines.append(number)
     if not posts:
         raise DataError("has no posts", source=source)
     return posts, gold, lines
