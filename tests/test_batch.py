@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from overclaim.batch import read_output, run_batch, validate_fields
 from overclaim.errors import InputError
+from overclaim.report import VERDICT_LABELS
 from tests.conftest import ROOT, load_jsonl
 
 N_POSTS = 240
@@ -119,7 +120,7 @@ def test_one_percent_malformed_gives_one_output_record_per_input_record(tmp_path
             assert r["verdict"] is None
         else:
             assert r["status"] == "ok"
-            assert r["verdict"] in {"supported", "overstated", "contradicted", "unrelated"}
+            assert r["verdict"] in VERDICT_LABELS
             assert 0.0 <= r["score"] <= 1.0
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 import overclaim
-from overclaim.report import VERDICT_DEFINITIONS, Report
+from overclaim.report import VERDICT_LABELS, Report
 from tests.conftest import load_jsonl
 
 POSTS = load_jsonl("verdict_posts.jsonl")
@@ -63,7 +63,7 @@ def test_module_level_check_and_report_round_trip():
 )
 def test_odd_bodies_do_not_crash(checker, headline, body):
     report = checker.check(headline, body)
-    assert report.verdict.label in VERDICT_DEFINITIONS
+    assert report.verdict.label in VERDICT_LABELS
     if headline in ("Short", "Nachrichten"):  # two words; not English: nothing to judge
         assert report.verdict.label == "cannot_judge"
 

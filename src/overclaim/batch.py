@@ -769,9 +769,16 @@ def output_format_for(path: str | Path) -> OutputFormat:
 # --------------------------------------------------------------------------- running
 
 
+def _zero_verdicts() -> dict[str, int]:
+    """Every verdict label at 0, so a summary lists each of them (``cannot_judge`` too) even when none occurred."""
+    from overclaim.report import VERDICT_LABELS
+
+    return dict.fromkeys(VERDICT_LABELS, 0)
+
+
 @dataclass
 class BatchSummary:
-    """What a batch run did: counts by verdict and error code, time, speed."""
+    """What a batch run did: counts by verdict (every verdict, zeros included) and error code, time, speed."""
 
     input: str
     output: str
@@ -781,7 +788,7 @@ class BatchSummary:
     skipped: int = 0
     ok: int = 0
     errors: int = 0
-    verdicts: dict[str, int] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=_zero_verdicts)
     error_codes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stored: int = 0

@@ -134,6 +134,12 @@ class DataError(OverclaimError):
     code = "bad_data"
 
 
+class UsageError(OverclaimError):
+    """A command's options do not fit together (two exclusive options, or neither of two required ones)."""
+
+    code = "bad_usage"
+
+
 class StoreError(OverclaimError):
     """The database (SQLite file or PostgreSQL URL) cannot be used."""
 

@@ -12,17 +12,25 @@ added optional fields, major for removed or renamed ones.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1: claim_strength, numbers, EvidenceSentence.entailment; Sourcing.sources, Sourcing.unresolved,
 # Attribution.source / antecedent and the speaker kind "pronoun" (all optional or added)
-SCHEMA_VERSION = "1.1"
+# 1.2: the verdict "cannot_judge"; Verdict.probabilities and Verdict.margin, Reason.contribution
+# (all optional or added)
+SCHEMA_VERSION = "1.2"
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated", "cannot_judge"]
 StanceLabel = Literal["agree", "disagree", "discuss", "unrelated"]
+VERDICT_LABELS: tuple[VerdictLabel, ...] = get_args(VerdictLabel)
+
+# A verdict-model call whose top probability leads the runner-up by less than this is shown as
+# "borderline" by the renderers. A display convention, not tuned on data: a lead under 10 points of
+# calibrated probability is within what re-wording the headline or re-training the model moves.
+BORDERLINE_MARGIN = 0.1
 
 VERDICT_DEFINITIONS: dict[str, str] = {
     "unrelated": "The body does not address the headline's claim.",
@@ -41,6 +49,11 @@ VERDICT_DEFINITIONS: dict[str, str] = {
         "language the models read, or no sentence addresses the claim confidently either way."
     ),
 }
+
+
+def verdict_name(label: str) -> str:
+    """A verdict label as people read it: ``cannot_judge`` -> ``cannot judge``."""
+    return label.replace("_", " ")
 
 
 class _Model(BaseModel):
@@ -329,7 +342,8 @@ class Reason(_Model):
     contribution: float | None = Field(
         default=None,
         description=(
-            "Push toward the verdict label in log-odds from the verdict model; None for rules and information."
+            "The reason's push toward the verdict label, in log-odds units, from the verdict model; None for "
+            "informational reasons (sensational markers, disguised words, fact-checks) and rule-based reasons."
         ),
     )
 
@@ -337,7 +351,12 @@ class Reason(_Model):
 class Verdict(_Model):
     """The call: whether the body backs the headline."""
 
-    label: VerdictLabel
+    label: VerdictLabel = Field(
+        description=(
+            "supported, overstated, contradicted, unrelated, or cannot_judge (too short a body, a language "
+            "the models do not read, or no sentence confident either way); 'definition' says what it means."
+        )
+    )
     score: float = Field(ge=0.0, le=1.0, description="Overclaim score: 0 = fully backed, 1 = not backed at all.")
     definition: str
     reasons: list[Reason] = []
@@ -345,7 +364,24 @@ class Verdict(_Model):
         default={},
         description="Calibrated probability of each verdict from the verdict model; empty when a rule decided.",
     )
-    margin: float | None = Field(default=None, description="Top probability minus the runner-up's.")
+    margin: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Top probability minus the runner-up: how close to the boundary the call is (None when a rule decided)."
+        ),
+    )
+
+    @property
+    def borderline(self) -> bool:
+        """Whether the verdict model's call is within :data:`BORDERLINE_MARGIN` of the runner-up."""
+        return self.margin is not None and self.margin < BORDERLINE_MARGIN
+
+    def score_text(self) -> str:
+        """``overclaim score 0.62``, with ``borderline (margin 0.04)`` appended when the call is borderline."""
+        text = f"overclaim score {self.score:.2f}"
+        return f"{text}, borderline (margin {self.margin:.2f})" if self.borderline and self.margin is not None else text
 
 
 class Post(_Model):

@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from overclaim.render.safe import printable, safe_url
-from overclaim.report import Cue, Report, Span
+from overclaim.report import Cue, Report, Span, verdict_name
 
 __all__ = ["Mark", "highlight", "render_fragment", "render_html"]
 
@@ -206,11 +206,15 @@ def _verdict_section(report: Report) -> str:
     reasons = "".join(
         f'<li data-code="{_e(r.code)}">{_e(r.text)} {_quote_spans(r.spans, evidence_ids)}</li>' for r in v.reasons
     )
+    borderline = (
+        f' <span class="oc-borderline">borderline (margin {v.margin:.2f})</span>'
+        if v.borderline and v.margin is not None else ""
+    )
     return (
         f'<div class="oc-verdict oc-verdict-{_e(v.label)}" role="status">'
-        f'<span class="oc-verdict-label" data-verdict="{_e(v.label)}">{_e(v.label)}</span>'
+        f'<span class="oc-verdict-label" data-verdict="{_e(v.label)}">{_e(verdict_name(v.label))}</span>'
         f'<span>overclaim score <strong class="oc-score">{v.score:.2f}</strong> '
-        f'<span class="oc-muted">(0 = fully backed, 1 = not backed)</span></span></div>'
+        f'<span class="oc-muted">(0 = fully backed, 1 = not backed)</span>{borderline}</span></div>'
         f'<p class="oc-definition">{_e(v.definition)}</p>'
         + (f'<h2>Why</h2><ol class="oc-reasons">{reasons}</ol>' if reasons else "")
     )
@@ -346,7 +350,7 @@ def render_html(report: Report, *, title: str | None = None) -> str:
         The whole document as text.
     """
     headline = " ".join(report.post.headline.split())
-    title = title or f"{report.verdict.label}: {headline[:80]}"
+    title = title or f"{verdict_name(report.verdict.label)}: {headline[:80]}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

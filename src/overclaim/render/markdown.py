@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from overclaim.render.safe import printable, safe_url
-from overclaim.report import Report
+from overclaim.report import Report, verdict_name
 
 
 def _md(text: str) -> str:
@@ -40,7 +40,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"## {_md(report.post.headline)}",
         "",
-        f"**Verdict: {v.label}** (overclaim score {v.score:.2f}): {v.definition}",
+        f"**Verdict: {verdict_name(v.label)}** ({v.score_text()}): {v.definition}",
         "",
     ]
     lines += [f"{i}. {_md(r.text)}" for i, r in enumerate(v.reasons, 1)]

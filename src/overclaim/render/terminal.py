@@ -14,13 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from overclaim.render.safe import printable, printable_offsets, safe_url, shift
-from overclaim.report import Report, Span
+from overclaim.report import Report, Span, verdict_name
 
 VERDICT_STYLE = {
     "supported": "bold white on green",
     "overstated": "bold black on yellow",
     "contradicted": "bold white on red",
     "unrelated": "bold white on blue",
+    "cannot_judge": "bold white on grey42",
 }
 STANCE_STYLE = {"agree": "green", "disagree": "red", "discuss": "yellow", "unrelated": "dim"}
 
@@ -65,7 +66,7 @@ def build_view(report: Report) -> Group:
     head_spans: list[tuple[Span, str]] = [(m.span, "bold magenta") for m in report.sensational.markers]
     head_spans += [(d.span, "bold red underline") for d in report.normalization.disguised_words]
     head_spans += [(c.span, "bold cyan") for c in report.certainty.headline.cues]
-    title = Text.assemble((f" {v.label.upper()} ", VERDICT_STYLE[v.label]), f"  overclaim score {v.score:.2f}")
+    title = Text.assemble((f" {verdict_name(v.label).upper()} ", VERDICT_STYLE[v.label]), f"  {v.score_text()}")
     parts.append(Panel(_highlight(report.post.headline, 0, head_spans), title=title, title_align="left"))
     parts.append(_t(v.definition, style="italic dim"))
     for i, r in enumerate(v.reasons, 1):

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from overclaim import __version__
 from overclaim.errors import AuthError, EmptyFieldError, InputError, MalformedInputError, OverclaimError
 from overclaim.render.html import render_fragment
-from overclaim.report import Post, Report
+from overclaim.report import Post, Report, verdict_name
 from overclaim.web.app import PostJob
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
             render_page(
                 service,
                 report_html=render_fragment(report, report_id=report_id),
-                verdict=report.verdict.label,
+                verdict=verdict_name(report.verdict.label),
                 headline=report.post.headline,
                 body=report.post.body,
             )
