@@ -22,13 +22,12 @@ class Config:
     # scores through its merged booster, which keeps the reports identical to check_post's.
     batch_posts: int = 16
 
-    # Which stages run. "default": every stage but the entailment cross-encoder. "entailment":
-    # every stage with it (each evidence sentence read by it, shown as its stance, evidence ranked
-    # by decisiveness). Not the default: on news it reads sentences about something else as
-    # contradicting (0.8-0.9 on a council-meeting article) and gets 0.40 of the 99 news sentence
-    # pairs of tests/fixtures/sentence_stance.jsonl right (see its model card). "fast": without the
-    # claim-strength and numbers stages too, release 0.1's pipeline, for triaging millions of posts
-    # (pipeline.PROFILE_SKIP; see benchmarks/check_throughput.py).
+    # Which stages run (pipeline.PROFILE_SKIP). "default": every stage, the entailment
+    # cross-encoder included; its readings are features of the verdict model, which weighs them
+    # against the rest (on the verdict model's validation split, macro-F1 with / without it:
+    # FNC-1 0.664 / 0.651, XNLI English dev 0.541 / 0.391, Perspectrum dev 0.464 / 0.373).
+    # "fast": without the cross-encoder, the claim-strength and numbers stages, release 0.1's
+    # pipeline, for triaging millions of posts (see benchmarks/check_throughput.py).
     profile: str = "default"
 
     # --- segment -----------------------------------------------------------
@@ -75,6 +74,10 @@ class Config:
     # validation split (training.verdict_model): see its card for the share of posts under it and
     # their accuracy.
     cannot_judge_below: float = 0.4
+    # Share of the key evidence resting on anonymous sources that an overstated verdict names as
+    # information ("6 of 9 sources are unnamed ..."), when the model's push did not make it a reason.
+    # Hand-set: "mostly".
+    anonymous_share_threshold: float = 0.5
     # Most reasons listed in a verdict.
     max_reasons: int = 5
 

@@ -137,13 +137,12 @@ STAGES: list[tuple[str, str]] = [
 ]
 
 
-# Stages each profile (Config.profile) leaves out. "default" runs every stage but the entailment
-# cross-encoder (not yet good enough on news to be shown by default: see Config.profile);
-# "entailment" runs them all; "fast" leaves out the two stages added since release 0.1 too, so it
-# keeps that release's speed.
+# Stages each profile (Config.profile) leaves out. "default" runs them all, the entailment
+# cross-encoder included; "fast" leaves out the cross-encoder and the claim-strength and numbers
+# stages, release 0.1's pipeline, for triaging millions of posts. Each has its own verdict model,
+# trained on the features it computes.
 PROFILE_SKIP: dict[str, frozenset[str]] = {
-    "default": frozenset({"entailment"}),
-    "entailment": frozenset(),
+    "default": frozenset(),
     "fast": frozenset({"entailment", "claim_strength", "numbers"}),
 }
 PROFILES: tuple[str, ...] = tuple(PROFILE_SKIP)

@@ -48,7 +48,7 @@ def test_features_read_refutations_numbers_and_hedges() -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_contributions_add_up_to_the_log_odds_against_the_runner_up(profile: str) -> None:
+def test_contributions_add_up_to_the_log_odds_against_the_reference_label(profile: str) -> None:
     model = load_verdict_model(profile)
     ctx = _context(
         "Scientists confirm coffee causes cancer",
@@ -63,9 +63,11 @@ def test_contributions_add_up_to_the_log_odds_against_the_runner_up(profile: str
     weighted = {lab: probs[lab] * w for lab, w in zip(LABELS, model.weights.tolist(), strict=True)}
     assert label == max(weighted, key=weighted.__getitem__)
     runner_up = sorted(weighted, key=lambda k: -weighted[k])[1]
-    k, r = LABELS.index(label), LABELS.index(runner_up)
+    expected = "supported" if label in ("overstated", "contradicted") else runner_up
+    assert d.reference == expected
+    k, r = LABELS.index(label), LABELS.index(d.reference)
     intercept = (model.intercept[k] - model.intercept[r]) / model.temperature
-    # Each feature's push plus the intercepts' difference is the log-odds of label over runner-up
+    # Each feature's push plus the intercepts' difference is the log-odds of label over reference
     # (the rounding of the reported probabilities aside).
     total = sum(d.contributions.values()) + intercept
     exact = model.probabilities(x)[0]

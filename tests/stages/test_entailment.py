@@ -33,7 +33,7 @@ def fast_checker():
 
 @pytest.fixture(scope="module")
 def entail_checker():
-    return Checker(Config(profile="entailment"), skip={"match"})
+    return Checker(Config(profile="default"), skip={"match"})
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_a_decisive_sentence_deep_in_a_long_article_is_ranked_first():
 
     decisive = "In the end the council rejected the plastic bag ban by nine votes to four."
     body = _body(60, decisive, at=45) + " The council said the ban on plastic bags in stores was debated for hours."
-    checker = Checker(Config(profile="entailment"), skip={"match"})
+    checker = Checker(Config(profile="default"), skip={"match"})
     scorer = next(s for s in checker.stages if isinstance(s, EntailmentScorer))
     scorer._model = _Reading(decisive)
     report = checker.check(HEADLINE, body)

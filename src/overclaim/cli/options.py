@@ -12,7 +12,6 @@ class Profile(str, Enum):
     """Which models run (``Config.profile``)."""
 
     default = "default"
-    entailment = "entailment"
     fast = "fast"
 
 
@@ -20,8 +19,8 @@ ProfileOption = Annotated[
     Profile,
     typer.Option(
         "--profile",
-        help="default: every stage but the entailment cross-encoder; entailment: with it (each evidence "
-        "sentence read as entails / neutral / contradicts; experimental); fast: release 0.1's stages only, "
+        help="default: every stage, the entailment cross-encoder included (each evidence sentence read as "
+        "entails / neutral / contradicts); fast: without the cross-encoder, claim strength and numbers, "
         "for triaging many posts.",
     ),
 ]

@@ -7,14 +7,15 @@ model-decided verdicts and into each feature's contribution to the chosen one, w
 stage writes as reasons.
 
 A logistic regression, not a boosted model: its log-odds are a sum over features, so "why" is
-exact (a reason's contribution is its features' share of that sum), it costs a few
-microseconds a post, and on the mixed training data it was within noise of LightGBM (see the
-model card).
+exact (a reason's contribution is its features' share of that sum) and it costs a few
+microseconds a post.
 
 Contributions: with standardized features ``z`` and weights ``W`` (one row per label), the
-contribution of feature ``j`` to label ``L`` is ``(W[L, j] - W[R, j]) * z[j]``, where ``R`` is
-the runner-up label: how much that feature moved the log-odds of ``L`` against the call it beat
-("overstated rather than supported"), which is what a reader weighing a close call needs. Each feature names the reason code its high values and its low values argue for
+contribution of feature ``j`` to label ``L`` is ``(W[L, j] - W[R, j]) * z[j]``: how much that
+feature moved the log-odds of ``L`` against a reference label ``R``. For a call that the headline
+is not backed (overstated, contradicted) ``R`` is ``supported``, so the reasons say why it is not
+backed; for supported and unrelated it is the runner-up, the call it beat.
+Each feature names the reason code its high values and its low values argue for
 (:data:`FEATURE_CODES`); a contribution only becomes a reason when its code may argue for the
 label (:data:`overclaim.stages.verdict.REASON_LABELS`).
 """
@@ -204,7 +205,8 @@ class Decision:
     probabilities: dict[str, float]
     label: str
     margin: float
-    contributions: dict[str, float]  # feature name -> push toward ``label`` (log-odds)
+    reference: str  # the label the contributions are measured against
+    contributions: dict[str, float]  # feature name -> push toward ``label`` over ``reference`` (log-odds)
     z: dict[str, float]  # feature name -> standardized value (sign says high or low)
 
 
@@ -247,20 +249,31 @@ class VerdictModel:
         out: np.ndarray = (np.atleast_2d(probs) * self.weights).argmax(axis=1)
         return out
 
+    def reference(self, k: int, probs: np.ndarray) -> int:
+        """The label a call of label ``k`` is explained against.
+
+        ``supported`` for a call that the headline is not backed (overstated, contradicted: "why
+        not backed"), else the runner-up.
+        """
+        if self.labels[k] in ("overstated", "contradicted") and "supported" in self.labels:
+            return self.labels.index("supported")
+        order = np.argsort(-probs * self.weights)
+        return int(order[1]) if order[0] == k else int(order[0])
+
     def explain(self, x: np.ndarray) -> Decision:
         """Probabilities, label, margin and each feature's contribution to the label, for one row."""
         probs = self.probabilities(x)[0]
         k = int(self.decide(probs)[0])
         z = (x - self.mean) / self.scale
         terms = self.coef * z[None, :] / self.temperature  # labels x features
-        order = np.argsort(-probs * self.weights)
-        runner_up = int(order[1]) if order[0] == k else int(order[0])
-        push = terms[k] - terms[runner_up]
+        reference = self.reference(k, probs)
+        push = terms[k] - terms[reference]
         ranked = np.sort(probs)[::-1]
         return Decision(
             probabilities={lab: round(float(p), 4) for lab, p in zip(self.labels, probs, strict=True)},
             label=self.labels[k],
             margin=round(float(ranked[0] - ranked[1]), 4),
+            reference=self.labels[reference],
             contributions={f: float(c) for f, c in zip(self.features, push, strict=True)},
             z={f: float(v) for f, v in zip(self.features, z, strict=True)},
         )

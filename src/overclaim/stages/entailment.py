@@ -120,14 +120,12 @@ class EntailmentScorer:
             self._apply(ctx, read, rows)
 
     def _plan(self, ctx: Context) -> list[int]:
-        from overclaim.stages.stance import MIN_ENGLISH_STOP_SHARE, MIN_WORDS_FOR_LANGUAGE, english_share
+        from overclaim.stages.stance import body_language
 
         relevance: list[float] = ctx.extras.get("relevance", [])
         if ctx.too_short or not relevance:
             return []
-        body_words = [w for s in ctx.sentences for w in s.words]
-        share, n_alpha = english_share(body_words)
-        if n_alpha >= MIN_WORDS_FOR_LANGUAGE and share < MIN_ENGLISH_STOP_SHARE:
+        if body_language(ctx) is not None:
             ctx.extras["entailment_skipped"] = "language"
             return []
         limit = max(0, self.config.entailment_max_sentences)

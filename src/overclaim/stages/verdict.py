@@ -58,9 +58,10 @@ REASON_LABELS: dict[str, frozenset[str]] = {
     "disguised_words": ALL_LABELS,
     "fact_checked": ALL_LABELS,
 }
-# A reason needs at least this much push (log-odds, summed over its features) to be written: under
-# it the feature barely moved the call. Set by hand on the verdict fixtures: 0.1 kept reasons that
-# named a 1-point difference in stance probabilities.
+# A model reading (backs, discusses, contradicted, unrelated ...) needs at least this much push
+# (log-odds, summed over its features) to be written as a reason. Set by hand: 0.2 log-odds moves
+# an even call by 5 points (0.50 -> 0.55); a stage's finding that pushed the same way is written at
+# any size (VerdictMaker._found).
 MIN_REASON_CONTRIBUTION = 0.2
 
 
@@ -126,8 +127,15 @@ class VerdictMaker:
             reasons = [self._doubt(decision)]
         info = self._information(ctx)
         if label != "cannot_judge":
+            reasons = self._decision_reasons(ctx, decision, label)
+            if label == "overstated" and not any(r.code == "anonymous_sources" for r in reasons):
+                # Information, not a push of the model's (it learned little from sourcing): an
+                # overstated call whose key evidence rests mostly on unnamed sources says so.
+                anon = self._write(ctx, "anonymous_sources", decision)
+                if anon is not None and ctx.sourcing.evidence_anonymous_share >= self.config.anonymous_share_threshold:
+                    info.insert(0, anon)
             # Decision reasons first, leaving room for the information lines.
-            reasons = self._decision_reasons(ctx, decision, label)[: max(1, self.config.max_reasons - len(info))]
+            reasons = reasons[: max(1, self.config.max_reasons - len(info))]
         reasons += info
         ctx.verdict = Verdict(
             label=label,
@@ -143,9 +151,11 @@ class VerdictMaker:
         if ctx.too_short:
             return Reason(code="too_short", text="The body is too short to judge whether it backs the headline.")
         if ctx.extras.get("not_english"):
+            language = ctx.extras.get("language")
+            named = f" (language identified: {language})" if language and language != "unknown" else ""
             return Reason(
                 code="not_english",
-                text="The body is not in English, which the models read: it cannot be judged.",
+                text=f"The body is not in English{named}, the only language the models read: it cannot be judged.",
             )
         return None
 
@@ -168,8 +178,14 @@ class VerdictMaker:
             code = high if d.z[name] > 0 else low
             if code is not None and label in REASON_LABELS[code]:
                 totals[code] = totals.get(code, 0.0) + push
+        # One reason for the body's hedges: the certainty gap already quotes them.
+        if "certainty_gap" in totals and "hedged_body" in totals:
+            totals["certainty_gap"] += totals.pop("hedged_body")
         ranked = sorted(totals.items(), key=lambda kv: -kv[1])
         chosen = [(c, v) for c, v in ranked if v >= MIN_REASON_CONTRIBUTION] or ranked[:1]
+        # A stage's finding that pushed the call the same way, if only a little (a causal headline
+        # over a correlational body, a number that differs ...), follows the decisive reasons.
+        chosen += [(c, v) for c, v in ranked if (c, v) not in chosen and self._found(ctx, c)]
         out = []
         for code, push in chosen:
             reason = self._write(ctx, code, d)
@@ -183,6 +199,27 @@ class VerdictMaker:
                 text="The verdict model's reading: " + ", ".join(f"{lab} {_pct(p)}" for lab, p in ranked_p[:3]) + ".",
             ))
         return out
+
+    def _found(self, ctx: Context, code: str) -> bool:
+        """Whether a stage found what ``code`` names (model readings such as ``backs`` are not findings)."""
+        c, cs, src = ctx.certainty, ctx.claim_strength, ctx.sourcing
+        if code == "stronger_relation":
+            return cs is not None and cs.exaggerates
+        if code == "number_mismatch":
+            return any(n.kind in ("mismatch", "inflated", "deflated") for n in ctx.numbers)
+        if code == "numbers_match":
+            return any(n.kind == "match" for n in ctx.numbers)
+        if code == "anonymous_sources":
+            return src.evidence_anonymous_share >= self.config.anonymous_share_threshold
+        if code == "named_sources":
+            return src.named > 0
+        if code == "certainty_gap":
+            return c is not None and c.gap >= self.config.certainty_gap_threshold
+        if code == "hedged_headline":
+            return c is not None and c.headline.label in ("hedged", "reported", "question")
+        if code == "refutation_cue":
+            return bool(self.refutations(ctx))
+        return False
 
     def _write(self, ctx: Context, code: str, d: Decision) -> Reason | None:
         p = ctx.stance.probabilities if ctx.stance else None

@@ -11,9 +11,10 @@ Training pairs (``build_training_pairs``), all from ``../shared/data``:
 - SICK train, SNLI dev, MNLI dev-matched, ANLI dev (rounds 1-3), CommitmentBank train: their labels.
 - RTE 1-3 dev (two classes): a binary loss on P(entails) only, so no neutral/contradiction is made up.
 - Perspectrum train claims: ``support`` -> entails, ``undermine`` -> contradicts (capped, see PERSPECTRUM_CAP).
-- FNC-1 train, sentence level: each pair's body sentence that best covers the headline's content words
-  (the evidence stage's own coverage score); ``agree`` -> entails, ``disagree`` -> contradicts,
-  ``discuss`` and ``unrelated`` -> neutral (a discussed claim is not entailed). Capped per class.
+- FNC-1 train, sentence level (off, ``FNC_SENTENCE_PAIRS``): each pair's body sentence that best covers
+  the headline's content words; ``agree`` -> entails, ``disagree`` -> contradicts, ``discuss`` and
+  ``unrelated`` -> neutral. Capped per class. Off because the verdict model reads this model on FNC-1
+  train posts, which must be new to it.
 
 Model selection (the epoch kept) uses only dev data that the must-show test splits never touch:
 SICK trial, XNLI English dev, CommitmentBank val and Perspectrum dev. SICK test, SciTail test,
@@ -56,6 +57,11 @@ ENTAILS_BINARY = -2  # label of a two-class pair whose gold is "entailment"
 # FNC-1's body-level stances moved to one sentence) do not outweigh the NLI sets (about 37k pairs).
 PERSPECTRUM_CAP = 4000
 FNC_CAPS: dict[str, int] = {"agree": 2500, "disagree": 840, "discuss": 1500, "unrelated": 1500}
+# Whether the FNC-1 train sentence pairs are trained on. Off since the verdict model (trained on
+# FNC-1 train held-out stories, with this model's readings as features): readings of sentences the
+# model was trained on are in sample, and a verdict model fitted on them trusted them too much
+# (FNC-1 competition test macro-F1 0.539 against 0.589 without the cross-encoder's features).
+FNC_SENTENCE_PAIRS = False
 # Caps on the NLI sources (none binding at present: every SNLI dev and ANLI dev pair is used).
 SOURCE_CAPS: dict[str, int] = {"snli": 10_000, "anli": 4_000}
 # Model-selection dev sets are subsampled while training (a full pass over them cost 2-3 minutes).
@@ -214,7 +220,8 @@ def build_training_pairs(data: str | Path = DEFAULT_DATA, seed: int = SEED) -> S
     split.train += read_nli(nli / "rte.jsonl", ["dev"])
     perspectrum = data / "perspectrum" / "perspectrum_train_dev.jsonl"
     split.train += read_perspectrum(perspectrum, "train", PERSPECTRUM_CAP, seed)
-    split.train += fnc_sentence_pairs(data / "fnc1", FNC_CAPS, seed)
+    if FNC_SENTENCE_PAIRS:
+        split.train += fnc_sentence_pairs(data / "fnc1", FNC_CAPS, seed)
     split.dev["sick_trial"] = read_nli(nli / "sick.jsonl", ["trial"])
     split.dev["xnli_en_dev"] = read_nli(nli / "xnli" / "xnli_en.jsonl", ["dev"])
     split.dev["cb_val"] = read_nli(nli / "cb.jsonl", ["val"])
@@ -762,10 +769,10 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         lines.append("")
     lines += [
         "**Caveats.** English only: the stage skips bodies that do not read as English. The training sets are",
-        "small (dev splits of SNLI and MNLI, SICK train, ANLI dev, RTE dev, CommitmentBank, Perspectrum, FNC-1",
-        "sentence pairs): it reads plain confirmations, denials and unrelated sentences well and adversarial",
-        "(ANLI-style) or multi-step inferences poorly. Perspectrum's support/undermine and FNC-1's body-level",
-        "stances moved to one sentence are weak labels. A sentence is read alone, without its neighbours.",
+        "small (dev splits of SNLI and MNLI, SICK train, ANLI dev, RTE dev, CommitmentBank, Perspectrum): it",
+        "reads plain denials and unrelated sentences fairly and paraphrased confirmations, adversarial",
+        "(ANLI-style) and multi-step inferences poorly; no news sentences are in its training data.",
+        "Perspectrum's support/undermine are weak labels. A sentence is read alone, without its neighbours.",
         "",
     ]
     return "\n".join(lines)

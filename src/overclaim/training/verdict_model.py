@@ -17,14 +17,21 @@ The training posts, each with a gold verdict (the model card lists the counts):
 - **XNLI English dev** (hypothesis over premise): entailment -> supported, contradiction ->
   contradicted, neutral -> overstated (the premise addresses the hypothesis without backing it).
 - **Rewrites**, labelled by construction: an FNC-1 held-out agree post whose headline number is
-  also in the body, with that number tripled -> overstated; a correlational PubMed conclusion
+  also in the body, with that number tripled -> overstated; the same posts' headlines negated
+  after their first auxiliary ("has died" -> "has not died") -> contradicted; an FNC-1 held-out
+  discuss post whose headline states the claim, with the headline made a report of it
+  ("Report: ...", "..., report says") -> supported; every FNC-1 held-out agree or discuss
+  headline over a short debunking article written from templates (two refutations of the claim in
+  other words, "There is no evidence that ...", "... denied reports that ...", and filler) ->
+  contradicted; a correlational PubMed conclusion
   (``annotated_pubmed.csv`` label 1) under the same sentence with "associated with"/"linked to"
   made "causes" -> overstated, and under itself -> supported.
 
 Features are the pipeline's own (``Checker.run_stages`` with the profile's stages), one model per
 profile. A multinomial logistic regression with balanced class weights is fitted on a group
 split (80%), its regularization, temperature and decision weights chosen on the other 20% (by
-macro-F1 averaged over the sources, so FNC-1 does not decide alone), then refitted on all posts.
+macro-F1 averaged over the real sources, FNC-1, InSciOut, Perspectrum and XNLI, so FNC-1 does not
+decide alone and the rewrites decide nothing), then refitted on all posts.
 Nothing is chosen on a test split.
 """
 
@@ -48,15 +55,23 @@ from overclaim.models.verdict import FEATURES, LABELS, MODEL_NAME, features
 
 MODEL_VERSION = "1.0"
 SEED = 13
-PROFILES_TRAINED = ("default", "entailment", "fast")
+PROFILES_TRAINED = ("default", "fast")
 # Features the fast profile does not compute (its skipped stages' outputs): zero in its model.
 FAST_ZERO = ("cs_headline", "cs_gap", "num_mismatch", "num_match")
 # Regularization strengths tried (inverse, scikit-learn's C), chosen on the validation split.
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 # Per-source weight of a post in training, so the sets count by what they teach rather than by
-# size: FNC-1 is news (the product's domain); the others are small or not news.
-SOURCE_WEIGHT = {"fnc": 1.0, "insciout": 3.0, "perspectrum": 0.5, "xnli": 0.5, "rewrite_number": 1.0,
-                 "rewrite_causal": 1.0}
+# size: FNC-1 is news (the product's domain); the others are small or not news. FNC-1 at 2 was
+# chosen on the validation split: 1 -> FNC-1 macro-F1 0.622, XNLI 0.572, Perspectrum 0.498;
+# 2 -> 0.664, 0.541, 0.464; 3 -> 0.657, 0.527, 0.496 (default profile). Templated rewrites
+# weigh no more in all than the real posts of the same pattern: 822 hedged headlines over
+# discussing bodies at 0.25 against FNC-1's 208 "observing" ones, about 1,000 debunking articles
+# at 0.2 against its 174 disagree pairs.
+SOURCE_WEIGHT = {"fnc": 2.0, "insciout": 3.0, "perspectrum": 0.5, "xnli": 0.5, "rewrite_number": 1.0,
+                 "rewrite_causal": 1.0, "rewrite_negation": 1.0, "rewrite_hedge": 0.25, "rewrite_debunk": 0.2}
+# Sources the regularization and the decision weights are chosen on (validation macro-F1 averaged
+# over them): the real posts, not the rewrites, which are labelled by construction.
+SELECTION_SOURCES = ("fnc", "insciout", "perspectrum", "xnli")
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,59 @@ def _number_rewrite(headline: str, body: str) -> str | None:
     return None
 
 
+# Auxiliaries after which "not" negates an English headline's main clause.
+_AUXILIARY = re.compile(r"\b(is|are|was|were|will|has|have|had|can|could|would|should|does|did|do|must)\b(?!\s+not\b)",
+                        re.I)
+# Ways a headline only reports a claim (the Emergent "observing" stance), for the hedge rewrite.
+_HEDGES = ("Report: {h}", "{h}, report says", "{h}, according to unconfirmed reports", "Claim: {h}")
+
+
+def _negation_rewrite(headline: str) -> str | None:
+    """The headline with "not" after its first auxiliary ("X has died" -> "X has not died"); None without one."""
+    m = _AUXILIARY.search(headline)
+    if not m:
+        return None
+    return headline[: m.end()] + " not" + headline[m.end() :]
+
+
+_DEBUNKERS = ("a spokesperson", "police", "the ministry", "the company", "officials", "the agency",
+              "independent fact-checkers", "the family")
+_DEBUNK_LINES = (
+    "Claims that {c} are false, {o} said.",
+    "{O} denied reports that {c}.",
+    "There is no evidence that {c}, according to {o}.",
+    "The report that {c} is a hoax, {o} said in a statement.",
+    "Fact-checkers found that the story that {c} was fabricated.",
+    "{O} said the claim that {c} was not true.",
+)
+_DEBUNK_FILLER = (
+    "The rumour spread quickly on social media this week.",
+    "The post has been shared thousands of times.",
+    "It was traced to a website known for satire.",
+    "{O} asked people not to share it.",
+    "The image in the post was taken years earlier, in another country.",
+)
+
+
+def _debunk_body(headline: str, rng: random.Random) -> str:
+    """A short debunking article of the headline's claim (two refutations in other words, filler)."""
+    from overclaim.training.stance import STOP
+
+    claim = headline.strip().rstrip(" .!?")
+    first = claim.split(" ", 1)[0]
+    if first.lower() in STOP:  # "The ..." -> "the ...", but not "Apple ..."
+        claim = claim[0].lower() + claim[1:]
+    org = rng.choice(_DEBUNKERS)
+    lines = rng.sample(_DEBUNK_LINES, 2) + rng.sample(_DEBUNK_FILLER, 2)
+    rng.shuffle(lines)
+    return " ".join(line.format(c=claim, o=org, O=org[0].upper() + org[1:]) for line in lines)
+
+
+def _hedge_rewrite(headline: str, rng: random.Random) -> str:
+    """The headline as a report of the claim ("Report: ...", "..., report says")."""
+    return rng.choice(_HEDGES).format(h=headline.rstrip(" .!"))
+
+
 _CORRELATIONAL = re.compile(
     r"\b(?:was|were|is|are)\s+(?:significantly\s+|independently\s+|positively\s+|strongly\s+)?"
     r"(?:associated|linked|correlated)\s+with\b",
@@ -132,6 +200,8 @@ def build_examples(data_dir: str | Path, *, seed: int = SEED, log: Callable[[str
 
     root = Path(data_dir)
     rng = random.Random(seed)
+    hedge_rng = random.Random(seed + 1)
+    debunked: set[str] = set()
     out: list[Example] = []
 
     data = fnc.load_split(root / "fnc1", "train")
@@ -149,11 +219,21 @@ def build_examples(data_dir: str | Path, *, seed: int = SEED, log: Callable[[str
             gold = "supported" if stance == "observing" else "overstated"
         assert gold is not None
         out.append(Example(p.headline, body, gold, "fnc", f"fnc:{p.body_id}"))
+        group = f"fnc:{p.body_id}"
         if p.stance == "agree":
             changed = _number_rewrite(p.headline, body)
             if changed:
                 rewrites += 1
-                out.append(Example(changed, body, "overstated", "rewrite_number", f"fnc:{p.body_id}"))
+                out.append(Example(changed, body, "overstated", "rewrite_number", group))
+            negated = _negation_rewrite(p.headline)
+            if negated:
+                out.append(Example(negated, body, "contradicted", "rewrite_negation", group))
+        if p.stance == "discuss" and gold == "overstated":
+            out.append(Example(_hedge_rewrite(p.headline, hedge_rng), body, "supported", "rewrite_hedge", group))
+        if p.stance in ("agree", "discuss") and p.headline not in debunked:
+            debunked.add(p.headline)
+            out.append(Example(p.headline, _debunk_body(p.headline, hedge_rng), "contradicted", "rewrite_debunk",
+                               group))
     log(f"fnc-1 discuss pairs by Emergent headline stance: {dict(joined)}; number rewrites {rewrites}")
 
     for k, row in enumerate(_read_jsonl(root / "claim_strength" / "insciout_train.jsonl")):
@@ -203,8 +283,7 @@ def featurize(
     from overclaim.report import Post
     from overclaim.stages.stance import StanceDetector
 
-    base = "default" if profile == "fast" else profile
-    checker = Checker(Config(profile=base), skip={"match", "verdict"})
+    checker = Checker(Config(profile=profile), skip={"match", "verdict"})
     for stage in checker.stages:
         if isinstance(stage, StanceDetector):
             stage._model = stance_model  # out-of-sample stance for the FNC-1 held-out pairs
@@ -220,10 +299,42 @@ def featurize(
             decided[i + j] = not (ctx.too_short or ctx.extras.get("not_english"))
         if (i // step) % 10 == 0:
             log(f"  {profile}: {i + len(group)}/{len(examples)} posts, {time.perf_counter() - started:.0f} s")
-    if profile == "fast":
-        for name in FAST_ZERO:
-            rows[:, FEATURES.index(name)] = 0.0
     return rows, decided
+
+
+def _key(e: Example) -> str:
+    import hashlib
+
+    return hashlib.sha1(f"{e.headline}\0{e.body}".encode()).hexdigest()
+
+
+def _cached_features(
+    examples: Sequence[Example], profile: str, stored: Path | None,
+    compute: Callable[[Sequence[Example]], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of ``examples``, reusing the rows ``stored`` holds for the same posts.
+
+    Rows are keyed by the post's text, so adding a source featurizes only its posts. The file is
+    rewritten with every row afterwards.
+    """
+    keys = [_key(e) for e in examples]
+    known: dict[str, tuple[np.ndarray, bool]] = {}
+    if stored is not None and stored.exists():
+        saved = np.load(stored)
+        if list(saved["features"]) == list(FEATURES) and "keys" in saved:
+            known = {k: (row, bool(d)) for k, row, d in zip(saved["keys"], saved["x"], saved["decided"], strict=True)}
+    todo = [e for e, k in zip(examples, keys, strict=True) if k not in known]
+    if todo:
+        x_new, d_new = compute(todo)
+        for e, row, d in zip(todo, x_new, d_new, strict=True):
+            known[_key(e)] = (row, bool(d))
+    x = np.vstack([known[k][0] for k in keys]) if keys else np.zeros((0, len(FEATURES)))
+    decided = np.asarray([known[k][1] for k in keys], dtype=bool)
+    if stored is not None and todo:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(stored, x=x, decided=decided, keys=np.asarray(keys), features=np.asarray(FEATURES),
+                 gold=np.asarray([e.gold for e in examples]), source=np.asarray([e.source for e in examples]))
+    return x, decided
 
 
 def _group_split(examples: Sequence[Example], share: float, seed: int) -> np.ndarray:
@@ -323,10 +434,11 @@ def fit_profile(
     x, y, src, w, valid = x[keep], y_all[keep], src_all[keep], w_all[keep], valid_all[keep]
     tr = ~valid
     best: tuple[float, float] | None = None
+    sel = valid & np.isin(src, SELECTION_SOURCES)
     for c in C_GRID:
         model, mean, scale = _fit(x[tr], y[tr], w[tr], c, seed)
-        pred = _probs(model, mean, scale, x[valid], 1.0).argmax(axis=1)
-        score = _source_macro(y[valid], pred, src[valid])
+        pred = _probs(model, mean, scale, x[sel], 1.0).argmax(axis=1)
+        score = _source_macro(y[sel], pred, src[sel])
         log(f"  {profile}: C={c} validation source-averaged macro-F1 {score:.4f}")
         if best is None or score > best[0]:
             best = (score, c)
@@ -335,7 +447,8 @@ def fit_profile(
     model, mean, scale = _fit(x[tr], y[tr], w[tr], c, seed)
     t = _temperature(lambda tt: _probs(model, mean, scale, x[valid], tt), y[valid])
     p_valid = _probs(model, mean, scale, x[valid], t)
-    weights = _tune_weights(p_valid, y[valid], src[valid])
+    in_sel = np.isin(src[valid], SELECTION_SOURCES)
+    weights = _tune_weights(p_valid[in_sel], y[valid][in_sel], src[valid][in_sel])
     valid_report = _report(y[valid], (p_valid * np.asarray(weights)).argmax(axis=1), src[valid])
     valid_report["calibration_error"] = round(_ece(p_valid, y[valid]), 4)
     log(f"  {profile}: C={c}, temperature {t}, weights {weights}, validation {valid_report['source_macro_f1']} "
@@ -387,29 +500,20 @@ def train(
 
     started = time.perf_counter()
     examples = build_examples(data_dir, seed=seed, log=log)
-    stance_model: Any = None
+    fitted: list[Any] = []
+
+    def _stance() -> Any:
+        if not fitted:
+            fitted.append(heldout_stance_model(data_dir, seed=seed, log=log))
+        return fitted[0]
     target = Path(out) if out else artifact_dir(MODEL_NAME)
     target.mkdir(parents=True, exist_ok=True)
     cards: dict[str, Any] = {}
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for profile in profiles:
-        base = "default" if profile == "fast" else profile
-        stored = Path(features_dir) / f"{base}.npz" if features_dir else None
-        if base not in cache and stored is not None and stored.exists():
-            saved = np.load(stored)
-            if len(saved["x"]) == len(examples) and list(saved["features"]) == list(FEATURES):
-                cache[base] = (saved["x"], saved["decided"])
-        if base not in cache:
-            if stance_model is None:
-                stance_model = heldout_stance_model(data_dir, seed=seed, log=log)
-            cache[base] = featurize(examples, base, stance_model, log=log)
-            if stored is not None:
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(stored, x=cache[base][0], decided=cache[base][1], features=np.asarray(FEATURES),
-                         gold=np.asarray([e.gold for e in examples]), source=np.asarray([e.source for e in examples]),
-                         valid=_group_split(examples, 0.2, seed))
-        x, decided = cache[base]
-        if profile == "fast":
+        stored = Path(features_dir) / f"{profile}.npz" if features_dir else None
+        x, decided = _cached_features(examples, profile, stored, lambda todo, p=profile: featurize(
+            todo, p, _stance(), log=log))
+        if profile == "fast":  # stages the profile skips: zero whatever a cache holds
             x = x.copy()
             for name in FAST_ZERO:
                 x[:, FEATURES.index(name)] = 0.0
@@ -465,7 +569,11 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "- English only (the features' models read English); other languages are `cannot_judge` by rule.",
         "- FNC-1 'discuss' is mapped to overstated unless the Emergent headline stance says the headline only",
         "  reports the claim; 603 of the 1,030 held-out discuss pairs have no Emergent match and count as overstated.",
-        "- The entailment features' cross-encoder saw FNC-1 train sentences and Perspectrum train: in the",
-        "  `entailment` profile their weights may trust it more than new text deserves.",
+        "- Validation figures for FNC-1 are against the Emergent-joined labels above; the competition test is",
+        "  scored with the plain mapping (discuss -> overstated) by `overclaim eval verdict --stances",
+        "  ../shared/data/fnc1/competition_test_stances.csv --bodies ../shared/data/fnc1/competition_test_bodies.csv`",
+        "  (figures in CHANGELOG.md).",
+        "- The entailment cross-encoder trained on Perspectrum train (not on FNC-1 since this model: its readings",
+        "  of sentences it was trained on were in sample); Perspectrum dev here was its model-selection set.",
     ]
     return "\n".join(lines) + "\n"
