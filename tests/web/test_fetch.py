@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from overclaim.errors import FetchError
-from overclaim.web.fetch import fetch_url, public_only
+from overclaim.fetch import fetch_url, public_only
 from tests.web.test_api import ARTICLE_HTML, error_of
 
 

@@ -69,10 +69,10 @@ from overclaim.errors import (
     WrongTypeError,
     reraise_control_flow,
 )
+from overclaim.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
-from overclaim.web.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -95,7 +95,7 @@ class ServiceSettings:
     factchecks: str | None = None
     # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
     api_key: str | None = None
-    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.web.fetch).
+    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.fetch).
     allow_fetch: bool = False
     # Largest request body. 2 MB holds a post at the pipeline's 200k-character body
     # cap in any script (up to 4 bytes a character is 800 KB) with room for a batch.
@@ -419,15 +419,13 @@ class PostJob:
 
     def post(self) -> Post:
         """The post (raises :class:`InputError` when it cannot be read)."""
-        from overclaim.readers import parse_html, parse_text
+        from overclaim.readers import parse_html, parse_text, post_from_page
 
         if self.kind == "post":
             return self.value  # type: ignore[no-any-return]
         if self.kind == "fetched":
             page: FetchedPage = self.value
-            if page.content_type == "text/plain":
-                return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
-            return parse_html(page.text, source=page.url, url=page.url)
+            return post_from_page(page)  # as `overclaim check URL` reads it
         if self.kind == "html":
             return parse_html(self.value, source=self.source)
         if self.kind == "text":
