@@ -32,6 +32,12 @@ from overclaim.errors import FetchError
 # let a first hop reach a local server; the service always uses the default.
 AddressPolicy = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address, int], bool]
 
+# Default limits of a fetch (the service's --allow-fetch and `overclaim check URL`): 2 MB holds
+# any article page's HTML (a long news page with inline scripts is 0.3-1.5 MB) and is the service's
+# request cap too; 10 s is what a reader waits for a page before giving up on it.
+FETCH_MAX_BYTES = 2_000_000
+FETCH_TIMEOUT_S = 10.0
+
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -242,8 +248,8 @@ def _quote(text: str) -> str:
 def fetch_url(
     url: str,
     *,
-    max_bytes: int = 2_000_000,
-    timeout: float = 10.0,
+    max_bytes: int = FETCH_MAX_BYTES,
+    timeout: float = FETCH_TIMEOUT_S,
     max_redirects: int = 5,
     policy: AddressPolicy = public_only,
 ) -> FetchedPage:

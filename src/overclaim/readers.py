@@ -517,15 +517,19 @@ def read_url(url: str, *, policy: AddressPolicy | None = None) -> Post:
     Args:
         url: an http(s) URL.
         policy: which addresses may be reached; None (always, outside tests): public ones only.
+            Size and time limits: :data:`overclaim.fetch.FETCH_MAX_BYTES`, ``FETCH_TIMEOUT_S``.
 
     Raises:
         FetchError: the URL is refused or cannot be fetched in the limits (address, size, time,
             not a web page).
         InputError: the page has no title or no article text.
     """
-    from overclaim.fetch import fetch_url, public_only
+    from overclaim import fetch
 
-    return post_from_page(fetch_url(url, policy=policy or public_only))
+    # The limits are read when called (tests lower them to reach them quickly).
+    page = fetch.fetch_url(url, max_bytes=fetch.FETCH_MAX_BYTES, timeout=fetch.FETCH_TIMEOUT_S,
+                           policy=policy or fetch.public_only)
+    return post_from_page(page)
 
 
 def parse_json(text: str, source: str = "<input>", mapping: Mapping[str, str] | None = None) -> list[Post]:

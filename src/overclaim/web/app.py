@@ -69,7 +69,14 @@ from overclaim.errors import (
     WrongTypeError,
     reraise_control_flow,
 )
-from overclaim.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
+from overclaim.fetch import (
+    FETCH_MAX_BYTES,
+    FETCH_TIMEOUT_S,
+    AddressPolicy,
+    FetchedPage,
+    fetch_url,
+    public_only,
+)
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
@@ -127,8 +134,8 @@ class ServiceSettings:
     # its limit is replaced instead. 0 is for tests that pass their own checker.
     check_processes: int = 1
     # URL fetch limits.
-    fetch_timeout_s: float = 10.0
-    fetch_max_bytes: int = 2_000_000
+    fetch_timeout_s: float = FETCH_TIMEOUT_S
+    fetch_max_bytes: int = FETCH_MAX_BYTES
     # Load the models when the service starts rather than on the first request.
     warm_up: bool = True
 
