@@ -169,6 +169,9 @@ def test_only_a_leading_copy_of_the_headline_leaves_the_body(tmp_path, paragraph
     assert post.body.count("Storm hits the coast") == sum(p.count("Storm hits the coast") for p in paragraphs)
 
 
+CAPTION = "Vaccines cause autism, new study proves!"
+
+
 def social_page(og_type: str | None, title: str, h1: str = "") -> str:
     kind = f'<meta property="og:type" content="{og_type}">' if og_type else ""
     text = "".join(f"<p>The storm brought heavy rain to the coast on day {i}, officials said.</p>" for i in range(6))
@@ -187,8 +190,10 @@ def social_page(og_type: str | None, title: str, h1: str = "") -> str:
         # an article page with a headline keeps it, its og:description is a summary
         (social_page("article", "Storm hits the coast"), "Storm hits the coast"),
         (social_page(None, "Storm hits the coast", "<h1>Storm hits the coast</h1>"), "Storm hits the coast"),
+        # the site's logo in an <h1> is not an article headline
+        (social_page(None, "Instagram", "<header><h1>Instagram</h1></header>"), CAPTION),
     ],
-    ids=["no-og-type", "titled-as-site", "video-post", "article", "has-h1"],
+    ids=["no-og-type", "titled-as-site", "video-post", "article", "has-h1", "logo-h1"],
 )
 def test_social_post_page_uses_og_description_as_caption(tmp_path, html, headline):
     post = read_post(write(tmp_path, "p.html", html))

@@ -431,11 +431,17 @@ def _meta_property(tree: Any, name: str) -> str | None:
 def _social_caption(tree: Any, title: str, outlet: str | None) -> str | None:
     """A social post's caption: the ``og:description`` of a page with no article headline, or None.
 
-    A page has no article headline when it has no ``<h1>`` and either does not call itself an
-    article (``og:type``) or its title is only the site's name ("Instagram").
+    A page has no article headline when it has no ``<h1>`` (other than the site's name, a logo)
+    and either does not call itself an article (``og:type``) or its title is only the site's
+    name ("Instagram").
     """
-    if tree is None or tree.find(".//h1") is not None:
+    if tree is None:
         return None
+    site = _comparable(outlet or "")
+    for h1 in tree.iterfind(".//h1"):
+        text = _comparable(h1.text_content())
+        if text and text != site:
+            return None
     caption = _meta_property(tree, "og:description")
     if caption is None:
         return None
