@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 import sys
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from overclaim.errors import FetchError
-from overclaim.web.fetch import fetch_url, public_only
+from overclaim.fetch import fetch_url, public_only
 from tests.web.test_api import ARTICLE_HTML, error_of
 
 
@@ -314,3 +315,51 @@ async def test_the_fetch_relay_is_not_driven_cross_site(client_for, server, only
         assert Handler.hits == []  # the service fetched nothing
         ok = await c.post("/v1/check", json={"url": f"{base}/article"})  # (the relay itself works)
     assert ok.status_code == 200 and Handler.hits == ["/article"]
+
+
+# --- through the page (issue 22: a URL field, the same fetch and reader as the API and the CLI) ---
+
+
+@pytest.mark.anyio
+async def test_page_has_a_url_field_only_when_the_service_fetches(client_for):
+    async with client_for() as c:
+        off = await c.get("/")
+    async with client_for(allow_fetch=True) as c:
+        on = await c.get("/")
+    assert 'name="url"' not in off.text
+    assert '<input type="url" id="url" name="url"' in on.text
+
+
+@pytest.mark.anyio
+async def test_page_checks_a_url_as_the_api_does(client_for, server, only_server):
+    base, _ = server
+    async with client_for(allow_fetch=True, fetch_policy=only_server) as c:
+        api = await c.post("/v1/check", json={"url": f"{base}/article"})
+        page = await c.post("/", data={"headline": "", "body": "", "url": f"{base}/article"})
+    assert api.status_code == 200 and page.status_code == 200, page.text
+    report = api.json()
+    assert f'data-verdict="{report["verdict"]["label"]}"' in page.text
+    assert report["post"]["headline"] in page.text
+    assert html.escape(report["evidence"][0]["span"]["text"], quote=False) in page.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("target, needle", [("http://10.1.1.1/", "private address"),
+                                            ("/json", "not a web page")])
+async def test_page_refuses_a_url_as_the_api_does_and_keeps_it(client_for, server, only_server, target, needle):
+    base, _ = server
+    url = target if target.startswith("http") else base + target
+    async with client_for(allow_fetch=True, fetch_policy=only_server) as c:
+        r = await c.post("/", data={"url": url})
+    assert r.status_code == 400
+    assert needle in r.text and "fetch_refused" in r.text
+    assert f'value="{url}"' in r.text  # the form keeps the address
+
+
+@pytest.mark.anyio
+async def test_page_url_is_off_without_allow_fetch(client_for, server):
+    base, _ = server
+    Handler.hits.clear()
+    async with client_for() as c:
+        r = await c.post("/", data={"url": f"{base}/article"})
+    assert r.status_code in (400, 422) and Handler.hits == []

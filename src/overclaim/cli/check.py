@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,13 @@ from overclaim.cli import app
 from overclaim.cli.options import Profile, ProfileOption
 from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
+
+if TYPE_CHECKING:
+    from overclaim.fetch import AddressPolicy
+
+# Which addresses `check URL` may fetch from: None is public ones only (overclaim.fetch.public_only).
+# Tests set it to let a local test server through; nothing else does.
+FETCH_POLICY: AddressPolicy | None = None
 
 
 class OutputFormat(str, Enum):
@@ -41,7 +48,11 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
 @app.command()
 def check(
     path: Annotated[
-        str | None, typer.Argument(help="Post file (text, JSON, JSONL, CSV, HTML), or - for stdin.")
+        str | None,
+        typer.Argument(
+            help="Post file (text, JSON, JSONL, CSV, HTML), - for stdin, or an http(s) URL: the page is fetched "
+            "(public addresses only, 2 MB, 10 s) and read as an article page."
+        ),
     ] = None,
     headline: Annotated[str | None, typer.Option("--headline", "-H", help="Headline text (with --body).")] = None,
     body: Annotated[str | None, typer.Option("--body", "-B", help="Body text (with --headline).")] = None,
@@ -60,7 +71,7 @@ def check(
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
-    from overclaim.readers import read_posts
+    from overclaim.readers import is_url, read_posts, read_url
     from overclaim.render import render
 
     if out is not None:
@@ -77,6 +88,12 @@ def check(
         from overclaim.report import Post
 
         posts = [Post(headline=headline, body=body)]
+    elif is_url(path):
+        if input_format not in (None, "html"):
+            raise InputError("a URL is read as a web page; leave out --input-format", field="--input-format")
+        if mapping:
+            raise InputError("--map maps CSV or JSON columns; a URL is read as a web page", field="--map")
+        posts = [read_url(path.strip(), policy=FETCH_POLICY)]
     else:
         posts = read_posts(path, input_format, parse_mapping(mapping))
     from overclaim.config import Config

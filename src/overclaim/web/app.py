@@ -69,10 +69,17 @@ from overclaim.errors import (
     WrongTypeError,
     reraise_control_flow,
 )
+from overclaim.fetch import (
+    FETCH_MAX_BYTES,
+    FETCH_TIMEOUT_S,
+    AddressPolicy,
+    FetchedPage,
+    fetch_url,
+    public_only,
+)
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
-from overclaim.web.fetch import AddressPolicy, FetchedPage, fetch_url, public_only
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -95,7 +102,7 @@ class ServiceSettings:
     factchecks: str | None = None
     # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
     api_key: str | None = None
-    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.web.fetch).
+    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.fetch).
     allow_fetch: bool = False
     # Largest request body. 2 MB holds a post at the pipeline's 200k-character body
     # cap in any script (up to 4 bytes a character is 800 KB) with room for a batch.
@@ -127,8 +134,8 @@ class ServiceSettings:
     # its limit is replaced instead. 0 is for tests that pass their own checker.
     check_processes: int = 1
     # URL fetch limits.
-    fetch_timeout_s: float = 10.0
-    fetch_max_bytes: int = 2_000_000
+    fetch_timeout_s: float = FETCH_TIMEOUT_S
+    fetch_max_bytes: int = FETCH_MAX_BYTES
     # Load the models when the service starts rather than on the first request.
     warm_up: bool = True
 
@@ -419,15 +426,13 @@ class PostJob:
 
     def post(self) -> Post:
         """The post (raises :class:`InputError` when it cannot be read)."""
-        from overclaim.readers import parse_html, parse_text
+        from overclaim.readers import parse_html, parse_text, post_from_page
 
         if self.kind == "post":
             return self.value  # type: ignore[no-any-return]
         if self.kind == "fetched":
             page: FetchedPage = self.value
-            if page.content_type == "text/plain":
-                return parse_text(page.text, source=page.url).model_copy(update={"url": page.url})
-            return parse_html(page.text, source=page.url, url=page.url)
+            return post_from_page(page)  # as `overclaim check URL` reads it
         if self.kind == "html":
             return parse_html(self.value, source=self.source)
         if self.kind == "text":

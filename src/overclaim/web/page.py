@@ -1,9 +1,12 @@
 """The web page at ``/``: a plain HTML form (no JavaScript) and the rendered report.
 
 ``GET /`` shows the form; ``POST /`` (``multipart/form-data``: ``headline``,
-``body``, or an ``html_file`` upload) checks the post and shows the report under
-the form. All user text is escaped (Jinja2 autoescape for the form, and
-:mod:`overclaim.render.html` for the report). ``GET /docs`` is the API reference,
+``body``, or an ``html_file`` upload, or a page ``url`` when the service fetches, as
+``serve --allow-fetch``) checks the post and shows the report under the form. A URL is
+fetched and read as ``POST /v1/check {"url": ...}`` and ``overclaim check URL`` do it
+(:meth:`~overclaim.web.app.Service.fetch_job`, :func:`overclaim.readers.post_from_page`).
+All user text is escaped (Jinja2 autoescape for the form, and :mod:`overclaim.render.html`
+for the report). ``GET /docs`` is the API reference,
 rendered from the OpenAPI schema on the server, so nothing loads from a CDN.
 """
 
@@ -41,6 +44,8 @@ def render_page(service: Service, **values: Any) -> str:
     context = {
         "version": __version__,
         "need_key": service.settings.api_key is not None,
+        "allow_fetch": service.settings.allow_fetch,
+        "url": "",
         "max_headline": service.checker.config.max_headline_chars,
         "headline": "",
         "body": "",
@@ -71,7 +76,9 @@ async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, 
     body = form.get("body")
     headline = headline if isinstance(headline, str) else ""
     body = body if isinstance(body, str) else ""
-    refill = {"headline": headline, "body": body}
+    url = form.get("url")
+    url = url.strip() if isinstance(url, str) else ""
+    refill = {"headline": headline, "body": body, "url": url}
     key = form.get("api_key")
     if service.settings.api_key is not None:
         import hmac
@@ -79,6 +86,15 @@ async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, 
         if not isinstance(key, str) or not hmac.compare_digest(key.encode(), service.settings.api_key.encode()):
             raise _FormError(AuthError("this service needs its API key"), refill)
     upload = form.get("html_file")
+    has_upload = isinstance(upload, UploadFile) and bool(upload.filename)
+    if url and not headline.strip() and not body.strip() and not has_upload:
+        # (the page is read where the check runs, as for the API's {"url": ...})
+        try:
+            job = await service.run(lambda: service.fetch_job(url), service.settings.fetch_timeout_s + 5,
+                                    "fetching the URL")
+        except OverclaimError as exc:
+            raise _FormError(exc, refill) from exc
+        return job, refill
     if headline.strip() or body.strip() or not isinstance(upload, UploadFile) or not upload.filename:
         if not headline.strip():
             raise _FormError(EmptyFieldError("is empty: paste the headline or caption", field="headline"), refill)
