@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -50,3 +55,23 @@ def seed_report(checker, seed_text):
 
 def load_jsonl(name: str) -> list[dict]:
     return [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A local test HTTP server that says nothing when a client hangs up early (size and time limit tests do)."""
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def local_http_server(handler: type) -> Iterator[tuple[str, int]]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) in a thread: yields the base URL and the port."""
+    httpd = QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.server_address[1]
+    finally:
+        httpd.shutdown()

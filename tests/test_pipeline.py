@@ -37,7 +37,7 @@ def test_seed_post_is_overstated_with_reasons_citing_the_evidence(seed_report):
         "evaluating plans",
         "potentially",
         "unlikely",
-        "officials said",
+        "officials",  # the unnamed speakers: "current and former U.S. officials", "Defense officials"
         "familiar with the matter",
         "🚨",
         "Update:",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -16,9 +15,8 @@ import pytest
 
 from overclaim import fetch
 from overclaim.cli import check as cli_check
-from tests.conftest import SEED_POST
+from tests.conftest import SEED_POST, local_http_server
 from tests.test_readers import SITE_META, seed_page, social_page
-from tests.web.test_fetch import QuietServer
 
 SOCIAL = social_page(None, "Instagram")
 
@@ -59,11 +57,8 @@ class Pages(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    httpd = QuietServer(("127.0.0.1", 0), Pages)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.server_address[1]
-    httpd.shutdown()
+    with local_http_server(Pages) as served:
+        yield served
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def entail_seed_report(entail_checker, seed_text):
     return entail_checker.check(headline, body)
 
 
-def test_the_default_profile_leaves_the_cross_encoder_out(seed_report):
-    assert all(e.entailment is None for e in seed_report.evidence)
+def test_the_default_profile_reads_the_evidence_with_the_cross_encoder(seed_report):
+    assert any(e.entailment is not None for e in seed_report.evidence)
 
 
 def test_seed_post_evidence_carries_entailment(entail_seed_report):
@@ -89,8 +89,8 @@ def test_a_decisive_sentence_deep_in_a_long_article_is_ranked_first():
     report = checker.check(HEADLINE, body)
     assert report.evidence[0].span.text == decisive
     assert report.evidence[0].entailment.label() == "contradicts"
-    # Without decisiveness, relevance alone would have put another sentence first.
-    plain = Checker(Config(profile="default"), skip={"match"}).check(HEADLINE, body)
+    # Without decisiveness (the fast profile reads no sentence), relevance alone puts another first.
+    plain = Checker(Config(profile="fast"), skip={"match"}).check(HEADLINE, body)
     assert plain.evidence[0].span.text != decisive
 
 

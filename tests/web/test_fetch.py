@@ -5,16 +5,15 @@ from __future__ import annotations
 import html
 import ipaddress
 import json
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from overclaim.errors import FetchError
 from overclaim.fetch import fetch_url, public_only
+from tests.conftest import local_http_server
 from tests.web.test_api import ARTICLE_HTML, error_of
 
 
@@ -52,21 +51,10 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-class QuietServer(ThreadingHTTPServer):
-    """Says nothing when a client hangs up early (the size and time limit tests do, on purpose)."""
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 @pytest.fixture(scope="module")
 def server():
-    httpd = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.server_address[1]
-    httpd.shutdown()
+    with local_http_server(Handler) as served:
+        yield served
 
 
 @pytest.fixture

@@ -237,7 +237,10 @@ class VerdictMaker:
             text = "The article reports or discusses the claim without confirming it"
             if p is not None:
                 text += f" (stance: discuss {_pct(p.discuss)}, agree {_pct(p.agree)})"
-            return Reason(code=code, text=text + ".", spans=[e.span for e in ev[:2]])
+            # The most relevant sentences that neither confirm nor deny it.
+            neither = [e for e in ev if max(_confirms(e), _denies(e)) < 0.5] or list(ev)
+            cited = sorted(neither, key=lambda e: -e.relevance)[:2]
+            return Reason(code=code, text=text + ".", spans=[e.span for e in cited])
         if code == "contradicted":
             denying = sorted(ev, key=lambda e: -_denies(e))[:2]
             text = "The article denies or refutes the claim"

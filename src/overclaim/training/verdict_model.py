@@ -511,8 +511,11 @@ def train(
     cards: dict[str, Any] = {}
     for profile in profiles:
         stored = Path(features_dir) / f"{profile}.npz" if features_dir else None
-        x, decided = _cached_features(examples, profile, stored, lambda todo, p=profile: featurize(
-            todo, p, _stance(), log=log))
+
+        def compute(todo: Sequence[Example], profile: str = profile) -> tuple[np.ndarray, np.ndarray]:
+            return featurize(todo, profile, _stance(), log=log)
+
+        x, decided = _cached_features(examples, profile, stored, compute)
         if profile == "fast":  # stages the profile skips: zero whatever a cache holds
             x = x.copy()
             for name in FAST_ZERO:
