@@ -60,16 +60,15 @@ def test_contributions_add_up_to_the_log_odds_against_the_reference_label(profil
     d = model.explain(x)
     probs = d.probabilities
     label = d.label
-    weighted = {lab: probs[lab] * w for lab, w in zip(LABELS, model.weights.tolist(), strict=True)}
-    assert label == max(weighted, key=weighted.__getitem__)
-    runner_up = sorted(weighted, key=lambda k: -weighted[k])[1]
+    assert label == max(probs, key=probs.__getitem__)  # the call is the most probable label
+    runner_up = sorted(probs, key=lambda k: -probs[k])[1]
     expected = "supported" if label in ("overstated", "contradicted") else runner_up
     assert d.reference == expected
     k, r = LABELS.index(label), LABELS.index(d.reference)
-    intercept = (model.intercept[k] - model.intercept[r]) / model.temperature
-    # Each feature's push plus the intercepts' difference is the log-odds of label over reference
-    # (the rounding of the reported probabilities aside).
-    total = sum(d.contributions.values()) + intercept
+    # Each feature's push, plus the intercepts' and the decision weights' differences, is the
+    # log-odds of the label over the reference (the rounding of the reported probabilities aside).
+    bias = (model.intercept[k] - model.intercept[r]) / model.temperature + math.log(model.weights[k] / model.weights[r])
+    total = sum(d.contributions.values()) + bias
     exact = model.probabilities(x)[0]
     assert math.isclose(total, math.log(exact[k] / exact[r]), rel_tol=1e-6, abs_tol=1e-6)
     assert abs(sum(probs.values()) - 1) < 1e-3
@@ -81,3 +80,10 @@ def test_the_model_matches_the_code_s_features() -> None:
         model = load_verdict_model(profile)
         assert model.features == FEATURES
         assert np.all(model.scale > 0)
+
+
+def test_a_broken_feature_is_no_crash() -> None:
+    model = load_verdict_model("default")
+    x = np.full(len(FEATURES), np.nan)
+    d = model.explain(x)
+    assert abs(sum(d.probabilities.values()) - 1) < 1e-3 and d.label in LABELS

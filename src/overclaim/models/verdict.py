@@ -236,17 +236,23 @@ class VerdictModel:
             raise ValueError(f"verdict model features differ from the code's: {missing}")
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities (rows of ``x``: feature rows), columns in :attr:`labels` order."""
+        """Calibrated probabilities (rows of ``x``: feature rows), columns in :attr:`labels` order.
+
+        The decision weights are part of the model: they shift each label's log-odds by
+        ``log(weight)`` (a prior chosen on validation data), so the label is the most probable one
+        and the score, the margin and the doubt threshold all read the probabilities it was
+        decided on.
+        """
         z = (np.atleast_2d(x) - self.mean) / self.scale
-        logits = (z @ self.coef.T + self.intercept) / self.temperature
+        logits = (z @ self.coef.T + self.intercept) / self.temperature + np.log(self.weights)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         out: np.ndarray = e / e.sum(axis=1, keepdims=True)
         return out
 
     def decide(self, probs: np.ndarray) -> np.ndarray:
-        """Label indices: argmax of the probabilities times the decision weights."""
-        out: np.ndarray = (np.atleast_2d(probs) * self.weights).argmax(axis=1)
+        """Label indices: the most probable label of each row."""
+        out: np.ndarray = np.atleast_2d(probs).argmax(axis=1)
         return out
 
     def reference(self, k: int, probs: np.ndarray) -> int:
@@ -257,11 +263,12 @@ class VerdictModel:
         """
         if self.labels[k] in ("overstated", "contradicted") and "supported" in self.labels:
             return self.labels.index("supported")
-        order = np.argsort(-probs * self.weights)
+        order = np.argsort(-probs)
         return int(order[1]) if order[0] == k else int(order[0])
 
     def explain(self, x: np.ndarray) -> Decision:
         """Probabilities, label, margin and each feature's contribution to the label, for one row."""
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)  # a broken reading counts as none
         probs = self.probabilities(x)[0]
         k = int(self.decide(probs)[0])
         z = (x - self.mean) / self.scale

@@ -11,9 +11,10 @@ Evidence is then ranked by relevance plus ``config.evidence_decisive_weight`` ti
 sentence's decisiveness (max of P(entails) and P(contradicts)), so a sentence that settles the
 claim in other words is shown even when another only repeats the headline's words.
 
-The per-post aggregates (:func:`aggregate_features`, in ``ctx.extras``) are what a stance model
-trained with them reads (``overclaim train stance --entailment``, not shipped: see its help). The
-``default`` and ``fast`` profiles leave this stage out; ``entailment`` runs it.
+The per-post aggregates (:func:`aggregate_features`, in ``ctx.extras``) are features of the
+verdict model (:mod:`overclaim.models.verdict`) and of the experimental ``stance_entail`` model
+(``overclaim train stance --entailment``, not shipped). The ``default`` profile runs this stage;
+``fast`` leaves it out.
 
 A body that does not read as English (the stance stage's guard) is not read: the model is
 English only, and its probabilities on other languages mean nothing.

@@ -61,6 +61,9 @@ ASK_IDENTIFIER_BELOW_SHARE = 0.3
 # language; a 13-word German sentence scores 0.999, a 7-word Spanish one 0.75, and 2-5 word
 # English fragments ("Read more at the link.") 0.65-0.98 English, so 0.9 leaves short English alone.
 MIN_OTHER_LANGUAGE_PROBABILITY = 0.9
+# The same for a body with no English stop word at all: an English body of 4 or more words almost
+# always has one ("the", "of", "to", "is" ...), so the identifier's lean is enough. Hand-set.
+MIN_OTHER_LANGUAGE_PROBABILITY_WITHOUT_STOP_WORDS = 0.5
 # Fewest alphabetic words the identifier is asked about.
 MIN_WORDS_FOR_IDENTIFIER = 4
 
@@ -94,7 +97,10 @@ def body_language(ctx: Context) -> str | None:
     language: str | None = None
     if n_alpha >= MIN_WORDS_FOR_IDENTIFIER and (share < ASK_IDENTIFIER_BELOW_SHARE or n_alpha < MIN_WORDS_FOR_LANGUAGE):
         code, probability = _identifier().classify(ctx.body.clean[:2000])
-        if code != "en" and probability >= MIN_OTHER_LANGUAGE_PROBABILITY:
+        # A body without a single English function word needs less of the identifier's certainty
+        # (a 9-word Russian body scores 0.83 "ru", a 5-word German one 0.77).
+        needed = MIN_OTHER_LANGUAGE_PROBABILITY_WITHOUT_STOP_WORDS if share == 0 else MIN_OTHER_LANGUAGE_PROBABILITY
+        if code != "en" and probability >= needed:
             language = str(code)
     if language is None and n_alpha >= MIN_WORDS_FOR_LANGUAGE and share < MIN_ENGLISH_STOP_SHARE:
         language = "unknown"

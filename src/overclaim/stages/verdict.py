@@ -46,7 +46,7 @@ REASON_LABELS: dict[str, frozenset[str]] = {
     "certainty_gap": frozenset({"overstated"}),
     "hedged_body": frozenset({"overstated"}),
     "stronger_relation": frozenset({"overstated"}),
-    "number_mismatch": frozenset({"overstated", "contradicted"}),
+    "number_mismatch": frozenset({"overstated"}),
     "anonymous_sources": frozenset({"overstated"}),
     "contradicted": frozenset({"contradicted"}),
     "refutation_cue": frozenset({"contradicted"}),
@@ -139,7 +139,8 @@ class VerdictMaker:
         reasons += info
         ctx.verdict = Verdict(
             label=label,
-            score=round(1.0 - decision.probabilities["supported"], 4),
+            # No call, no lean either way: a doubtful post is not ranked as "not backed".
+            score=0.5 if label == "cannot_judge" else round(1.0 - decision.probabilities["supported"], 4),
             definition=VERDICT_DEFINITIONS[label],
             reasons=reasons[: self.config.max_reasons],
             probabilities=decision.probabilities,
@@ -182,7 +183,7 @@ class VerdictMaker:
         if "certainty_gap" in totals and "hedged_body" in totals:
             totals["certainty_gap"] += totals.pop("hedged_body")
         ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-        chosen = [(c, v) for c, v in ranked if v >= MIN_REASON_CONTRIBUTION] or ranked[:1]
+        chosen = [(c, v) for c, v in ranked if v >= MIN_REASON_CONTRIBUTION]
         # A stage's finding that pushed the call the same way, if only a little (a causal headline
         # over a correlational body, a number that differs ...), follows the decisive reasons.
         chosen += [(c, v) for c, v in ranked if (c, v) not in chosen and self._found(ctx, c)]
@@ -221,21 +222,26 @@ class VerdictMaker:
             return bool(self.refutations(ctx))
         return False
 
+        if code == "refutation_cue":
+            return bool(self.refutations(ctx))
+        return False
+
     def _write(self, ctx: Context, code: str, d: Decision) -> Reason | None:
         p = ctx.stance.probabilities if ctx.stance else None
         ev = ctx.evidence
         if code == "backs":
             best = max(ev, key=_confirms, default=None)
-            detail = ""
-            if best is not None and best.entailment is not None:
-                detail = f"; sentence {best.index + 1} confirms it (entails {_pct(best.entailment.entails)})"
-            elif p is not None:
-                detail = f" (stance: agree {_pct(p.agree)})"
+            if best is not None and best.entailment is not None and best.entailment.entails >= 0.5:
+                detail = f": sentence {best.index + 1} confirms it (entails {_pct(best.entailment.entails)})"
+            elif p is not None and p.agree >= max(p.discuss, p.disagree):
+                detail = f" (stance: agree {_pct(p.agree)}, discuss {_pct(p.discuss)})"
+            else:
+                detail = f" (verdict model: supported {_pct(d.probabilities['supported'])})"
             return Reason(code=code, text=f"The article backs the claim{detail}.",
                           spans=[best.span] if best is not None else [])
         if code == "discusses":
             text = "The article reports or discusses the claim without confirming it"
-            if p is not None:
+            if p is not None and p.discuss >= p.agree:
                 text += f" (stance: discuss {_pct(p.discuss)}, agree {_pct(p.agree)})"
             # The most relevant sentences that neither confirm nor deny it.
             neither = [e for e in ev if max(_confirms(e), _denies(e)) < 0.5] or list(ev)
@@ -244,8 +250,13 @@ class VerdictMaker:
         if code == "contradicted":
             denying = sorted(ev, key=lambda e: -_denies(e))[:2]
             text = "The article denies or refutes the claim"
-            if p is not None:
+            top = denying[0] if denying else None
+            if top is not None and top.entailment is not None and top.entailment.contradicts >= 0.5:
+                text += f": sentence {top.index + 1} contradicts it (contradicts {_pct(top.entailment.contradicts)})"
+            elif p is not None and p.disagree >= max(p.agree, p.discuss):
                 text += f" (stance: disagree {_pct(p.disagree)})"
+            else:
+                text += f" (verdict model: contradicted {_pct(d.probabilities['contradicted'])})"
             return Reason(code=code, text=text + ".", spans=[e.span for e in denying])
         if code == "refutation_cue":
             cues = self.refutations(ctx)
@@ -282,6 +293,8 @@ class VerdictMaker:
             return Reason(code=code, text=f"The article hedges the claim: {_quote(b_hedge)}.", spans=b_hedge)
         if code == "stronger_relation" and ctx.claim_strength is not None and ctx.claim_strength.body is not None:
             h, b = ctx.claim_strength.headline, ctx.claim_strength.body
+            if h.strength <= b.strength:  # the push came from the expected strengths alone: nothing to state
+                return None
             spans = [q.span for q in h.cues] + [q.span for q in b.cues]
             text = (f"The headline states a stronger relation ({h.label.replace('_', ' ')}"
                     + (f": {_quote([q.span for q in h.cues])}" if h.cues else "")
