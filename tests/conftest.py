@@ -5,7 +5,7 @@ import json
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -75,3 +75,18 @@ def local_http_server(handler: type) -> Iterator[tuple[str, int]]:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.server_address[1]
     finally:
         httpd.shutdown()
+
+
+class PageHandler(BaseHTTPRequestHandler):
+    """Base for the local test servers' handlers: ``send`` writes a whole answer; no request log."""
+
+    def send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass

@@ -9,19 +9,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from overclaim import fetch
 from overclaim.cli import check as cli_check
-from tests.conftest import SEED_POST, local_http_server
+from tests.conftest import SEED_POST, PageHandler, local_http_server
 from tests.test_readers import SITE_META, seed_page, social_page
 
 SOCIAL = social_page(None, "Instagram")
 
 
-class Pages(BaseHTTPRequestHandler):
+class Pages(PageHandler):
     """/seed: the seed post's article page; /social: a social post; /big, /slow, /json, /redirect-local."""
 
     def do_GET(self) -> None:  # noqa: N802
@@ -45,14 +44,7 @@ class Pages(BaseHTTPRequestHandler):
             self._send(404, b"not here", "text/plain")
 
     def _send(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.send(status, body, {"Content-Type": ctype})
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,17 @@ import html
 import ipaddress
 import json
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from overclaim.errors import FetchError
 from overclaim.fetch import fetch_url, public_only
-from tests.conftest import local_http_server
+from tests.conftest import PageHandler, local_http_server
 from tests.web.test_api import ARTICLE_HTML, error_of
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(PageHandler):
     """/article: a page; /redirect?to=URL: 302; /big: 50 kB; /json: not a page; /slow: 2 s; /loop: redirect loop."""
 
     hits: list[str] = []
@@ -40,15 +39,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, ARTICLE_HTML.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.send(status, body, headers)
 
 
 @pytest.fixture(scope="module")
