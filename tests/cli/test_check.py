@@ -79,3 +79,32 @@ def test_profile_option_chooses_the_models(run_cli, tmp_path):
     assert outputs["default"]["claim_strength"] is not None and outputs["fast"]["claim_strength"] is None
     code, _, err = run_cli("check", str(post), "--profile", "slow")
     assert code == 2 and "slow" in err
+
+
+def test_version_option_names_every_shipped_model_with_its_date(run_cli):
+    from overclaim.resources import ARTIFACT_DIR
+
+    code, out, _ = run_cli("--version")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("overclaim ")
+    shipped = sorted(p.name for p in ARTIFACT_DIR.iterdir() if (p / "card.json").exists())
+    for name in shipped:
+        line = next(line for line in lines if line.strip().startswith(f"model {name}:"))
+        assert "unknown" not in line and "built 20" in line, line
+    code2, out2, _ = run_cli("version")
+    assert code2 == 0 and out2 == out
+
+
+@pytest.mark.parametrize("command", [["check", "-H", "Council approves budget", "-B", "The council approved it."],
+                                     ["batch", "IN", "--out", "OUT"]])
+def test_a_missing_factcheck_store_is_an_error_not_an_empty_store(run_cli, tmp_path, command):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"headline": "Council approves budget", "body": "The council approved it on Tuesday."}\n')
+    missing = tmp_path / "nowhere.sqlite"
+    args = [str(posts) if a == "IN" else str(tmp_path / "out.jsonl") if a == "OUT" else a for a in command]
+    code, _, err = run_cli(*args, "--factchecks", str(missing))
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(missing) in lines[0] and "--factchecks" in lines[0]
+    assert not missing.exists()

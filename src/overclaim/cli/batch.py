@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from overclaim.cli import app
-from overclaim.cli.options import Profile, ProfileOption
+from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -115,9 +115,7 @@ def batch(
         InputFormatOption | None, typer.Option("--input-format", help="Force the input format.")
     ] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Records sent to a worker at a time.")] = 64,
-    factchecks: Annotated[
-        str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
-    ] = None,
+    factchecks: FactchecksOption = None,
     store: Annotated[
         str | None, typer.Option("--store", help="Also keep every report in this store (SQLite path or URL).")
     ] = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from overclaim.cli import app
-from overclaim.cli.options import Profile, ProfileOption
+from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
 from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
 
@@ -63,9 +63,7 @@ def check(
     mapping: Annotated[
         list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/JSON inputs, e.g. headline=title.")
     ] = None,
-    factchecks: Annotated[
-        str | None, typer.Option("--factchecks", help="Fact-check store (SQLite path or database URL).")
-    ] = None,
+    factchecks: FactchecksOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     profile: ProfileOption = Profile.default,
 ) -> None:
@@ -127,14 +125,38 @@ def schema() -> None:
     typer.echo(report_schema_json())
 
 
-@app.command()
-def version() -> None:
-    """Print the overclaim version and the models it ships."""
+def version_lines() -> list[str]:
+    """The package version, then one line per shipped model: its version (if it has one) and build date."""
     from overclaim import __version__
     from overclaim.resources import ARTIFACT_DIR, model_card
 
-    typer.echo(f"overclaim {__version__}")
+    lines = [f"overclaim {__version__}"]
     if ARTIFACT_DIR.exists():
         for d in sorted(p for p in ARTIFACT_DIR.iterdir() if p.is_dir()):
             card = model_card(d.name)
-            typer.echo(f"  model {d.name}: {card.get('version', card.get('trained', 'unknown'))}")
+            parts = [f"version {card['version']}"] if "version" in card else []
+            parts.append(f"built {card.get('date') or card.get('trained') or 'on an unknown date'}")
+            lines.append(f"  model {d.name}: {', '.join(parts)}")
+    return lines
+
+
+@app.command()
+def version() -> None:
+    """Print the overclaim version and the models it ships, with their build dates."""
+    for line in version_lines():
+        typer.echo(line)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the versions and exit."
+    ),
+) -> None:
+    """Show, with evidence, where a headline says more than its article does."""

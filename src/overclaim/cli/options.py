@@ -24,3 +24,32 @@ ProfileOption = Annotated[
         "for triaging many posts.",
     ),
 ]
+
+
+def _existing_store(value: str | None) -> str | None:
+    """A ``--factchecks`` store must exist: a missing file would be created empty and match nothing.
+
+    A database URL (``postgresql://...``) is taken as given; ``overclaim factchecks import`` creates
+    a new SQLite store.
+    """
+    from pathlib import Path
+
+    from overclaim.errors import FileNotFound
+
+    if value is not None and "://" not in value and not Path(value).exists():
+        raise FileNotFound(
+            "the fact-check store does not exist; create it with `overclaim factchecks import`",
+            source=value,
+            field="--factchecks",
+        )
+    return value
+
+
+FactchecksOption = Annotated[
+    str | None,
+    typer.Option(
+        "--factchecks",
+        help="Fact-check store (an existing SQLite file or a database URL).",
+        callback=_existing_store,
+    ),
+]

@@ -546,7 +546,8 @@ def train(
         (target / f"{profile}.json").write_text(json.dumps(params, indent=1) + "\n", encoding="utf-8")
         cards[profile] = {k: params[k] for k in ("C", "temperature", "decision_weights", "validation", "train_posts",
                                                  "train_counts")}
-    card = {"name": MODEL_NAME, "version": MODEL_VERSION, "seed": seed, "data_dir": str(data_dir),
+    card = {"name": MODEL_NAME, "version": MODEL_VERSION, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "seed": seed, "data_dir": str(data_dir),
             "train_seconds": round(time.perf_counter() - started, 1), "profiles": cards}
     (target / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     (target / "MODEL_CARD.md").write_text(model_card_markdown(card), encoding="utf-8")
