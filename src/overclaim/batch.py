@@ -761,9 +761,23 @@ class ParquetWriter:
         self._flush()
 
 
+# Output names whose format the batch does not write: JSONL under one of them would be read as
+# that format and fail, or worse, half-succeed (a spreadsheet opening JSON lines as one column).
+REFUSED_OUTPUT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".xls")
+
+
 def output_format_for(path: str | Path) -> OutputFormat:
-    """``parquet`` for a ``.parquet`` output path, else ``jsonl``."""
-    return "parquet" if Path(path).suffix.lower() in (".parquet", ".pq") else "jsonl"
+    """``parquet`` for a ``.parquet`` output path, else ``jsonl``.
+
+    Raises:
+        UnknownFormatError: the name says a format the batch does not write (``.csv``, ``.json`` ...).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in REFUSED_OUTPUT_SUFFIXES:
+        raise UnknownFormatError(
+            f"batch output is JSONL (.jsonl) or Parquet (.parquet), not '{suffix}'", source=str(path), field="--out"
+        )
+    return "parquet" if suffix in (".parquet", ".pq") else "jsonl"
 
 
 # --------------------------------------------------------------------------- running

@@ -158,3 +158,15 @@ def test_a_library_panic_in_check_is_one_line_exit_2(run_cli, tmp_path, monkeypa
     code, _, err = run_cli("check", str(SEED_POST), "-f", "json")
     assert code == 2
     assert "library crashed" in one_line(err)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.xlsx"])
+def test_batch_refuses_an_output_name_of_a_format_it_does_not_write(run_cli, tmp_path, name):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"headline": "Plan fails", "body": "Officials said so."}) + "\n", encoding="utf-8")
+    target = tmp_path / name
+    code, _, err = run_cli("batch", str(src), "--out", str(target), "--workers", "1", "--no-progress")
+    assert code == 2
+    line = one_line(err)
+    assert str(target) in line and "--out" in line and ".jsonl" in line
+    assert not target.exists()  # nothing was written under the wrong name
