@@ -108,3 +108,20 @@ def test_a_missing_factcheck_store_is_an_error_not_an_empty_store(run_cli, tmp_p
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and str(missing) in lines[0] and "--factchecks" in lines[0]
     assert not missing.exists()
+
+
+def test_several_posts_are_labelled_and_jsonl_prints_one_report_a_line(run_cli, tmp_path):
+    posts = tmp_path / "two.jsonl"
+    posts.write_text(
+        '{"id": "a1", "headline": "Council approves budget", "body": "The council approved the budget on Tuesday."}\n'
+        '{"headline": "Mayor resigns", "body": "The mayor resigned on Friday after the vote, the city said."}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli("check", str(posts), "-f", "jsonl")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2 and [json.loads(line)["post"]["id"] for line in lines] == ["a1", None]
+    code, out, _ = run_cli("check", str(posts), "-f", "markdown")
+    assert code == 0
+    assert "── post 1 of 2 · id a1 ──" in out and "── post 2 of 2 ──" in out
+    assert out.index("post 1 of 2") < out.index("post 2 of 2")

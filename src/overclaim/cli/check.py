@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,7 @@ class OutputFormat(str, Enum):
 
     terminal = "terminal"
     json = "json"
+    jsonl = "jsonl"
     markdown = "markdown"
     html = "html"
 
@@ -102,12 +103,19 @@ def check(
         from overclaim.render.terminal import print_report
 
         with writing("stdout"):
-            for report in reports:
+            for i, report in enumerate(reports, 1):
+                if len(reports) > 1:  # several posts: each report under its own labelled rule
+                    write_stdout(post_label(report, i, len(reports)) + "\n")
                 print_report(report)
         write_stdout("")  # flushes: a full disk behind stdout is one line here, not a traceback at exit
         return
-    if fmt is OutputFormat.json and len(reports) > 1:
+    if fmt is OutputFormat.jsonl:
+        text = "\n".join(r.to_json(indent=None) for r in reports)
+    elif fmt is OutputFormat.json and len(reports) > 1:
         text = json.dumps([json.loads(r.to_json()) for r in reports], indent=2, ensure_ascii=False)
+    elif fmt in (OutputFormat.terminal, OutputFormat.markdown) and len(reports) > 1:
+        text = "\n".join(post_label(r, i, len(reports)) + "\n" + render(r, fmt.value)
+                         for i, r in enumerate(reports, 1))
     else:
         text = "\n".join(render(r, fmt.value) for r in reports)
     if out is None:
@@ -115,6 +123,14 @@ def check(
     else:
         write_output(out, text)
         typer.echo(f"wrote {out}", err=True)
+
+
+def post_label(report: Any, number: int, total: int) -> str:
+    """The rule above one of several reports: "── post 2 of 5 · id abc ──" (id when the post has one)."""
+    from overclaim.render.safe import printable
+
+    post_id = f" · id {printable(report.post.id, newlines=False)}" if report.post.id else ""
+    return f"── post {number} of {total}{post_id} ──"
 
 
 @app.command()

@@ -3,7 +3,8 @@
 The labels are defined once, in :data:`overclaim.report.VERDICT_DEFINITIONS`. In order:
 
 1. **Rules** for what no model can judge: a body too short (``Config.min_body_words``) or not in
-   English (the stance stage's language guard) is ``cannot_judge``.
+   English (the stance stage's language guard) is ``cannot_judge``; a body none of whose sentences
+   shares a key term with the headline (no evidence at all) is ``unrelated``.
 2. **The verdict model** (:mod:`overclaim.models.verdict`, one per profile): a calibrated
    logistic regression over the stance probabilities, relevance, the entailment cross-encoder's
    aggregates (when the profile runs it), certainty and claim-strength gaps, number mismatches,
@@ -111,6 +112,17 @@ class VerdictMaker:
 
     def __call__(self, ctx: Context) -> None:
         """Set ``ctx.verdict``."""
+        if not ctx.evidence and not ctx.too_short and not ctx.extras.get("not_english"):
+            # No body sentence shares a key term of the headline (relevance 0 everywhere), so no
+            # model read anything about the claim: the body is about something else. The model's
+            # priors alone called a one-line off-topic body "contradicted" (42%).
+            ctx.verdict = Verdict(
+                label="unrelated", score=1.0, definition=VERDICT_DEFINITIONS["unrelated"],
+                reasons=[Reason(code="unrelated", text="No sentence of the article shares a key term with the "
+                                "headline's claim: it is about something else.")]
+                + self._information(ctx)[: max(0, self.config.max_reasons - 1)],
+            )
+            return
         rule = self._rule(ctx)
         if rule is not None:
             ctx.verdict = Verdict(
