@@ -140,11 +140,12 @@ class VerdictMaker:
         info = self._information(ctx)
         if label != "cannot_judge":
             reasons = self._decision_reasons(ctx, decision, label)
-            if label == "overstated" and not any(r.code == "anonymous_sources" for r in reasons):
+            if (label == "overstated" and self._found(ctx, "anonymous_sources")
+                    and not any(r.code == "anonymous_sources" for r in reasons)):
                 # Information, not a push of the model's (it learned little from sourcing): an
                 # overstated call whose key evidence rests mostly on unnamed sources says so.
                 anon = self._write(ctx, "anonymous_sources", decision)
-                if anon is not None and ctx.sourcing.evidence_anonymous_share >= self.config.anonymous_share_threshold:
+                if anon is not None:
                     info.insert(0, anon)
             # Decision reasons first, leaving room for the information lines.
             reasons = reasons[: max(1, self.config.max_reasons - len(info))]
