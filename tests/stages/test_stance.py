@@ -18,7 +18,7 @@ from overclaim.stages.stance import StanceDetector
 from overclaim.text import TextView
 
 pytestmark = pytest.mark.skipif(
-    not (resources.artifact_dir("stance") / "model.joblib").exists(), reason="stance model not built"
+    not (resources.artifact_dir("stance") / "model.pkl.zlib").exists(), reason="stance model not built"
 )
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed_post.txt"

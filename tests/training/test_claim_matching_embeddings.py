@@ -283,7 +283,7 @@ def test_matcher_adds_semantic_candidates_and_features(extra, store):
 def test_shipped_embed_model_ranks_rewording_first(extra, store):
     from overclaim.resources import artifact_dir
 
-    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.joblib").exists():
+    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.pkl.zlib").exists():
         pytest.skip("claim_matching_embed artifact not built")
     matcher = ClaimMatcher(store, embeddings=True)
     assert matcher.model["features"] == [*EMBED_PAIR_FEATURES, *EMBED_FEATURES]
@@ -299,7 +299,7 @@ def test_eval_cli_with_embeddings(extra, tmp_path):
     from overclaim.cli import app
     from overclaim.resources import artifact_dir
 
-    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.joblib").exists():
+    if not (artifact_dir(extra.EMBED_ARTIFACT) / "model.pkl.zlib").exists():
         pytest.skip("claim_matching_embed artifact not built")
     claims = tmp_path / "claims.tsv"
     claims.write_text("\tvclaim\ttitle\n" + "".join(f"{i}\t{c}\t{t or ''}\n" for i, c, t in CLAIMS), encoding="utf-8")

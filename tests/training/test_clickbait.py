@@ -82,7 +82,7 @@ def test_load_data_errors_name_the_file(tmp_path: Path, setup: str, message: str
 def test_train_writes_artifact_and_card(small_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "artifact"
     card = train(small_data, out_dir=out, folds=3)
-    assert {p.name for p in out.iterdir()} == {"model.joblib", "card.json", "MODEL_CARD.md"}
+    assert {p.name for p in out.iterdir()} == {"model.pkl.zlib", "card.json", "MODEL_CARD.md"}
     written = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert written == card
     assert written["seed"] == 13 and written["data"]["headlines"] == 48

@@ -67,7 +67,7 @@ def test_train_writes_artifact(weasel_file: Path, tmp_path: Path) -> None:
     from overclaim.resources import model_card
 
     card = hedging.train(weasel_file, out_dir=tmp_path / "art", folds=3)
-    assert (tmp_path / "art" / "model.joblib").exists()
+    assert (tmp_path / "art" / "model.pkl.zlib").exists()
     assert (tmp_path / "art" / "MODEL_CARD.md").read_text().startswith("# Model card: hedging")
     assert card["seed"] == hedging.SEED
     assert model_card("hedging")["model"] == "hedging"  # the shipped card is untouched

@@ -111,7 +111,7 @@ def test_train_small_file_writes_artifact(tmp_path: Path) -> None:
         ], filename=f"a{i}"))
     path = write(tmp_path / "train.jsonl", records)
     card = sourcing.train(path, dev=path, out_dir=tmp_path / "art", iterations=20)
-    assert (tmp_path / "art" / "model.joblib").is_file()
+    assert (tmp_path / "art" / "model.pkl.zlib").is_file()
     assert (tmp_path / "art" / "MODEL_CARD.md").is_file()
     assert json.loads((tmp_path / "art" / "card.json").read_text())["seed"] == sourcing.SEED
     assert card["figures"]["cue_f1"] > 0.5

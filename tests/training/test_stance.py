@@ -242,7 +242,7 @@ def test_body_split_keeps_bodies_and_headlines_apart(small_fnc: Path) -> None:
 def test_train_writes_artifact_card_and_scores(small_fnc: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
     card = st.train(small_fnc, seed=3, out=out, log=lambda _m: None)
-    assert (out / "model.joblib").exists()
+    assert (out / "model.pkl.zlib").exists()
     saved = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert saved["seed"] == 3 and saved["features"] == card["features"]
     assert "test" in saved and 0.0 <= saved["test"]["fnc_score"] <= 100.0

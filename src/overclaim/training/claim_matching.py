@@ -497,7 +497,7 @@ def train(
 
     Args:
         data_dir: the CLEF 2020 Task 2 folder (claims TSV, ``train/``, ``dev/``).
-        out_dir: where to write ``model.joblib``, ``card.json`` and ``MODEL_CARD.md``;
+        out_dir: where to write the model file, ``card.json`` and ``MODEL_CARD.md``;
             the package's ``artifacts/claim_matching`` when ``None``.
         grid: LightGBM parameter sets to choose from by CV (default :data:`PARAM_GRID`,
             :data:`EMBED_PARAM_GRID` with ``embeddings``).
@@ -507,9 +507,7 @@ def train(
     Returns:
         The model card (data, seed, chosen parameters, CV and dev figures).
     """
-    import joblib
-
-    from overclaim.resources import artifact_dir
+    from overclaim.resources import artifact_dir, save_model
 
     started = time.perf_counter()
     data_dir = Path(data_dir)
@@ -555,8 +553,7 @@ def train(
         dev = evaluate(dev_matcher, dev_split.queries, dev_split.qrels)
         store.engine.dispose()
     out = Path(out_dir) if out_dir else artifact_dir(name)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(bundle, out / "model.joblib", compress=3)
+    save_model(bundle, out)
     card = {
         "model": name,
         "task": "claim matching: is a stored fact-check about the same claim as a post?",
@@ -680,7 +677,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
             "(6.3-6.7 queries/s on 2026-12-03's machine; 10.8-17.2 before e5 on earlier sessions' machines).",
             "English only. Probabilities are calibrated on Snopes",
             "claims vs. tweets; other stores and post styles may shift them. Neither encoder is",
-            "fine-tuned; a 384 x 384 linear adapter on each post embedding (float16, in `model.joblib`)",
+            "fine-tuned; a 384 x 384 linear adapter on each post embedding (float16, in the model file)",
             "is trained on the 800 train tweet/claim pairs, and each post sentence is also encoded under",
             "MiniLM (one batch per post). The CV figures are nested: each of the 3 fold splits has adapter",
             "features made out of fold over its own folds.",

@@ -227,7 +227,7 @@ def train(
     path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, seed: int = SEED, folds: int = FOLDS,
     insciout_path: str | Path | None = INSCIOUT_DATA,
 ) -> dict[str, Any]:
-    """Fit on all of ``path``, cross-validate, write model.joblib, card.json and MODEL_CARD.md.
+    """Fit on all of ``path``, cross-validate, write the model file, card.json and MODEL_CARD.md.
 
     Args:
         path: training CSV (``sentence,label``).

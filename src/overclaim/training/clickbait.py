@@ -185,7 +185,7 @@ def train(
     folds: int = 10,
     seed: int = SEED,
 ) -> dict[str, Any]:
-    """Fit the model on all of ``folder``, measure it, and write model.joblib, card.json and MODEL_CARD.md.
+    """Fit the model on all of ``folder``, measure it, and write the model file, card.json and MODEL_CARD.md.
 
     Args:
         folder: data in the clickbait layout.
@@ -196,10 +196,9 @@ def train(
     Returns:
         The model card (as written to card.json).
     """
-    import joblib
     import sklearn
 
-    from overclaim.resources import artifact_dir, load_artifact
+    from overclaim.resources import artifact_dir, load_artifact, save_model
 
     headlines, labels = load_data(folder)
     figures: dict[str, Any] = {}
@@ -210,8 +209,7 @@ def train(
     figures["headlines_per_second"] = round(wall)
     figures["headlines_per_cpu_second"] = round(cpu)
     out = Path(out_dir) if out_dir is not None else artifact_dir(MODEL_NAME)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, out / "model.joblib", compress=3)
+    save_model(model, out)
     card: dict[str, Any] = {
         "model": MODEL_NAME,
         "task": "P(headline is clickbait)",

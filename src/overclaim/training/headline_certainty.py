@@ -431,14 +431,11 @@ def timed(run: Any, items: int) -> tuple[Any, int | None]:
 
 
 def write_artifact(model: Any, card: dict[str, Any], out_dir: str | Path | None, command: str) -> None:
-    """Write model.joblib, card.json and MODEL_CARD.md for ``card["model"]`` and clear the load cache."""
-    import joblib
-
-    from overclaim.resources import artifact_dir, load_artifact
+    """Write the model file, card.json and MODEL_CARD.md for ``card["model"]`` and clear the load cache."""
+    from overclaim.resources import artifact_dir, load_artifact, save_model
 
     out = Path(out_dir) if out_dir is not None else artifact_dir(card["model"])
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, out / "model.joblib", compress=3)
+    save_model(model, out)
     (out / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "MODEL_CARD.md").write_text(model_card_md(card, command), encoding="utf-8")
     load_artifact.cache_clear()
@@ -446,7 +443,7 @@ def write_artifact(model: Any, card: dict[str, Any], out_dir: str | Path | None,
 
 def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, seed: int = SEED,
           folds: int = FOLDS) -> dict[str, Any]:
-    """Fit on all of ``path``, cross-validate, write model.joblib, card.json and MODEL_CARD.md.
+    """Fit on all of ``path``, cross-validate, write the model file, card.json and MODEL_CARD.md.
 
     Returns:
         The model card (as written to card.json).

@@ -249,7 +249,7 @@ def evaluate(
 
 def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, seed: int = SEED,
           folds: int = FOLDS) -> dict[str, Any]:
-    """Fit on all of ``path``, cross-validate, write model.joblib, card.json and MODEL_CARD.md.
+    """Fit on all of ``path``, cross-validate, write the model file, card.json and MODEL_CARD.md.
 
     Returns:
         The model card (as written to card.json).

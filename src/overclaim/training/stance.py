@@ -1002,12 +1002,9 @@ def load_model(model_dir: str | Path | None = None) -> StanceModel:
     if model_dir is None:
         model = load_artifact(MODEL_NAME)
     else:
-        import joblib
+        from overclaim.resources import load_model
 
-        path = Path(model_dir) / "model.joblib"
-        if not path.exists():
-            raise ModelError(f"no stance model at {path}; run `overclaim train stance --out {model_dir}`")
-        model = joblib.load(path)
+        model = load_model(model_dir, MODEL_NAME)
     if not isinstance(model, StanceModel):
         raise ModelError(f"artifact is a {type(model).__name__}, not a StanceModel")
     return model
@@ -1113,9 +1110,7 @@ def train(
     ``rows(data: FncData) -> np.ndarray``: columns appended to every pair's features (the
     entailment aggregates of ``stance_entail``), for training, validation and the test figures.
     """
-    import joblib
-
-    from overclaim.resources import artifact_dir
+    from overclaim.resources import artifact_dir, save_model
 
     started = time.perf_counter()
     data_dir = Path(data_dir)
@@ -1181,9 +1176,7 @@ def train(
         log(f"test: FNC {card['test']['fnc_score']}, macro-F1 {card['test']['macro_f1']}, F1 {card['test']['f1']}")
 
     target = Path(out) if out else artifact_dir(name)
-    target.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, target / "model.joblib", compress=3)
-    card["artifact_bytes"] = (target / "model.joblib").stat().st_size
+    card["artifact_bytes"] = save_model(model, target).stat().st_size
     (target / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     (target / "MODEL_CARD.md").write_text(model_card_markdown(card), encoding="utf-8")
     return card
