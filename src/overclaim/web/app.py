@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import hmac
 import json
 import logging
@@ -43,7 +44,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -209,6 +210,7 @@ class BatchItem(BaseModel):
 
     index: int
     id: str | None = None
+    link: str | None = Field(default=None, description="The stored report's page; opens without the API key.")
     report: Report | None = None
     error: ErrorDetail | None = None
 
@@ -267,9 +269,18 @@ def _plain_error(status: int, code: str, message: str) -> JSONResponse:
 # --- the outer guard: body size cap, body read timeout, security headers ---
 
 _HTML_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+# The web page's form (POST /) is still read up to this many times max_request_bytes when it is
+# over the limit, only to give its text back with the error (nothing over the limit is checked):
+# a pasted article a little over 2 MB is not lost. A design choice, not a measurement: the text a
+# person pastes is rarely more than a few times what fits, and 4 x 2 MB a request is little memory.
+PAGE_KEEP_FACTOR = 4
+# The ASGI scope key where the guard leaves how many body bytes it has let through.
+BODY_BYTES_KEY = "overclaim.body_bytes"
 
 
 # The policy of the standalone report (render_html puts the same one in a <meta> tag).
@@ -323,6 +334,11 @@ def cross_site_reason(headers: list[tuple[bytes, bytes]]) -> str | None:
     return f"the browser sent this request from another site (Origin: {origin})"
 
 
+def _is_page_post(scope: Scope) -> bool:
+    """Whether the request is the web page's form (``POST /``)."""
+    return scope.get("method") == "POST" and scope.get("path") == "/"
+
+
 class GuardMiddleware:
     """Refuses cross-site posts (403), caps the body (413), times out slow bodies (408), adds security headers."""
 
@@ -352,13 +368,16 @@ class GuardMiddleware:
             if reason is not None:
                 await self._refuse(scope, receive, send_with_headers, CrossSiteError(reason))
                 return
+        # The page's form is read past the limit (up to PAGE_KEEP_FACTOR times it) so the page can give
+        # its text back with the error; the page refuses it once read (BODY_BYTES_KEY says how big it was).
+        cap = self.max_bytes * PAGE_KEEP_FACTOR if _is_page_post(scope) else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes or declared < 0:
+                if declared > cap or declared < 0:
                     exc = self._too_large() if declared >= 0 else MalformedInputError("bad Content-Length header")
                     await self._refuse(scope, receive, send_with_headers, exc)
                     return
@@ -375,7 +394,8 @@ class GuardMiddleware:
                 raise RequestTimeoutError(f"the request body did not arrive within {self.read_timeout_s:g} s")
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                scope[BODY_BYTES_KEY] = seen
+                if seen > cap:
                     raise self._too_large()
             return message
 
@@ -384,7 +404,7 @@ class GuardMiddleware:
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: OverclaimError) -> None:
         """Answer before reading the body: the page (form posts to ``/``) or a JSON error."""
-        if scope.get("method") == "POST" and scope.get("path") == "/" and "app" in scope:
+        if _is_page_post(scope) and "app" in scope:
             from overclaim.web.page import error_page
 
             response = await error_page(Request(scope, receive), exc)
@@ -814,6 +834,16 @@ class Service:
             outcomes[k] = report_id if isinstance(report_id, OverclaimError) else (report_id, text)
         return outcomes  # type: ignore[return-value]
 
+    def report_links(self, report_id: str) -> tuple[str, str]:
+        """The links (paths) to a stored report as a page and as JSON, which open it without the API key.
+
+        With an API key, each carries the report's read-only token (:func:`report_token`); without
+        one, the service is open and the plain links do.
+        """
+        query = "" if self.settings.api_key is None else f"token={report_token(self.settings.api_key, report_id)}"
+        return (f"/v1/reports/{report_id}?format=html" + (f"&{query}" if query else ""),
+                f"/v1/reports/{report_id}" + (f"?{query}" if query else ""))
+
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
         return self.fetch_job(url).post()
@@ -905,8 +935,20 @@ def _batch_item(index: int, outcome: tuple[str | None, str] | OverclaimError) ->
     return {"index": index, "id": report_id, "report": json.loads(text)}
 
 
-def _report_response(report_id: str | None, report: Report | str) -> Response:
+def report_token(secret: str, report_id: str) -> str:
+    """The read-only token in a stored report's link: HMAC-SHA256 of its id under ``secret`` (32 hex digits).
+
+    The service signs with its API key, so every process of one service (``serve --workers``) gives
+    and accepts the same links with nothing else to share, and a new key revokes the old links.
+    """
+    mac = hmac.new(secret.encode(), b"overclaim report link\x00" + report_id.encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def _report_response(report_id: str | None, report: Report | str, link: str | None = None) -> Response:
     headers = {"X-Report-Id": report_id, "Location": f"/v1/reports/{report_id}"} if report_id else None
+    if headers and link:
+        headers["X-Report-Link"] = link
     text = report if isinstance(report, str) else report.to_json(indent=None)
     return Response(text, media_type="application/json", headers=headers)
 
@@ -957,6 +999,14 @@ def create_app(
     async def require_key(request: Request) -> None:
         if settings.api_key is None:
             return
+        token = request.query_params.get("token")
+        report_id = request.path_params.get("report_id")  # (GET /v1/reports/{report_id} only)
+        if token is not None and isinstance(report_id, str):
+            # A report's link: its own token opens it, with no key; a wrong one is refused.
+            if hmac.compare_digest(token.encode(), report_token(settings.api_key, report_id).encode()):
+                    return
+            raise AuthError("this report link is not valid (its token does not match the report); "
+                            "ask for the link again or send the API key", field="token")
         given = request.headers.get("x-api-key")
         auth = request.headers.get("authorization", "")
         if given is None and auth.lower().startswith("bearer "):
@@ -1009,7 +1059,7 @@ def create_app(
         else:
             raise _not_json(ctype, "application/json, text/html or text/plain")
         report_id, text = await service.check_job(job, settings.check_timeout_s)
-        return _report_response(report_id, text)
+        return _report_response(report_id, text, service.report_links(report_id)[0] if report_id else None)
 
     @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
     async def batch(request: Request) -> Response:
@@ -1046,6 +1096,9 @@ def create_app(
                 results = list(await asyncio.gather(*(one(i, r) for i, r in enumerate(posts_in))))
             if len(results) != len(posts_in):
                 raise CheckTimeoutError(f"the batch took longer than {settings.batch_timeout_s:g} s")
+        for r in results:
+            if r.get("id"):
+                r["link"] = service.report_links(r["id"])[0]
         errors = sum(1 for r in results if "error" in r)
         return JSONResponse({"results": results, "count": len(results), "errors": errors})
 
@@ -1080,8 +1133,18 @@ def create_app(
 
     @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
             responses={200: {"model": Report, "description": "The report (HTML with ?format=html)"}})
-    async def get_report(report_id: str, format: str = "json") -> Response:
-        """The stored report with this id, as JSON or (``format=html``) as a page."""
+    async def get_report(
+        report_id: str,
+        format: str = Query("json", description="`json`, or `html` for a standalone page."),
+        token: str | None = Query(None, description=(
+            "The report's read-only token, from its link (`X-Report-Link`, the page's link): opens this "
+            "report without the API key. A wrong token is refused (401).")),
+    ) -> Response:
+        """The stored report with this id, as JSON or (`format=html`) as a page.
+
+        With an API key on the service, send the key, or open the report's link: it carries a token
+        that opens this one report and nothing else.
+        """
         store = service.store
         if store is None:
             from overclaim.errors import NotFoundError
