@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -81,6 +82,7 @@ from overclaim.fetch import (
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
+from overclaim.web.examples import EXAMPLE_HTML, EXAMPLE_TEXT, load_examples
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -188,7 +190,7 @@ class ErrorBody(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    """A post to check: headline and body, or ``html``, or ``url`` (with fetching allowed)."""
+    """A post to check: headline and body, or `html`, or `url` (with fetching allowed)."""
 
     headline: str | None = None
     body: str | None = None
@@ -200,7 +202,7 @@ class CheckRequest(BaseModel):
 
 
 class BatchRequest(BaseModel):
-    """Posts to check (each like a :class:`CheckRequest` without ``url``)."""
+    """Posts to check (each like a `CheckRequest` without `url`)."""
 
     posts: list[dict[str, Any]]
 
@@ -953,6 +955,19 @@ def _report_response(report_id: str | None, report: Report | str, link: str | No
     return Response(text, media_type="application/json", headers=headers)
 
 
+def _examples(key: str = "examples", **values: Any) -> dict[str, Any]:
+    """OpenAPI ``examples`` (named values) for a request body or parameter; nothing for values not given."""
+    named = {name: {"summary": name, "value": value} for name, value in values.items() if value is not None}
+    return {key: named} if named else {}
+
+
+def _example_answer(example: dict[str, Any] | None) -> dict[str, Any]:
+    """An OpenAPI answer's JSON ``example`` from :func:`~overclaim.web.examples.load_examples`."""
+    if not example or "response" not in example:
+        return {}
+    return {"content": {"application/json": {"example": example["response"]}}}
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -1017,18 +1032,23 @@ def create_app(
             raise AuthError("the API key is wrong")
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERROR_RESPONSES)
+    ex = load_examples()
 
     @v1.post(
         "/check",
         summary="Check one post",
         response_model=None,
-        responses={200: {"model": Report, "description": "The report (its id in X-Report-Id and Location)"}},
+        responses={200: {"model": Report, "description": "The report (its id in X-Report-Id and Location, its "
+                                                          "link without the key in X-Report-Link)",
+                         **_example_answer(ex.get("check"))}},
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "application/json": {"schema": CheckRequest.model_json_schema()},
-                    "text/html": {"schema": {"type": "string"}},
-                    "text/plain": {"schema": {"type": "string"}},
+                    "application/json": {"schema": CheckRequest.model_json_schema(),
+                                         **_examples(post=ex.get("check", {}).get("request"),
+                                                     url={"url": "https://news.example.org/2025/06/coffee-cancer"})},
+                    "text/html": {"schema": {"type": "string"}, **_examples(page=EXAMPLE_HTML)},
+                    "text/plain": {"schema": {"type": "string"}, **_examples(text=EXAMPLE_TEXT)},
                 },
                 "required": True,
             }
@@ -1061,9 +1081,21 @@ def create_app(
         report_id, text = await service.check_job(job, settings.check_timeout_s)
         return _report_response(report_id, text, service.report_links(report_id)[0] if report_id else None)
 
-    @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
+    @v1.post(
+        "/batch",
+        summary="Check several posts",
+        response_model=BatchResponse,
+        responses={200: {"description": "One result per post, in order", **_example_answer(ex.get("batch"))}},
+        openapi_extra={
+            "requestBody": {
+                "content": {"application/json": {"schema": BatchRequest.model_json_schema(),
+                                                  **_examples(posts=ex.get("batch", {}).get("request"))}},
+                "required": True,
+            }
+        },
+    )
     async def batch(request: Request) -> Response:
-        """Check up to ``max_batch`` posts; each result is a report (with its id) or an error."""
+        """Check up to `max_batch` posts; each result is a report (with its id and link) or an error."""
         ctype = _content_type(request)
         if not _is_json(ctype):
             raise _not_json(ctype)
@@ -1106,13 +1138,15 @@ def create_app(
         "/match",
         summary="Find fact-checks for a claim",
         response_model=MatchResponse,
+        responses={200: {"description": "The matches, best first", **_example_answer(ex.get("match"))}},
         openapi_extra={
-            "requestBody": {"content": {"application/json": {"schema": MatchRequest.model_json_schema()}},
+            "requestBody": {"content": {"application/json": {"schema": MatchRequest.model_json_schema(),
+                                                             **_examples(claim=ex.get("match", {}).get("request"))}},
                             "required": True}
         },
     )
     async def match(request: Request) -> MatchResponse:
-        """Stored fact-checks that may cover the claim (``claim`` or ``headline``), best first."""
+        """Stored fact-checks that may cover the claim (`claim` or `headline`), best first."""
         # The body is read here, as /v1/check reads its own, so both answer a bad body alike
         # (and only after the API key is checked, which a body parameter would come before).
         ctype = _content_type(request)
@@ -1132,13 +1166,17 @@ def create_app(
         return MatchResponse(claim=claim, matches=found)
 
     @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
-            responses={200: {"model": Report, "description": "The report (HTML with ?format=html)"}})
+            responses={200: {"model": Report, "description": "The report (HTML with ?format=html)",
+                             **_example_answer(ex.get("report"))}})
     async def get_report(
-        report_id: str,
-        format: str = Query("json", description="`json`, or `html` for a standalone page."),
+        report_id: str = PathParam(description="The id from X-Report-Id.",
+                                   **_examples(report=ex.get("report", {}).get("report_id"), key="openapi_examples")),
+        format: str = Query("json", description="`json`, or `html` for a standalone page.",
+                            openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}}),
         token: str | None = Query(None, description=(
             "The report's read-only token, from its link (`X-Report-Link`, the page's link): opens this "
-            "report without the API key. A wrong token is refused (401).")),
+            "report without the API key. A wrong token is refused (401)."),
+            **_examples(token=ex.get("report", {}).get("token"), key="openapi_examples")),
     ) -> Response:
         """The stored report with this id, as JSON or (`format=html`) as a page.
 
@@ -1160,14 +1198,17 @@ def create_app(
             raise WrongTypeError("must be json or html", field="format")
         return _report_response(None, report)
 
-    @v1.get("/schema", summary="The report's JSON schema")
+    @v1.get("/schema", summary="The report's JSON schema",
+            responses={200: {"description": "The JSON schema (its first keys shown)",
+                             **_example_answer(ex.get("schema"))}})
     async def schema() -> dict[str, Any]:
         """The published JSON schema of the report."""
         return report_schema()
 
     app.include_router(v1)
 
-    @app.get("/healthz", summary="Liveness")
+    @app.get("/healthz", summary="Liveness",
+             responses={200: {"description": "The service is up", **_example_answer(ex.get("healthz"))}})
     async def healthz() -> dict[str, Any]:
         """The service is up: version, schema version, whether reports are kept."""
         return {"status": "ok", "version": __version__, "schema_version": SCHEMA_VERSION,

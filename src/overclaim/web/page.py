@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -283,28 +284,96 @@ def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Reque
         return HTMLResponse(render_docs(app.openapi()))
 
 
+_CODE_SPAN = re.compile(r"``(.+?)``|`([^`]+)`")
+_RST_ROLE = re.compile(r":(?:class|func|meth|data|attr|mod|obj):`~?([^`]+)`")
+
+
+def _doc_html(text: str) -> str:
+    """A route's description (Markdown, as OpenAPI has it) as HTML: code spans and paragraphs; all else escaped.
+
+    A Sphinx role left in a docstring (``:class:`Report```) is shown as the name it refers to.
+    """
+    text = _RST_ROLE.sub(lambda m: f"`{m.group(1).rsplit('.', 1)[-1]}`", text.strip())
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", text):
+        out, at = [], 0
+        for m in _CODE_SPAN.finditer(para):
+            out.append(html.escape(para[at:m.start()]))
+            out.append(f"<code>{html.escape(m.group(1) or m.group(2))}</code>")
+            at = m.end()
+        out.append(html.escape(para[at:]))
+        paragraphs.append("<p>" + " ".join("".join(out).split()) + "</p>")
+    return "".join(p for p in paragraphs if p != "<p></p>")
+
+
+def _example_of(content: dict[str, Any]) -> tuple[str, Any] | None:
+    """The first example in an OpenAPI content map: (media type, value)."""
+    for media, spec in content.items():
+        if "example" in spec:
+            return media, spec["example"]
+        for example in (spec.get("examples") or {}).values():
+            if "value" in example:
+                return media, example["value"]
+    return None
+
+
+def _shown(media: str, value: Any) -> str:
+    return html.escape(value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _route_examples(method: str, path: str, op: dict[str, Any]) -> str:
+    """An operation's example request (the request line and body) and example answer, as HTML."""
+    url = path
+    query = []
+    for param in op.get("parameters", []):
+        examples = param.get("examples") or {}
+        value = next((e["value"] for e in examples.values() if "value" in e), None)
+        if value is None:
+            continue
+        if param.get("in") == "path":
+            url = url.replace("{" + param["name"] + "}", str(value))
+        elif param.get("in") == "query":
+            query.append(f"{param['name']}={value}")
+    if query:
+        url += "?" + "&".join(query)
+    request = f"{method.upper()} {url}"
+    body = _example_of(op.get("requestBody", {}).get("content", {}))
+    if body is not None:
+        request += f"\nContent-Type: {body[0]}\n\n" + (body[1] if isinstance(body[1], str) else
+                                                         json.dumps(body[1], indent=2, ensure_ascii=False))
+    answer = _example_of(op.get("responses", {}).get("200", {}).get("content", {}))
+    parts = [f'<details class="oc-example"><summary>Example request</summary><pre>{html.escape(request)}</pre>'
+             "</details>"]
+    if answer is not None:
+        parts.append(f'<details class="oc-example"><summary>Example answer (200)</summary>'
+                     f"<pre>{_shown(*answer)}</pre></details>")
+    return "".join(parts)
+
+
 def render_docs(openapi: dict[str, Any]) -> str:
-    """A plain HTML API reference from the OpenAPI schema (routes, summaries, errors)."""
+    """A plain HTML API reference from the OpenAPI schema: routes, what they do, examples, answers."""
     e = html.escape
     rows = []
     for path, ops in openapi.get("paths", {}).items():
         for method, op in ops.items():
             statuses = ", ".join(sorted(op.get("responses", {})))
-            doc = (op.get("description") or "").strip()
             rows.append(
-                f"<tr><td><code>{e(method.upper())} {e(path)}</code></td><td><strong>{e(op.get('summary', ''))}"
-                f"</strong><br>{e(doc)}</td><td>{e(statuses)}</td></tr>"
+                f'<tr><td><code>{e(method.upper())} {e(path)}</code></td><td><strong>{e(op.get("summary", ""))}'
+                f'</strong>{_doc_html(op.get("description") or "")}{_route_examples(method, path, op)}</td>'
+                f"<td>{e(statuses)}</td></tr>"
             )
     info = openapi.get("info", {})
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>overclaim API</title>"
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>overclaim API</title>'
         '<link rel="stylesheet" href="/static/overclaim.css"></head><body class="oc-page">'
         f"<h1>{e(info.get('title', 'API'))} API {e(str(info.get('version', '')))}</h1>"
         "<p>Every <code>/v1</code> route needs the API key when the service has one "
-        "(<code>X-API-Key</code> header or <code>Authorization: Bearer</code>). Errors are "
-        "<code>{\"error\": {\"code\", \"message\"}}</code>. The full machine-readable description is "
+        "(<code>X-API-Key</code> header or <code>Authorization: Bearer</code>); a stored report's link "
+        "(<code>X-Report-Link</code>) opens that report without it. Errors are "
+        "<code>{\"error\": {\"code\", \"message\"}}</code>. The examples are real answers of this version to "
+        "a made-up post. The full machine-readable description is "
         '<a href="/openapi.json">openapi.json</a>; the report schema is <a href="/v1/schema">/v1/schema</a>.</p>'
-        '<table class="oc-table"><tr><th>Route</th><th>What it does</th><th>Answers</th></tr>'
-        + "".join(rows)
-        + "</table></body></html>"
+        '<table class="oc-table oc-docs"><thead><tr><th>Route</th><th>What it does</th><th>Answers</th></tr></thead>'
+        "<tbody>" + "".join(rows) + "</tbody></table></body></html>"
     )
