@@ -87,7 +87,7 @@ def test_empty_fields_raise(checker, headline, body, field):
 
 
 def _without_timing(report: Report) -> str:
-    return report.model_copy(update={"elapsed_ms": None}).to_json()
+    return report.model_copy(update={"elapsed_ms": None, "checked_at": None}).to_json()
 
 
 @pytest.mark.parametrize("batch_posts", [1, 3, 16, 40])  # 40: more bodies than the stance model's merged booster takes

@@ -19,6 +19,7 @@ import importlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from overclaim import __version__
@@ -376,4 +377,5 @@ def build_report(ctx: Context, elapsed_ms: float | None = None) -> Report:
         numbers=ctx.numbers,
         notes=ctx.notes,
         elapsed_ms=round(elapsed_ms, 3) if elapsed_ms is not None else None,
+        checked_at=datetime.now(timezone.utc).replace(microsecond=0),
     )

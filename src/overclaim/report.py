@@ -12,6 +12,7 @@ added optional fields, major for removed or renamed ones.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # Attribution.source / antecedent and the speaker kind "pronoun" (all optional or added)
 # 1.2: the verdict "cannot_judge"; Verdict.probabilities and Verdict.margin, Reason.contribution
 # (all optional or added)
-SCHEMA_VERSION = "1.2"
+# 1.3: Report.checked_at, when the check ran (optional: absent from older reports)
+SCHEMA_VERSION = "1.3"
 
 Field_ = Literal["headline", "body"]
 VerdictLabel = Literal["supported", "overstated", "contradicted", "unrelated", "cannot_judge"]
@@ -413,6 +415,9 @@ class Report(_Model):
     numbers: list[NumberFinding] = []
     notes: list[str] = Field(default=[], description="Caveats, e.g. 'body too short to judge'.")
     elapsed_ms: float | None = None
+    checked_at: datetime | None = Field(
+        default=None, description="When the check ran (UTC, to the second); absent from reports before schema 1.3."
+    )
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text."""

@@ -233,3 +233,27 @@ def test_seed_report_renders_with_evidence_highlighted(seed_report):
     parse(markup)
     assert f'data-verdict="{seed_report.verdict.label}"' in markup
     assert markup.count('<mark class="oc-ev') >= len(seed_report.evidence) > 0
+
+
+def test_the_check_date_and_the_source_are_shown(report):
+    from datetime import datetime, timezone
+
+    at = datetime(2025, 6, 2, 14, 3, 59, tzinfo=timezone.utc)
+    dated = report.model_copy(update={"checked_at": at,
+                                      "post": report.post.model_copy(update={"url": "https://news.example/a?b=1"})})
+    line = re.search(r'<p class="oc-provenance">(.*?)</p>', render_html(dated)).group(1)
+    assert 'Checked <time class="oc-checked" datetime="2025-06-02T14:03:59+00:00">2025-06-02 14:03 UTC</time>' in line
+    assert '>https://news.example/a?b=1</a>' in line
+    # a report from before schema 1.3 has no check date: none is made up; no address: it says so
+    older = report.model_copy(update={"checked_at": None, "post": report.post.model_copy(update={"url": None})})
+    line = re.search(r'<p class="oc-provenance">(.*?)</p>', render_fragment(older)).group(1)
+    assert "Checked" not in line and "not given" in line
+
+
+def test_each_evidence_cell_names_its_column_for_narrow_screens(report):
+    table = re.search(r'<table class="oc-table oc-evidence">(.*?)</table>', render_fragment(report)).group(1)
+    head = re.findall(r"<th>(.*?)</th>", table)
+    rows = re.findall(r"<tr>(<td.*?)</tr>", table)
+    assert len(rows) == len(report.evidence)
+    for row in rows:
+        assert re.findall(r'<td data-label="([^"]+)">', row) == head

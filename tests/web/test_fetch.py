@@ -300,13 +300,16 @@ async def test_the_fetch_relay_is_not_driven_cross_site(client_for, server, only
 
 
 @pytest.mark.anyio
-async def test_page_has_a_url_field_only_when_the_service_fetches(client_for):
+async def test_page_s_url_field_fetches_only_when_the_service_fetches(client_for):
     async with client_for() as c:
         off = await c.get("/")
     async with client_for(allow_fetch=True) as c:
         on = await c.get("/")
-    assert 'name="url"' not in off.text
-    assert '<input type="url" id="url" name="url"' in on.text
+    # Both have the field (the address is the report's source); only a fetching service says it reads it.
+    for page in (off, on):
+        assert '<input type="url" id="url" name="url"' in page.text
+    assert "… or its address" in on.text and "does not fetch pages" not in on.text
+    assert "Its address (optional)" in off.text and "this service does not fetch pages" in off.text
 
 
 @pytest.mark.anyio

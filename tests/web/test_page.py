@@ -21,6 +21,9 @@ XSS_PAYLOADS = [
 ]
 
 
+OWN_SCRIPT = {"src": "/static/overclaim.js", "defer": None}  # the page's one script
+
+
 class Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -42,12 +45,18 @@ async def test_form_page_loads_nothing_from_outside(client):
     tags = tags_of(r.text)
     names = {t for t, _ in tags}
     assert {"form", "textarea", "button"} <= names
-    assert "script" not in names
+    # One script, the page's own (Ctrl+Enter, the size check), from this service; none inline.
+    scripts = [attrs for t, attrs in tags if t == "script"]
+    assert scripts == [OWN_SCRIPT]
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert "unsafe-inline" not in r.headers["content-security-policy"]
     for _, attrs in tags:
         for key in ("src", "href", "action"):
             assert not (attrs.get(key) or "").startswith(("http:", "https:", "//")), attrs
     css = await client.get("/static/overclaim.css")
     assert css.status_code == 200 and "oc-stance-agree" in css.text
+    js = await client.get("/static/overclaim.js")
+    assert js.status_code == 200 and "requestSubmit" in js.text
 
 
 async def test_submit_seed_post_shows_verdict_and_evidence(client, seed, seed_report):
@@ -79,39 +88,112 @@ async def test_html_file_upload(client):
     assert "Air strikes will soon begin against cartels" in r.text
 
 
+def field_error(page: str, field: str) -> str | None:
+    """The error shown at a form field (None when it has none), as text."""
+    note = re.search(rf'<p class="oc-field-error" id="{field}-error"[^>]*>(.*?)</p>', page, re.S)
+    if note is None or " hidden>" in note.group(0):
+        return None
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page), f"{field} is not marked invalid"
+    return html.unescape(note.group(1))
+
+
+def form_error(page: str) -> str | None:
+    """The error shown above the form, for the form as a whole."""
+    alert = re.search(r'<p class="oc-error" id="form-error" role="alert"[^>]*>(.*?)</p>', page, re.S)
+    return html.unescape(alert.group(1)) if alert else None
+
+
+def kept(page: str, field: str) -> str:
+    """What the form holds in a textarea after the answer."""
+    return html.unescape(re.search(rf'<textarea id="{field}"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+
+
 @pytest.mark.parametrize(
-    "data, files, status, needle",
+    "data, files, status, field, sentence",
     [
-        ({"headline": "", "body": ""}, None, 422, "paste the headline"),
-        ({"headline": "Strikes begin", "body": "  "}, None, 422, "paste the article text"),
-        ({"headline": "", "body": ""}, {"html_file": ("a.html", b"\x00\x01binary", "text/html")}, 415, "binary"),
+        ({"headline": "", "body": "Some article"}, None, 422, "headline",
+         "The headline is empty: paste the headline or caption."),
+        ({"headline": "Strikes begin", "body": "  "}, None, 422, "body",
+         "The article text is empty: paste the article text."),
+        ({"headline": "", "body": ""}, {"html_file": ("a.html", b"\x00\x01binary", "text/html")}, 415, "html_file",
+         None),
         ({"headline": "", "body": ""}, {"html_file": ("a.html", b"<html><body></body></html>", "text/html")}, 422,
-         "no"),
+         "html_file", None),
+        ({"headline": "Strikes begin", "body": "Officials said.", "url": "javascript:alert(1)"}, None, 422, "url",
+         "The address must be a web address starting with http:// or https://."),
+        ({"headline": "", "body": "", "url": "https://news.example/a"}, None, 400, "url",
+         "This service does not fetch pages: paste the headline and the article text, or choose the page's "
+         "HTML file."),
     ],
 )
-async def test_form_errors_show_on_the_page(client, data, files, status, needle):
+async def test_form_errors_show_at_their_field_in_plain_words(client, data, files, status, field, sentence):
     r = await client.post("/", data=data, files=files)
     assert r.status_code == status
     assert r.headers["content-type"].startswith("text/html")
-    alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
-    assert alert and needle in alert.group(1)
+    shown = field_error(r.text, field)
+    assert shown is not None and form_error(r.text) is None
+    if sentence is not None:
+        assert shown == sentence
+    # plain words: a sentence, no error code, no "field 'x':" prefix
+    assert shown[0].isupper() and shown.endswith(".")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|field '|^[a-z_]+:", shown), shown
+    for other in ("headline", "body", "html_file", "url"):
+        assert other == field or field_error(r.text, other) is None
+    # the form keeps what was typed
+    assert kept(r.text, "headline") == data["headline"] and kept(r.text, "body") == data["body"]
+    if data.get("url"):
+        assert f'value="{html.escape(data["url"])}"' in r.text
 
 
-async def test_too_large_form_shows_on_the_page(client_for):
-    form = b"headline=Strikes+begin&body=" + b"x" * 5000
+async def post_form(client, form: bytes, declared: bool):
+    """POST an url-encoded form to the page, with its Content-Length or (not declared) in chunks without one."""
 
-    async def chunks():  # no Content-Length: refused while the form is read
+    async def chunks():  # no Content-Length: measured while the form is read
         for i in range(0, len(form), 1000):
             yield form[i:i + 1000]
 
+    return await client.post("/", content=form if declared else chunks(),
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_form_over_the_limit_keeps_its_text_and_says_so_at_the_field(client_for, settings, declared):
+    body = "Officials said the plan is under review. " * 125  # 5,125 bytes, over a 4 KB limit
+    form = ("headline=Strikes+begin&body=" + body.replace(" ", "+")).encode()
+
     async with client_for(max_request_bytes=4000) as c:
-        for content in (form, chunks()):
-            r = await c.post("/", content=content, headers={"content-type": "application/x-www-form-urlencoded"})
-            assert r.status_code == 413
-            assert r.headers["content-type"].startswith("text/html")
-            assert "default-src 'none'" in r.headers["content-security-policy"]
-            alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
-            assert alert and "larger than 4000 bytes" in alert.group(1)
+        r = await post_form(c, form, declared)
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert field_error(r.text, "body") == f"The article is too long: {len(body) / 1000:.1f} KB, the limit is 4 KB."
+    assert kept(r.text, "body") == body and kept(r.text, "headline") == "Strikes begin"
+    from overclaim.store.reports import ReportStore
+
+    assert len(ReportStore(settings.db)) == 0  # over the limit: read to be given back, never checked
+
+
+async def test_a_two_megabyte_article_gets_the_issue_s_sentence_and_is_kept(client, seed):
+    body = (seed["body"] + "\n") * (2_100_000 // (len(seed["body"].encode()) + 1) + 1)
+    size = len(body.encode())
+    assert 2_100_000 <= size < 2_150_000
+    r = await client.post("/", files={"headline": (None, seed["headline"]), "body": (None, body)})
+    assert r.status_code == 413
+    assert field_error(r.text, "body") == "The article is too long: 2.1 MB, the limit is 2 MB."
+    assert kept(r.text, "body") == body and kept(r.text, "headline") == seed["headline"]
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_form_far_over_the_limit_is_refused_unread_with_a_plain_error(client_for, declared):
+    form = b"headline=Strikes+begin&body=" + b"x" * 17_000  # over 4 x the 4 KB limit: not read
+
+    async with client_for(max_request_bytes=4000) as c:
+        r = await post_form(c, form, declared)
+    assert r.status_code == 413
+    shown = form_error(r.text)
+    assert shown is not None and shown.startswith("The form is far too large to read: ")
+    assert "the limit is 4 KB" in shown and "could not be kept" in shown
+    assert ("17 KB" in shown) == declared  # (the size is known only when the browser declares it)
 
 
 async def test_page_needs_the_api_key_when_set(client_for, seed):
@@ -120,6 +202,10 @@ async def test_page_needs_the_api_key_when_set(client_for, seed):
         denied = await c.post("/", data=seed)
         assert denied.status_code == 401
         assert "Narco Terr0rist!</textarea>" in denied.text
+        assert field_error(denied.text, "api_key") == "This service needs its API key: enter it below."
+        wrong = await c.post("/", data={**seed, "api_key": "nope"})
+        assert wrong.status_code == 401 and field_error(wrong.text, "api_key") == "The API key is wrong."
+        assert kept(wrong.text, "body") == seed["body"]
         ok = await c.post("/", data={**seed, "api_key": "k3y"})
         assert ok.status_code == 200 and "oc-verdict-label" in ok.text
 
@@ -132,7 +218,7 @@ async def test_user_text_is_shown_as_text(client, seed, payload, where):
     r = await client.post("/", data=data)
     assert r.status_code == 200
     tags = tags_of(r.text)
-    assert not [t for t, _ in tags if t in ("script", "img", "svg")]
+    assert not [t for t, a in tags if t in ("script", "img", "svg") and a != OWN_SCRIPT]
     assert not [a for _, a in tags if any(k.startswith("on") for k in a)]
     escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert escaped.split(" ")[0].replace('"', "&#34;") in r.text or escaped.split(" ")[0].replace(
@@ -162,8 +248,9 @@ async def test_a_form_posted_from_another_site_is_refused(client_for, settings, 
         r = await c.post("/", data=seed, headers=headers)
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("text/html")
-    alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
-    assert alert and "cross_site" in alert.group(1) and "another site" in alert.group(1)
+    shown = form_error(r.text)
+    assert shown is not None and shown.startswith("The browser sent this request from another site")
+    assert 'data-code="cross_site"' in r.text
     from overclaim.store.reports import ReportStore
 
     assert len(ReportStore(settings.db)) == 0  # nothing was checked or stored
@@ -198,5 +285,5 @@ async def test_an_unreadable_form_is_a_plain_error_on_the_page(client):
     r = await client.post("/", files={"headline": (None, "Strikes begin"), **fields})
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("text/html")
-    alert = re.search(r'<p class="oc-error" role="alert">(.*?)</p>', r.text, re.S)
-    assert alert and "form cannot be read" in alert.group(1)
+    shown = form_error(r.text)
+    assert shown is not None and shown.startswith("The form cannot be read")

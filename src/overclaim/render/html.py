@@ -271,21 +271,31 @@ def _legend() -> str:
     return '<p class="oc-legend" aria-label="legend">' + "".join(f"<span>{i}</span>" for i in items) + "</p>"
 
 
+_EVIDENCE_COLUMNS = ("#", "Stance", "Relevance", "Certainty", "Flags", "Sentence")
+
+
 def _evidence_table(report: Report) -> str:
+    """The evidence table; each cell names its column (``data-label``), which narrow screens show as cards."""
     if not report.evidence:
         return '<p class="oc-muted">No body sentence carries the headline\'s key terms.</p>'
     rows = []
     for rank, ev in enumerate(report.evidence, start=1):
         stance = _stance_label(ev.stance)
         flags = [f for f, on in (("hedged", ev.hedged), ("anonymous source", ev.anonymous_source)) if on]
-        rows.append(
-            f"<tr><td>{rank}</td><td><span class='oc-stance-{stance}'>{_e(stance)}</span></td>"
-            f"<td>{ev.relevance:.2f}</td><td>{'–' if ev.certainty is None else f'{ev.certainty:.2f}'}</td>"
-            f"<td>{_e(', '.join(flags))}</td><td><a href='#ev-{ev.index}'>{_e(' '.join(ev.span.text.split()))}</a>"
-            "</td></tr>"
+        cells = (
+            str(rank),
+            f"<span class='oc-stance-{stance}'>{_e(stance)}</span>",
+            f"{ev.relevance:.2f}",
+            "–" if ev.certainty is None else f"{ev.certainty:.2f}",
+            _e(", ".join(flags)),
+            f"<a href='#ev-{ev.index}'>{_e(' '.join(ev.span.text.split()))}</a>",
         )
-    head = "<tr><th>#</th><th>Stance</th><th>Relevance</th><th>Certainty</th><th>Flags</th><th>Sentence</th></tr>"
-    return f'<table class="oc-table oc-evidence">{head}{"".join(rows)}</table>'
+        rows.append("<tr>" + "".join(
+            f'<td data-label="{label}">{cell}</td>'
+            for label, cell in zip(_EVIDENCE_COLUMNS, cells, strict=True)
+        ) + "</tr>")
+    head = "<thead><tr>" + "".join(f"<th>{label}</th>" for label in _EVIDENCE_COLUMNS) + "</tr></thead>"
+    return f'<table class="oc-table oc-evidence">{head}<tbody>{"".join(rows)}</tbody></table>'
 
 
 def _matches_section(report: Report) -> str:
@@ -302,13 +312,50 @@ def _matches_section(report: Report) -> str:
     return f'<h2>Fact-checks</h2><ul class="oc-matches">{"".join(items)}</ul>'
 
 
-def render_fragment(report: Report, *, report_id: str | None = None) -> str:
-    """The report as an HTML ``<section>`` (escaped, no scripts) for embedding in a page."""
+def _provenance(report: Report) -> str:
+    """When the check ran and what it read: check date, source address, outlet, publication date, post id."""
     post = report.post
-    meta = " · ".join(_e(x) for x in (post.outlet, post.published, post.id) if x)
+    items = []
+    if report.checked_at is not None:
+        at = report.checked_at
+        items.append(f'Checked <time class="oc-checked" datetime="{_e(at.isoformat())}">'
+                     f'{_e(at.strftime("%Y-%m-%d %H:%M UTC"))}</time>')
     source = safe_url(post.url)
     if source:
-        meta = (meta + " · " if meta else "") + f'<a href="{_e(source)}" rel="noopener noreferrer nofollow">source</a>'
+        items.append(f'Source <a class="oc-source-url" href="{_e(source)}" rel="noopener noreferrer nofollow">'
+                     f"{_e(source)}</a>")
+    elif post.url:
+        items.append('Source <span class="oc-source-url oc-muted">not shown (not an http(s) address)</span>')
+    else:
+        items.append('Source <span class="oc-source-url oc-muted">not given</span>')
+    items += [f"{label} {_e(value)}" for label, value in
+              (("Outlet", post.outlet), ("Published", post.published), ("Post", post.id)) if value]
+    return '<p class="oc-provenance">' + " · ".join(items) + "</p>"
+
+
+def _permalink(page_url: str, json_url: str | None) -> str:
+    """The visible link to a stored report (its address as the link text, to copy)."""
+    json_link = f' (<a href="{_e(json_url)}">JSON</a>)' if json_url else ""
+    return (f'<p class="oc-permalink">Link to this report: <a class="oc-permalink-url" href="{_e(page_url)}">'
+            f"{_e(page_url)}</a>{json_link}</p>")
+
+
+def render_fragment(
+    report: Report, *, report_id: str | None = None, page_url: str | None = None, json_url: str | None = None
+) -> str:
+    """The report as an HTML ``<section>`` (escaped, no scripts) for embedding in a page.
+
+    Args:
+        report: the report to show.
+        report_id: its id in the report store, when stored.
+        page_url: the link that opens the stored report as a page (shown, to copy); defaults to
+            ``/v1/reports/<id>?format=html`` when ``report_id`` is given.
+        json_url: the link to the stored report as JSON; defaults to ``/v1/reports/<id>``.
+    """
+    post = report.post
+    if report_id:
+        page_url = page_url or f"/v1/reports/{report_id}?format=html"
+        json_url = json_url or f"/v1/reports/{report_id}"
     notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
     edits = len(report.normalization.edits)
     footer = [f"overclaim {_e(report.overclaim_version)}", f"schema {_e(report.schema_version)}"]
@@ -317,15 +364,14 @@ def render_fragment(report: Report, *, report_id: str | None = None) -> str:
     if edits:
         footer.append(f"{edits} normalization edit{'s' if edits != 1 else ''}")
     if report_id:
-        rid = _e(report_id)
-        footer.append(f'report {rid}: <a href="/v1/reports/{rid}?format=html">page</a>, '
-                      f'<a href="/v1/reports/{rid}">JSON</a>')
+        footer.append(f"report {_e(report_id)}")
     return (
         '<section class="oc-report" id="report" aria-label="overclaim report">'
         + _verdict_section(report)
+        + (_permalink(page_url, json_url) if page_url else "")
         + "<h2>Headline</h2>"
         + f'<p class="oc-headline">{highlight(post.headline, headline_marks(report))}</p>'
-        + (f'<p class="oc-muted">{meta}</p>' if meta else "")
+        + _provenance(report)
         + _facts_section(report)
         + "<h2>Evidence</h2>"
         + _evidence_table(report)

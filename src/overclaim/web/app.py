@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import hmac
 import json
 import logging
@@ -43,7 +44,8 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -80,6 +82,7 @@ from overclaim.fetch import (
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
+from overclaim.web.examples import EXAMPLE_HTML, EXAMPLE_TEXT, load_examples
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
@@ -187,7 +190,7 @@ class ErrorBody(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    """A post to check: headline and body, or ``html``, or ``url`` (with fetching allowed)."""
+    """A post to check: headline and body, or `html`, or `url` (with fetching allowed)."""
 
     headline: str | None = None
     body: str | None = None
@@ -199,7 +202,7 @@ class CheckRequest(BaseModel):
 
 
 class BatchRequest(BaseModel):
-    """Posts to check (each like a :class:`CheckRequest` without ``url``)."""
+    """Posts to check (each like a `CheckRequest` without `url`)."""
 
     posts: list[dict[str, Any]]
 
@@ -209,6 +212,7 @@ class BatchItem(BaseModel):
 
     index: int
     id: str | None = None
+    link: str | None = Field(default=None, description="The stored report's page; opens without the API key.")
     report: Report | None = None
     error: ErrorDetail | None = None
 
@@ -267,9 +271,18 @@ def _plain_error(status: int, code: str, message: str) -> JSONResponse:
 # --- the outer guard: body size cap, body read timeout, security headers ---
 
 _HTML_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+# The web page's form (POST /) is still read up to this many times max_request_bytes when it is
+# over the limit, only to give its text back with the error (nothing over the limit is checked):
+# a pasted article a little over 2 MB is not lost. A design choice, not a measurement: the text a
+# person pastes is rarely more than a few times what fits, and 4 x 2 MB a request is little memory.
+PAGE_KEEP_FACTOR = 4
+# The ASGI scope key where the guard leaves how many body bytes it has let through.
+BODY_BYTES_KEY = "overclaim.body_bytes"
 
 
 # The policy of the standalone report (render_html puts the same one in a <meta> tag).
@@ -323,6 +336,11 @@ def cross_site_reason(headers: list[tuple[bytes, bytes]]) -> str | None:
     return f"the browser sent this request from another site (Origin: {origin})"
 
 
+def _is_page_post(scope: Scope) -> bool:
+    """Whether the request is the web page's form (``POST /``)."""
+    return scope.get("method") == "POST" and scope.get("path") == "/"
+
+
 class GuardMiddleware:
     """Refuses cross-site posts (403), caps the body (413), times out slow bodies (408), adds security headers."""
 
@@ -352,13 +370,16 @@ class GuardMiddleware:
             if reason is not None:
                 await self._refuse(scope, receive, send_with_headers, CrossSiteError(reason))
                 return
+        # The page's form is read past the limit (up to PAGE_KEEP_FACTOR times it) so the page can give
+        # its text back with the error; the page refuses it once read (BODY_BYTES_KEY says how big it was).
+        cap = self.max_bytes * PAGE_KEEP_FACTOR if _is_page_post(scope) else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes or declared < 0:
+                if declared > cap or declared < 0:
                     exc = self._too_large() if declared >= 0 else MalformedInputError("bad Content-Length header")
                     await self._refuse(scope, receive, send_with_headers, exc)
                     return
@@ -375,7 +396,8 @@ class GuardMiddleware:
                 raise RequestTimeoutError(f"the request body did not arrive within {self.read_timeout_s:g} s")
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                scope[BODY_BYTES_KEY] = seen
+                if seen > cap:
                     raise self._too_large()
             return message
 
@@ -384,7 +406,7 @@ class GuardMiddleware:
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: OverclaimError) -> None:
         """Answer before reading the body: the page (form posts to ``/``) or a JSON error."""
-        if scope.get("method") == "POST" and scope.get("path") == "/" and "app" in scope:
+        if _is_page_post(scope) and "app" in scope:
             from overclaim.web.page import error_page
 
             response = await error_page(Request(scope, receive), exc)
@@ -814,6 +836,16 @@ class Service:
             outcomes[k] = report_id if isinstance(report_id, OverclaimError) else (report_id, text)
         return outcomes  # type: ignore[return-value]
 
+    def report_links(self, report_id: str) -> tuple[str, str]:
+        """The links (paths) to a stored report as a page and as JSON, which open it without the API key.
+
+        With an API key, each carries the report's read-only token (:func:`report_token`); without
+        one, the service is open and the plain links do.
+        """
+        query = "" if self.settings.api_key is None else f"token={report_token(self.settings.api_key, report_id)}"
+        return (f"/v1/reports/{report_id}?format=html" + (f"&{query}" if query else ""),
+                f"/v1/reports/{report_id}" + (f"?{query}" if query else ""))
+
     def fetch_post(self, url: object) -> Post:
         """Fetch ``url`` (guarded) and read it as an article page."""
         return self.fetch_job(url).post()
@@ -905,10 +937,35 @@ def _batch_item(index: int, outcome: tuple[str | None, str] | OverclaimError) ->
     return {"index": index, "id": report_id, "report": json.loads(text)}
 
 
-def _report_response(report_id: str | None, report: Report | str) -> Response:
+def report_token(secret: str, report_id: str) -> str:
+    """The read-only token in a stored report's link: HMAC-SHA256 of its id under ``secret`` (32 hex digits).
+
+    The service signs with its API key, so every process of one service (``serve --workers``) gives
+    and accepts the same links with nothing else to share, and a new key revokes the old links.
+    """
+    mac = hmac.new(secret.encode(), b"overclaim report link\x00" + report_id.encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def _report_response(report_id: str | None, report: Report | str, link: str | None = None) -> Response:
     headers = {"X-Report-Id": report_id, "Location": f"/v1/reports/{report_id}"} if report_id else None
+    if headers and link:
+        headers["X-Report-Link"] = link
     text = report if isinstance(report, str) else report.to_json(indent=None)
     return Response(text, media_type="application/json", headers=headers)
+
+
+def _examples(key: str = "examples", **values: Any) -> dict[str, Any]:
+    """OpenAPI ``examples`` (named values) for a request body or parameter; nothing for values not given."""
+    named = {name: {"summary": name, "value": value} for name, value in values.items() if value is not None}
+    return {key: named} if named else {}
+
+
+def _example_answer(example: dict[str, Any] | None) -> dict[str, Any]:
+    """An OpenAPI answer's JSON ``example`` from :func:`~overclaim.web.examples.load_examples`."""
+    if not example or "response" not in example:
+        return {}
+    return {"content": {"application/json": {"example": example["response"]}}}
 
 
 def create_app(
@@ -957,6 +1014,14 @@ def create_app(
     async def require_key(request: Request) -> None:
         if settings.api_key is None:
             return
+        token = request.query_params.get("token")
+        report_id = request.path_params.get("report_id")  # (GET /v1/reports/{report_id} only)
+        if token is not None and isinstance(report_id, str):
+            # A report's link: its own token opens it, with no key; a wrong one is refused.
+            if hmac.compare_digest(token.encode(), report_token(settings.api_key, report_id).encode()):
+                    return
+            raise AuthError("this report link is not valid (its token does not match the report); "
+                            "ask for the link again or send the API key", field="token")
         given = request.headers.get("x-api-key")
         auth = request.headers.get("authorization", "")
         if given is None and auth.lower().startswith("bearer "):
@@ -967,18 +1032,23 @@ def create_app(
             raise AuthError("the API key is wrong")
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERROR_RESPONSES)
+    ex = load_examples()
 
     @v1.post(
         "/check",
         summary="Check one post",
         response_model=None,
-        responses={200: {"model": Report, "description": "The report (its id in X-Report-Id and Location)"}},
+        responses={200: {"model": Report, "description": "The report (its id in X-Report-Id and Location, its "
+                                                          "link without the key in X-Report-Link)",
+                         **_example_answer(ex.get("check"))}},
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "application/json": {"schema": CheckRequest.model_json_schema()},
-                    "text/html": {"schema": {"type": "string"}},
-                    "text/plain": {"schema": {"type": "string"}},
+                    "application/json": {"schema": CheckRequest.model_json_schema(),
+                                         **_examples(post=ex.get("check", {}).get("request"),
+                                                     url={"url": "https://news.example.org/2025/06/coffee-cancer"})},
+                    "text/html": {"schema": {"type": "string"}, **_examples(page=EXAMPLE_HTML)},
+                    "text/plain": {"schema": {"type": "string"}, **_examples(text=EXAMPLE_TEXT)},
                 },
                 "required": True,
             }
@@ -1009,11 +1079,23 @@ def create_app(
         else:
             raise _not_json(ctype, "application/json, text/html or text/plain")
         report_id, text = await service.check_job(job, settings.check_timeout_s)
-        return _report_response(report_id, text)
+        return _report_response(report_id, text, service.report_links(report_id)[0] if report_id else None)
 
-    @v1.post("/batch", summary="Check several posts", response_model=BatchResponse)
+    @v1.post(
+        "/batch",
+        summary="Check several posts",
+        response_model=BatchResponse,
+        responses={200: {"description": "One result per post, in order", **_example_answer(ex.get("batch"))}},
+        openapi_extra={
+            "requestBody": {
+                "content": {"application/json": {"schema": BatchRequest.model_json_schema(),
+                                                  **_examples(posts=ex.get("batch", {}).get("request"))}},
+                "required": True,
+            }
+        },
+    )
     async def batch(request: Request) -> Response:
-        """Check up to ``max_batch`` posts; each result is a report (with its id) or an error."""
+        """Check up to `max_batch` posts; each result is a report (with its id and link) or an error."""
         ctype = _content_type(request)
         if not _is_json(ctype):
             raise _not_json(ctype)
@@ -1046,6 +1128,9 @@ def create_app(
                 results = list(await asyncio.gather(*(one(i, r) for i, r in enumerate(posts_in))))
             if len(results) != len(posts_in):
                 raise CheckTimeoutError(f"the batch took longer than {settings.batch_timeout_s:g} s")
+        for r in results:
+            if r.get("id"):
+                r["link"] = service.report_links(r["id"])[0]
         errors = sum(1 for r in results if "error" in r)
         return JSONResponse({"results": results, "count": len(results), "errors": errors})
 
@@ -1053,13 +1138,15 @@ def create_app(
         "/match",
         summary="Find fact-checks for a claim",
         response_model=MatchResponse,
+        responses={200: {"description": "The matches, best first", **_example_answer(ex.get("match"))}},
         openapi_extra={
-            "requestBody": {"content": {"application/json": {"schema": MatchRequest.model_json_schema()}},
+            "requestBody": {"content": {"application/json": {"schema": MatchRequest.model_json_schema(),
+                                                             **_examples(claim=ex.get("match", {}).get("request"))}},
                             "required": True}
         },
     )
     async def match(request: Request) -> MatchResponse:
-        """Stored fact-checks that may cover the claim (``claim`` or ``headline``), best first."""
+        """Stored fact-checks that may cover the claim (`claim` or `headline`), best first."""
         # The body is read here, as /v1/check reads its own, so both answer a bad body alike
         # (and only after the API key is checked, which a body parameter would come before).
         ctype = _content_type(request)
@@ -1079,9 +1166,23 @@ def create_app(
         return MatchResponse(claim=claim, matches=found)
 
     @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
-            responses={200: {"model": Report, "description": "The report (HTML with ?format=html)"}})
-    async def get_report(report_id: str, format: str = "json") -> Response:
-        """The stored report with this id, as JSON or (``format=html``) as a page."""
+            responses={200: {"model": Report, "description": "The report (HTML with ?format=html)",
+                             **_example_answer(ex.get("report"))}})
+    async def get_report(
+        report_id: str = PathParam(description="The id from X-Report-Id.",
+                                   **_examples(report=ex.get("report", {}).get("report_id"), key="openapi_examples")),
+        format: str = Query("json", description="`json`, or `html` for a standalone page.",
+                            openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}}),
+        token: str | None = Query(None, description=(
+            "The report's read-only token, from its link (`X-Report-Link`, the page's link): opens this "
+            "report without the API key. A wrong token is refused (401)."),
+            **_examples(token=ex.get("report", {}).get("token"), key="openapi_examples")),
+    ) -> Response:
+        """The stored report with this id, as JSON or (`format=html`) as a page.
+
+        With an API key on the service, send the key, or open the report's link: it carries a token
+        that opens this one report and nothing else.
+        """
         store = service.store
         if store is None:
             from overclaim.errors import NotFoundError
@@ -1097,14 +1198,17 @@ def create_app(
             raise WrongTypeError("must be json or html", field="format")
         return _report_response(None, report)
 
-    @v1.get("/schema", summary="The report's JSON schema")
+    @v1.get("/schema", summary="The report's JSON schema",
+            responses={200: {"description": "The JSON schema (its first keys shown)",
+                             **_example_answer(ex.get("schema"))}})
     async def schema() -> dict[str, Any]:
         """The published JSON schema of the report."""
         return report_schema()
 
     app.include_router(v1)
 
-    @app.get("/healthz", summary="Liveness")
+    @app.get("/healthz", summary="Liveness",
+             responses={200: {"description": "The service is up", **_example_answer(ex.get("healthz"))}})
     async def healthz() -> dict[str, Any]:
         """The service is up: version, schema version, whether reports are kept."""
         return {"status": "ok", "version": __version__, "schema_version": SCHEMA_VERSION,
