@@ -16,14 +16,30 @@ from 1) and ``id`` (the input's id, else ``source:line``). A checked record has
 ``status: "ok"``, ``verdict``, ``score`` and the full ``report`` (or only the
 report fields named in ``fields``, as dotted paths); a record that cannot be
 checked has ``status: "error"`` and ``error`` (code, message naming the
-file/line/field). Blank JSONL lines are not records and give no output.
+file/line/field). Blank JSONL lines are not records and give no output. With
+``keep_input_columns``, the input columns the post is not read from (a gold
+label) ride along: an ``input`` object in JSONL, ``input.<name>`` columns in CSV
+and Parquet.
 
-- JSONL output is appended and flushed chunk by chunk. ``resume=True`` cuts a
-  trailing half-written line and skips the records already in the output.
-- Parquet output is a folder of part files (``part-00000.parquet`` ...), each
+The output's name says its format (:func:`output_format_for`):
+
+- JSONL (``.jsonl``, or any other name) is appended and flushed chunk by chunk.
+  ``resume=True`` cuts a trailing half-written line and skips the records already
+  in the output.
+- CSV (``.csv``): a header row, then one row per record, UTF-8, RFC 4180 quoting:
+  the envelope, ``error_code``/``error_message``/``error_field``, one column per
+  field named by its dotted path (or ``report``, the report's JSON), then the kept
+  input columns. A list or object field is JSON text; null is an empty cell.
+  Written and flushed a chunk at a time; ``resume`` cuts a half-written last row.
+- Parquet (``.parquet``) is a folder of part files (``part-00000.parquet`` ...), each
   written to a temporary name and renamed when complete, so a killed run never
   leaves a broken part; ``pyarrow.dataset`` / ``pandas.read_parquet`` read the
-  folder as one table. Report and field columns hold JSON text.
+  folder as one table. Columns are typed like the report's fields (a label is a
+  string column, a score a double one); lists, objects and the ``report`` are JSON
+  text (named in the schema's ``overclaim.json_columns`` metadata).
+- Ctrl-C (SIGINT) waits while a chunk is being written, so every record in the
+  output is whole; :class:`BatchInterrupted` then carries the summary.
+  A resumed run's summary counts the whole output (:meth:`BatchSummary.totals`).
 - An output inside the input folder is not read as input; an output that is an
   input (by name or through a link) is refused before anything is written.
 - With a report store, reports are stored just before their records reach the

@@ -193,8 +193,8 @@ def batch(
     from overclaim.cli.check import parse_mapping
     from overclaim.errors import OutputError
 
-    if output_format_for(out) == "jsonl" and out.is_dir():
-        raise OutputError("is a folder; give a .jsonl file (or a .parquet folder)", source=str(out))
+    if output_format_for(out) != "parquet" and out.is_dir():
+        raise OutputError("is a folder; give a .jsonl or .csv file (or a .parquet folder)", source=str(out))
 
     console = Console(stderr=True)
     chosen = [f for f in (fields or "").split(",") if f.strip()]
