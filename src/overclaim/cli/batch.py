@@ -92,9 +92,13 @@ def resume_command(argv: list[str]) -> str:
 
 def interrupted_message(summary: BatchSummary, argv: list[str]) -> str:
     """What Ctrl-C prints: how many records the output holds (none half-written) and how to go on."""
+    from overclaim.render.safe import printable
+
     total = summary.totals()["records"]
-    return (f"overclaim: interrupted: {total:,} record(s) in {summary.output} ({summary.records:,} written by this "
-            f"run), each whole; the rest are not checked yet. Resume with:\n  {resume_command(argv)}")
+    said = (f"overclaim: interrupted: {total:,} record(s) in {summary.output} ({summary.records:,} written by this "
+            f"run), each whole; the rest are not checked yet. Resume with:")
+    # No control character of a path reaches the terminal (the command's quoting keeps spaces).
+    return printable(said, newlines=False) + "\n  " + printable(resume_command(argv), newlines=False)
 
 
 @contextlib.contextmanager
