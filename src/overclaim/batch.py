@@ -16,14 +16,30 @@ from 1) and ``id`` (the input's id, else ``source:line``). A checked record has
 ``status: "ok"``, ``verdict``, ``score`` and the full ``report`` (or only the
 report fields named in ``fields``, as dotted paths); a record that cannot be
 checked has ``status: "error"`` and ``error`` (code, message naming the
-file/line/field). Blank JSONL lines are not records and give no output.
+file/line/field). Blank JSONL lines are not records and give no output. With
+``keep_input_columns``, the input columns the post is not read from (a gold
+label) ride along: an ``input`` object in JSONL, ``input.<name>`` columns in CSV
+and Parquet.
 
-- JSONL output is appended and flushed chunk by chunk. ``resume=True`` cuts a
-  trailing half-written line and skips the records already in the output.
-- Parquet output is a folder of part files (``part-00000.parquet`` ...), each
+The output's name says its format (:func:`output_format_for`):
+
+- JSONL (``.jsonl``, or any other name) is appended and flushed chunk by chunk.
+  ``resume=True`` cuts a trailing half-written line and skips the records already
+  in the output.
+- CSV (``.csv``): a header row, then one row per record, UTF-8, RFC 4180 quoting:
+  the envelope, ``error_code``/``error_message``/``error_field``, one column per
+  field named by its dotted path (or ``report``, the report's JSON), then the kept
+  input columns. A list or object field is JSON text; null is an empty cell.
+  Written and flushed a chunk at a time; ``resume`` cuts a half-written last row.
+- Parquet (``.parquet``) is a folder of part files (``part-00000.parquet`` ...), each
   written to a temporary name and renamed when complete, so a killed run never
   leaves a broken part; ``pyarrow.dataset`` / ``pandas.read_parquet`` read the
-  folder as one table. Report and field columns hold JSON text.
+  folder as one table. Columns are typed like the report's fields (a label is a
+  string column, a score a double one); lists, objects and the ``report`` are JSON
+  text (named in the schema's ``overclaim.json_columns`` metadata).
+- Ctrl-C (SIGINT) waits while a chunk is being written, so every record in the
+  output is whole; :class:`BatchInterrupted` then carries the summary.
+  A resumed run's summary counts the whole output (:meth:`BatchSummary.totals`).
 - An output inside the input folder is not read as input; an output that is an
   input (by name or through a link) is refused before anything is written.
 - With a report store, reports are stored just before their records reach the
@@ -40,11 +56,14 @@ checkers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import itertools
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import types
@@ -72,7 +91,13 @@ from overclaim.errors import (
 )
 
 InputFormat = Literal["jsonl", "csv", "parquet"]
-OutputFormat = Literal["jsonl", "parquet"]
+OutputFormat = Literal["jsonl", "csv", "parquet"]
+# How a column of a CSV or Parquet output is typed. A scalar report field keeps its type
+# (Parquet: string, int64, double and bool columns; CSV: its text); a list or an object is
+# JSON text in one column (CSV and Parquet alike; a JSONL output keeps it as JSON).
+ColumnKind = Literal["string", "int", "float", "bool", "json"]
+# Python types of scalar report fields and their column kind (bool before int: a bool is an int).
+_SCALAR_KINDS: tuple[tuple[type, ColumnKind], ...] = ((bool, "bool"), (int, "int"), (float, "float"), (str, "string"))
 
 INPUT_SUFFIXES: dict[str, InputFormat] = {
     ".jsonl": "jsonl",
@@ -97,6 +122,14 @@ _BINARY_CONTROL_SHARE = 0.10
 _CONTROL = frozenset(range(0, 32)) - {9, 10, 13}
 
 ENVELOPE_FIELDS = ("source", "line", "id", "status", "verdict", "score")
+# The columns of a CSV or Parquet output, in order: the envelope, the error (empty for a
+# checked record), then the chosen fields (or the whole report as JSON text), then the kept
+# input columns, each named INPUT_PREFIX + its input name.
+ENVELOPE_COLUMNS: tuple[tuple[str, ColumnKind], ...] = (
+    ("source", "string"), ("line", "int"), ("id", "string"), ("status", "string"), ("verdict", "string"),
+    ("score", "float"), ("error_code", "string"), ("error_message", "string"), ("error_field", "string"),
+)
+INPUT_PREFIX = "input."
 
 
 # --------------------------------------------------------------------------- input
@@ -235,8 +268,8 @@ def iter_jsonl_raw(file: InputFile) -> Iterator[RawRecord]:
                 yield RawRecord(file.source, n, data)
 
 
-def _csv_header(file: InputFile, mapping: Mapping[str, str] | None) -> None:
-    """Refuse a CSV file whose header lacks a (mapped) column or has one twice, as ``check`` does."""
+def _csv_header(file: InputFile, mapping: Mapping[str, str] | None) -> list[str]:
+    """The header of a CSV file; refuse one that lacks a (mapped) column or has one twice, as ``check`` does."""
     from overclaim.readers import check_csv_header, refuse_wide_encodings
 
     with open(file.path, "rb") as raw:
@@ -244,6 +277,7 @@ def _csv_header(file: InputFile, mapping: Mapping[str, str] | None) -> None:
     with open(file.path, encoding="utf-8-sig", errors="replace", newline="") as f:
         header = next(csv.reader(f), [])
     check_csv_header(header, mapping, file.source)
+    return header
 
 
 def iter_csv_raw(file: InputFile) -> Iterator[RawRecord]:
@@ -353,7 +387,112 @@ def estimate_total(files: Sequence[InputFile]) -> int | None:
     return total
 
 
+def post_keys(mapping: Mapping[str, str] | None) -> set[str]:
+    """The input keys a post is read from (``headline``, ``body``, ``id`` ... or their mapped columns)."""
+    from overclaim.readers import POST_FIELDS
+
+    mapping = mapping or {}
+    return {mapping.get(name, name) for name in POST_FIELDS}
+
+
+def _value_kind(value: object) -> ColumnKind | None:
+    """The column kind a JSON value fits (None for null: it fits any)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return "json"  # over a Parquet int64
+    return next((kind for py_type, kind in _SCALAR_KINDS if isinstance(value, py_type)), "json")
+
+
+def _arrow_kind(arrow_type: Any) -> ColumnKind:
+    import pyarrow as pa
+
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_temporal(arrow_type):
+        return "string"  # dates and times as ISO 8601 text
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    if pa.types.is_signed_integer(arrow_type) or (
+            pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width < 64):  # uint64 may not fit int64
+        return "int"
+    if pa.types.is_floating(arrow_type):
+        return "float"
+    return "json"
+
+
+def _merged_kind(a: ColumnKind | None, b: ColumnKind | None) -> ColumnKind | None:
+    """The kind of a column holding values of kinds ``a`` and ``b``: integers and floats are floats, else JSON."""
+    if a is None or b is None or a == b:
+        return a or b
+    return "float" if {a, b} == {"int", "float"} else "json"
+
+
+def input_columns(files: Sequence[InputFile], mapping: Mapping[str, str] | None = None) -> list[tuple[str, ColumnKind]]:
+    """The input columns a CSV or Parquet output keeps (``keep_input_columns``), with their kinds.
+
+    Every column of the input that the post is not read from, in order of first appearance:
+    a CSV header's columns are text; a Parquet file's keep their type; the keys of JSONL
+    records are found by reading every line first (a column whose values are of several
+    types is JSON text). A column of several files with different types is JSON text too.
+    """
+    skip = post_keys(mapping)
+    kinds: dict[str, ColumnKind | None] = {}
+
+    def see(name: str, kind: ColumnKind | None) -> None:
+        if name not in skip:
+            kinds[name] = _merged_kind(kinds[name], kind) if name in kinds else kind
+
+    for file in files:
+        if file.format == "csv":
+            for name in _csv_header(file, mapping):
+                see(name, "string")
+        elif file.format == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                schema = pq.read_schema(file.path)
+            except Exception:  # noqa: BLE001 - a broken file gives error records (iter_parquet_raw)
+                continue
+            for arrow_field in schema:
+                see(arrow_field.name, _arrow_kind(arrow_field.type))
+        else:
+            for raw in iter_jsonl_raw(file):
+                try:
+                    record = json.loads(raw.payload) if isinstance(raw.payload, bytes) else None
+                except (ValueError, RecursionError):  # its error record is made by the worker
+                    continue
+                if isinstance(record, dict):
+                    for name, value in record.items():
+                        see(name, _value_kind(value))
+    return [(name, kind or "string") for name, kind in kinds.items()]
+
+
 # --------------------------------------------------------------------------- output fields
+
+
+def _field_annotation(path: str) -> Any:
+    """The type annotation of the report field at a dotted ``path``.
+
+    Raises:
+        InputError: the path names no field of the report (lists are not descended into).
+    """
+    from pydantic import BaseModel
+
+    from overclaim.report import Report
+
+    model: Any = Report
+    ann: Any = None
+    for part in path.split("."):
+        if model is None or part not in model.model_fields:
+            raise InputError(f"no report field '{path}' (see `overclaim schema`)", field="fields")
+        ann = model.model_fields[part].annotation
+        # Descend into a model or an optional model, never into a list.
+        candidates = [ann, *typing.get_args(ann)] if _is_union(ann) else [ann]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return ann
+
+
+def _is_union(ann: Any) -> bool:
+    return typing.get_origin(ann) in (typing.Union, types.UnionType)
 
 
 def validate_fields(fields: Sequence[str]) -> list[str]:
@@ -362,26 +501,36 @@ def validate_fields(fields: Sequence[str]) -> list[str]:
     Raises:
         InputError: a path names no field of the report.
     """
-    from pydantic import BaseModel
-
-    from overclaim.report import Report
-
+    reserved = {name for name, _ in ENVELOPE_COLUMNS} | {"report", "error", "input"}
     out = []
     for path in fields:
         path = path.strip()
-        if not path:
-            continue
-        model: Any = Report
-        for part in path.split("."):
-            if model is None or part not in model.model_fields:
-                raise InputError(f"no report field '{path}' (see `overclaim schema`)", field="fields")
-            ann = model.model_fields[part].annotation
-            # Descend into a model or an optional model, never into a list.
-            is_union = typing.get_origin(ann) in (typing.Union, types.UnionType)
-            candidates = [ann, *typing.get_args(ann)] if is_union else [ann]
-            model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        out.append(path)
+        if path:
+            _field_annotation(path)
+            if path in reserved:
+                raise InputError(f"'{path}' is also the name of an output column; name the fields inside it "
+                                 "(see `overclaim schema`)", field="fields")
+            out.append(path)
     return out
+
+
+def _kind_of_annotation(ann: Any) -> ColumnKind:
+    """The column kind of a report field's type: its scalar type, else ``json`` (lists, objects)."""
+    if _is_union(ann):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        return _kind_of_annotation(args[0]) if len(args) == 1 else "json"
+    if typing.get_origin(ann) is Literal:
+        values = typing.get_args(ann)
+        return "string" if all(isinstance(v, str) for v in values) else "json"
+    for py_type, kind in _SCALAR_KINDS:
+        if isinstance(ann, type) and issubclass(ann, py_type):
+            return kind
+    return "json"
+
+
+def field_kind(path: str) -> ColumnKind:
+    """How the report field at ``path`` is typed in a CSV or Parquet output (see :data:`ColumnKind`)."""
+    return _kind_of_annotation(_field_annotation(path))
 
 
 def pick(data: Mapping[str, Any], path: str) -> Any:
@@ -403,7 +552,10 @@ class Job:
 
     output_format: OutputFormat = "jsonl"
     fields: tuple[str, ...] = ()
+    field_kinds: tuple[ColumnKind, ...] = ()  # one per field (CSV / Parquet)
     mapping: tuple[tuple[str, str], ...] = ()
+    keep_input: bool = False  # carry the input columns the post is not read from
+    input_columns: tuple[tuple[str, ColumnKind], ...] = ()  # those columns, for CSV / Parquet output
     factchecks: str | None = None
     skip: tuple[str, ...] = ()
     want_reports: bool = False
@@ -494,36 +646,109 @@ def _envelope(raw: RawRecord, record_id: str | None) -> dict[str, Any]:
     }
 
 
-def _error_result(raw: RawRecord, record_id: str | None, error: Mapping[str, object], job: Job) -> Result:
+def _json_default(value: object) -> str:
+    """JSON for what an input may hold beyond JSON: dates and times (Parquet) as ISO 8601, the rest as text."""
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else str(value)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _cell(value: Any, kind: ColumnKind) -> Any:
+    """``value`` for a column of ``kind`` in a CSV or Parquet output (None stays None)."""
+    if value is None:
+        return None
+    if kind == "json":
+        return _json(value)
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        iso = getattr(value, "isoformat", None)  # a Parquet date or time
+        return iso() if callable(iso) else _json(value)
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None  # a number column: the input scan saw only numbers here (see input_columns)
+    return float(value) if kind == "float" else value
+
+
+def _kept_input(record: object, job: Job) -> dict[str, Any] | None:
+    """The input columns a record carries to its output record (``keep_input``): those the post is not read from."""
+    if not job.keep_input:
+        return None
+    if not isinstance(record, Mapping):
+        return {}  # not an object (an unreadable line): nothing to carry
+    used = post_keys(dict(job.mapping))
+    # A value that is not text (refused by _prepared: the record is an error record naming it) is left out.
+    return {str(key): value if _writable(value) else None
+            for key, value in record.items() if key not in used and _writable(key)}
+
+
+def _writable(value: object) -> bool:
+    """Whether ``value`` can be written as UTF-8 (no lone surrogate: an undecodable CSV byte, a JSON escape)."""
+    try:
+        _json(value).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return False
+    return True
+
+
+def _check_kept(record: object, raw: RawRecord, job: Job) -> None:
+    """Refuse a kept input column that cannot be written as text, naming it, as the post's own fields are."""
+    if job.keep_input and isinstance(record, Mapping):
+        used = post_keys(dict(job.mapping))
+        for key, value in record.items():
+            if key not in used and not (_writable(key) and _writable(value)):
+                name = key if _writable(key) else ascii(key)
+                raise EncodingError("is not valid UTF-8 text", source=raw.source, line=raw.line, field=name)
+
+
+def _output_record(head: dict[str, Any], job: Job, *, error: Mapping[str, object] | None = None,
+                   picked: dict[str, Any] | None = None, report_json: str | None = None,
+                   kept: dict[str, Any] | None = None) -> str | dict[str, Any]:
+    """One output record: a JSON line, or a flat row of column values for a CSV or Parquet output."""
+    if job.output_format == "jsonl":
+        record = dict(head)
+        if error is not None:
+            record["error"] = dict(error)
+        record.update(picked or {})
+        if kept is not None:
+            record["input"] = kept
+        line = _json(record)
+        return line if report_json is None else line[:-1] + ', "report": ' + report_json + "}"
+    row = dict(head)
+    if error is not None:
+        row.update(error_code=error.get("code"), error_message=error.get("message"), error_field=error.get("field"))
+    if picked is not None:
+        row.update({path: _cell(picked[path], kind) for path, kind in zip(job.fields, job.field_kinds, strict=True)})
+    elif report_json is not None:
+        row["report"] = report_json
+    for name, kind in job.input_columns:
+        row[INPUT_PREFIX + name] = _cell((kept or {}).get(name), kind)
+    return row
+
+
+def _error_result(raw: RawRecord, record_id: str | None, error: Mapping[str, object], job: Job,
+                  record: object = None) -> Result:
     head = _envelope(raw, record_id)
     head.update(status="error", verdict=None, score=None)
     label = f"error:{error.get('code', 'error')}"
-    if job.output_format == "parquet":
-        head.update(error_code=error.get("code"), error_message=error.get("message"), error_field=error.get("field"))
-        return Result(label, head)
-    head["error"] = dict(error)
-    return Result(label, json.dumps(head, ensure_ascii=False))
+    return Result(label, _output_record(head, job, error=error, kept=_kept_input(record, job)))
 
 
-def _ok_result(raw: RawRecord, report: Any, job: Job) -> Result:
+def _ok_result(raw: RawRecord, report: Any, job: Job, record: object = None) -> Result:
     head = _envelope(raw, report.post.id)
     head.update(status="ok", verdict=report.verdict.label, score=report.verdict.score)
     report_json = report.model_dump_json() if (job.want_reports or not job.fields) else None
+    picked = None
     if job.fields:
         dumped = report.model_dump(mode="json")
         picked = {path: pick(dumped, path) for path in job.fields}
-    if job.output_format == "parquet":
-        if job.fields:
-            head.update({path: json.dumps(value, ensure_ascii=False) for path, value in picked.items()})
-        else:
-            head["report"] = report_json
-        return Result(report.verdict.label, head, report_json if job.want_reports else None)
-    if job.fields:
-        head.update(picked)
-        line = json.dumps(head, ensure_ascii=False)
-    else:
-        line = json.dumps(head, ensure_ascii=False)[:-1] + ', "report": ' + str(report_json) + "}"
-    return Result(report.verdict.label, line, report_json if job.want_reports else None)
+    out = _output_record(head, job, picked=picked, report_json=None if picked is not None else report_json,
+                         kept=_kept_input(record, job))
+    return Result(report.verdict.label, out, report_json if job.want_reports else None)
 
 
 def _error_of(raw: RawRecord, record: object, exc: BaseException, job: Job) -> Result:
@@ -533,10 +758,10 @@ def _error_of(raw: RawRecord, record: object, exc: BaseException, job: Job) -> R
         if exc.source is None:
             exc.source, exc.line = raw.source, raw.line
             exc.args = (str(exc),)
-        return _error_result(raw, record_id, exc.to_dict(), job)
+        return _error_result(raw, record_id, exc.to_dict(), job, record)
     message = f"internal error while checking: {type(exc).__name__}: {exc}"
     error = InternalCheckError(message[:2000], source=raw.source, line=raw.line).to_dict()
-    return _error_result(raw, record_id, error, job)
+    return _error_result(raw, record_id, error, job, record)
 
 
 def _prepared(raw: RawRecord, job: Job) -> tuple[object, Any]:
@@ -547,12 +772,13 @@ def _prepared(raw: RawRecord, job: Job) -> tuple[object, Any]:
     record: object = raw.payload
     try:
         if raw.error is not None:
-            return record, _error_result(raw, _raw_id(record, mapping), raw.error, job)
+            return record, _error_result(raw, _raw_id(record, mapping), raw.error, job, record)
         if isinstance(raw.payload, bytes):
             record = _parse_line(raw)
         post = post_from_record(record, source=raw.source, line=raw.line, mapping=mapping)
         for name in ("headline", "body", "id", "url", "outlet", "published"):
             _check_text(getattr(post, name), mapping.get(name, name), raw)
+        _check_kept(record, raw, job)
         return record, post
     except BaseException as exc:  # noqa: BLE001 - one bad post must not stop a batch of millions
         reraise_control_flow(exc)  # a library panic is this post's error too
@@ -561,7 +787,7 @@ def _prepared(raw: RawRecord, job: Job) -> tuple[object, Any]:
 
 def _finished(raw: RawRecord, record: object, report: Any, job: Job) -> Result:
     try:
-        return _ok_result(raw, report, job)
+        return _ok_result(raw, report, job, record)
     except BaseException as exc:  # noqa: BLE001
         reraise_control_flow(exc)
         return _error_of(raw, record, exc, job)
@@ -629,7 +855,46 @@ def _key(source: object, line: object) -> tuple[str, int]:
     return (str(source), int(line))  # type: ignore[call-overload]
 
 
-class JsonlWriter:
+def _label(status: object, verdict: object, error_code: object) -> str:
+    """A record's count key in a summary: its verdict, or ``error:<code>``."""
+    return str(verdict) if status == "ok" else f"error:{error_code or 'error'}"
+
+
+def table_columns(job: Job) -> list[tuple[str, ColumnKind]]:
+    """The columns of a CSV or Parquet output of ``job``, in order (see :data:`ENVELOPE_COLUMNS`)."""
+    columns = list(ENVELOPE_COLUMNS)
+    columns += list(zip(job.fields, job.field_kinds, strict=True)) if job.fields else [("report", "json")]
+    columns += [(INPUT_PREFIX + name, kind) for name, kind in job.input_columns]
+    return columns
+
+
+class _Writer:
+    """What every output writer has: the records already in the output, and a hook run before a commit."""
+
+    format: OutputFormat
+    # Called before records become part of the output (and so count as done on resume):
+    # run_batch stores their reports there, so a store that fails leaves them to be redone.
+    before_commit: Callable[[], None] | None = None
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # The (source, line) keys of the records already in the output (resume skips them) and
+        # their verdicts and error codes (the run's summary counts the whole output).
+        self.done: set[tuple[str, int]] = set()
+        self.previous: Counter[str] = Counter()
+
+    def _seen(self, source: object, line: object, label: str) -> None:
+        self.done.add(_key(source, line))
+        self.previous[label] += 1
+
+    def write(self, records: Iterable[str | dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class JsonlWriter(_Writer):
     """Appends output lines to a JSONL file, flushing after every chunk.
 
     Args:
@@ -638,13 +903,9 @@ class JsonlWriter:
     """
 
     format: OutputFormat = "jsonl"
-    # Called before records become part of the output (and so count as done on resume):
-    # run_batch stores their reports there, so a store that fails leaves them to be redone.
-    before_commit: Callable[[], None] | None = None
 
     def __init__(self, path: Path, *, resume: bool) -> None:
-        self.path = path
-        self.done: set[tuple[str, int]] = set()
+        super().__init__(path)
         if resume and path.exists():
             self._recover()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -670,8 +931,10 @@ class JsonlWriter:
                     continue
                 try:
                     record = json.loads(line)
-                    self.done.add(_key(record["source"], record["line"]))
-                except (ValueError, KeyError, TypeError) as exc:
+                    error = record.get("error") or {}
+                    self._seen(record["source"], record["line"],
+                               _label(record.get("status"), record.get("verdict"), error.get("code")))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     raise InputError("is not batch output (cannot resume from it)", source=str(self.path),
                                      line=n) from exc
 
@@ -688,46 +951,146 @@ class JsonlWriter:
         self._file.close()
 
 
-class ParquetWriter:
+def _csv_text(value: Any) -> str:
+    """A cell of a CSV output: empty for null, ``true``/``false``, numbers as Python writes them, text as is."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+class CsvWriter(_Writer):
+    """Writes output rows to a CSV file (UTF-8, a header row, RFC 4180 quoting), a chunk at a time.
+
+    Each chunk's rows are written with one call and flushed. ``resume`` cuts a half-written
+    last row (one the file ends inside of) and refuses a file whose header is not this run's
+    columns (other ``fields`` or kept input columns).
+
+    Args:
+        path: output file.
+        resume: keep what is there and report its keys.
+        columns: the column names, in order (:func:`table_columns`).
+    """
+
+    format: OutputFormat = "csv"
+
+    def __init__(self, path: Path, *, resume: bool, columns: Sequence[str]) -> None:
+        super().__init__(path)
+        self.columns = list(columns)
+        header = resume and path.exists() and self._recover()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "a" if header else "w", encoding="utf-8", newline="")
+        if not header:
+            self._put([dict(zip(self.columns, self.columns, strict=True))])
+
+    def _recover(self) -> bool:
+        """Read the complete rows there, cut a half-written last one; False when not even the header is complete.
+
+        A row is complete when the file goes on after it, or ends with its line end. A row that
+        is cut (the file ends inside it) can only be the last one; anything else that does not
+        read as this run's rows is refused, never cut.
+        """
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+        end = 0  # bytes up to the end of the last complete row
+        consumed, last = 0, b""
+        with open(self.path, "rb+") as f:
+
+            def lines() -> Iterator[str]:
+                nonlocal consumed, last
+                for data in f:
+                    consumed, last = consumed + len(data), data[-1:]
+                    yield data.decode("utf-8", errors="surrogateescape")
+
+            def broken(why: str) -> InputError:
+                return InputError(f"is not batch output ({why}); cannot resume from it", source=str(self.path),
+                                  line=reader.line_num)
+
+            reader = csv.reader(lines(), strict=True)
+            header: list[str] | None = None
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    if f.read(1):
+                        raise broken(f"a broken CSV row: {exc}") from exc
+                    break  # the file ends inside a quoted field: a half-written last row
+                if last != b"\n" or (header is not None and len(row) != len(self.columns)):
+                    if f.read(1):
+                        raise broken("a row of another shape")
+                    break  # the file ends inside this row
+                if header is None:
+                    header = row
+                    if header != self.columns:
+                        raise InputError("was written with other columns (--fields or --keep-input-columns); "
+                                         "resume with the same options, or write to another --out",
+                                         source=str(self.path))
+                else:
+                    try:
+                        self._seen(row[0], row[1], _label(row[3], row[4], row[6]))
+                    except ValueError as exc:
+                        raise broken(f"line number {row[1]!r}") from exc
+                end = consumed
+            f.truncate(end)
+        return end > 0
+
+    def _put(self, rows: Iterable[dict[str, Any]]) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="raise")
+        writer.writerows({key: _csv_text(value) for key, value in row.items()} for row in rows)
+        self._file.write(buffer.getvalue())
+        self._file.flush()
+
+    def write(self, records: Iterable[str | dict[str, Any]]) -> None:
+        """Write rows and flush them to the OS (after :attr:`before_commit`)."""
+        rows = [r for r in records if isinstance(r, dict)]
+        if self.before_commit is not None:
+            self.before_commit()
+        self._put(rows)
+
+    def close(self) -> None:
+        """Flush and close."""
+        self._file.close()
+
+
+_ARROW_TYPES = {"string": "string", "int": "int64", "float": "float64", "bool": "bool_", "json": "string"}
+# Schema metadata key of a Parquet output: the columns holding JSON text (read_output parses them).
+JSON_COLUMNS_KEY = b"overclaim.json_columns"
+
+
+class ParquetWriter(_Writer):
     """Writes output rows to a folder of Parquet part files, each renamed into place when complete.
 
     Args:
         path: output folder (``reports.parquet/``).
         resume: keep the complete parts there and report their keys; otherwise the folder must be empty.
-        fields: report fields chosen (one JSON text column each) or empty for the ``report`` column.
+        columns: the columns and their kinds (:func:`table_columns`): scalars typed, JSON text for the rest.
     """
 
     format: OutputFormat = "parquet"
-    # Called before a part file is written (see JsonlWriter.before_commit).
-    before_commit: Callable[[], None] | None = None
 
-    def __init__(self, path: Path, *, resume: bool, fields: Sequence[str]) -> None:
+    def __init__(self, path: Path, *, resume: bool, columns: Sequence[tuple[str, ColumnKind]]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.path = path
-        self.done: set[tuple[str, int]] = set()
-        columns = [
-            pa.field("source", pa.string()),
-            pa.field("line", pa.int64()),
-            pa.field("id", pa.string()),
-            pa.field("status", pa.string()),
-            pa.field("verdict", pa.string()),
-            pa.field("score", pa.float64()),
-            pa.field("error_code", pa.string()),
-            pa.field("error_message", pa.string()),
-            pa.field("error_field", pa.string()),
-        ]
-        columns += [pa.field(f, pa.string()) for f in fields] if fields else [pa.field("report", pa.string())]
-        self.schema = pa.schema(columns)
+        super().__init__(path)
+        json_columns = [name for name, kind in columns if kind == "json"]
+        self.schema = pa.schema([pa.field(name, getattr(pa, _ARROW_TYPES[kind])()) for name, kind in columns],
+                                metadata={JSON_COLUMNS_KEY: json.dumps(json_columns).encode()})
         path.mkdir(parents=True, exist_ok=True)
         for tmp in path.glob(".part-*.tmp"):
             tmp.unlink()
         parts = sorted(path.glob("part-*.parquet"))
         if resume:
             for part in parts:
-                table = pq.read_table(part, columns=["source", "line"])
-                self.done.update(zip(table.column("source").to_pylist(), table.column("line").to_pylist(), strict=True))
+                if not pq.read_schema(part).equals(self.schema, check_metadata=False):
+                    raise InputError("was written with other columns (--fields or --keep-input-columns); "
+                                     "resume with the same options, or write to another --out", source=str(part))
+                table = pq.read_table(part, columns=["source", "line", "status", "verdict", "error_code"])
+                for row in table.to_pylist():
+                    self._seen(row["source"], row["line"], _label(row["status"], row["verdict"], row["error_code"]))
         else:
             for part in parts:
                 part.unlink()
@@ -761,23 +1124,36 @@ class ParquetWriter:
         self._flush()
 
 
+OUTPUT_SUFFIXES: dict[str, OutputFormat] = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+}
 # Output names whose format the batch does not write: JSONL under one of them would be read as
 # that format and fail, or worse, half-succeed (a spreadsheet opening JSON lines as one column).
-REFUSED_OUTPUT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".xls")
+REFUSED_OUTPUT_SUFFIXES = (".tsv", ".json", ".xlsx", ".xls")
 
 
 def output_format_for(path: str | Path) -> OutputFormat:
-    """``parquet`` for a ``.parquet`` output path, else ``jsonl``.
+    """The output format its name says: ``.csv`` CSV, ``.parquet`` a Parquet folder, else JSONL.
 
     Raises:
-        UnknownFormatError: the name says a format the batch does not write (``.csv``, ``.json`` ...).
+        UnknownFormatError: the name says a format the batch does not write (``.json``, ``.xlsx`` ...).
     """
     suffix = Path(path).suffix.lower()
     if suffix in REFUSED_OUTPUT_SUFFIXES:
         raise UnknownFormatError(
-            f"batch output is JSONL (.jsonl) or Parquet (.parquet), not '{suffix}'", source=str(path), field="--out"
+            f"batch output is JSONL (.jsonl), CSV (.csv) or Parquet (.parquet), not '{suffix}'",
+            source=str(path), field="--out",
         )
-    return "parquet" if suffix in (".parquet", ".pq") else "jsonl"
+    return OUTPUT_SUFFIXES.get(suffix, "jsonl")
+
+
+def _writer(out: Path, out_format: OutputFormat, resume: bool, job: Job) -> _Writer:
+    if out_format == "jsonl":
+        return JsonlWriter(out, resume=resume)
+    columns = table_columns(job)
+    if out_format == "csv":
+        return CsvWriter(out, resume=resume, columns=[name for name, _ in columns])
+    return ParquetWriter(out, resume=resume, columns=columns)
 
 
 # --------------------------------------------------------------------------- running
@@ -806,11 +1182,29 @@ class BatchSummary:
     error_codes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stored: int = 0
+    # Verdicts (``error:<code>`` for error records) of the records already in the output
+    # when the run started (a resumed run): the totals count them with this run's.
+    previous: Counter[str] = field(default_factory=Counter)
+    interrupted: bool = False
 
     @property
     def records_per_second(self) -> float:
         """Records checked per second of wall time (skipped ones not counted)."""
         return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    def totals(self) -> dict[str, Any]:
+        """Counts of the whole output, the records already there before this run and this run's together."""
+        verdicts = Counter(self.verdicts)
+        error_codes = Counter(self.error_codes)
+        for label, n in self.previous.items():
+            if label.startswith("error:"):
+                error_codes[label[len("error:"):]] += n
+            else:
+                verdicts[label] += n
+        errors = sum(error_codes.values())
+        ok = sum(verdicts.values())
+        return {"records": ok + errors, "ok": ok, "errors": errors, "verdicts": dict(sorted(verdicts.items())),
+                "error_codes": dict(sorted(error_codes.items()))}
 
     def add(self, results: Sequence[Result]) -> None:
         """Count a chunk of results."""
@@ -826,13 +1220,22 @@ class BatchSummary:
         self.records += len(results)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for ``--json`` output."""
+        """Plain dict for ``--json`` output.
+
+        ``records``, ``ok``, ``errors``, ``verdicts`` and ``error_codes`` count this run's records
+        (``new`` is ``records`` again, by its name); ``total`` counts the whole output, with the
+        records a resumed run found there (``already_in_output``).
+        """
         return {
             "input": self.input,
             "output": self.output,
             "workers": self.workers,
             "scheduler": self.scheduler,
+            "interrupted": self.interrupted,
             "records": self.records,
+            "new": self.records,
+            "already_in_output": sum(self.previous.values()),
+            "total": self.totals(),
             "skipped": self.skipped,
             "ok": self.ok,
             "errors": self.errors,
@@ -864,11 +1267,17 @@ class _Pending(Protocol):
 
 def _crash_results(job: Job, chunk: Sequence[RawRecord], why: str) -> list[Result]:
     """Error records for records whose worker died (they are never silently dropped)."""
-    return [
-        _error_result(raw, _raw_id(raw.payload, dict(job.mapping)),
-                      WorkerCrashError(why, source=raw.source, line=raw.line).to_dict(), job)
-        for raw in chunk
-    ]
+    results = []
+    for raw in chunk:
+        record: object = raw.payload
+        if isinstance(record, bytes):  # its id and kept columns, when the line is JSON
+            try:
+                record = json.loads(record)
+            except (ValueError, RecursionError):
+                record = None
+        error = WorkerCrashError(why, source=raw.source, line=raw.line).to_dict()
+        results.append(_error_result(raw, _raw_id(record, dict(job.mapping)), error, job, record))
+    return results
 
 
 def _bounded(submit: Callable[[list[RawRecord]], _Pending], chunks: Iterable[list[RawRecord]], inflight: int,
@@ -899,6 +1308,15 @@ def _bounded(submit: Callable[[list[RawRecord]], _Pending], chunks: Iterable[lis
 _chunk_function: Callable[[Job, Sequence[RawRecord]], list[Result]] = check_chunk
 
 
+def _ignore_sigint() -> None:
+    """In a worker process: leave Ctrl-C to the batch's own process, which stops the run and the pool.
+
+    Ctrl-C in a terminal reaches every process of the group; a worker that took it would die
+    with a traceback and cost its chunk a ``worker_crash`` record.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _LocalPool:
     """A process pool that is rebuilt when a worker dies, with a generation count to tell old futures."""
 
@@ -922,7 +1340,7 @@ class _LocalPool:
             probe.result()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx, initializer=_ignore_sigint)
 
     def submit(self, chunk: list[RawRecord]) -> tuple[Future[list[Result]], int]:
         return self.pool.submit(_chunk_function, self.job, chunk), self.generation
@@ -1044,6 +1462,7 @@ def run_batch(
     skip: Iterable[str] = (),
     store: str | None = None,
     profile: str = "default",
+    keep_input_columns: bool = False,
     on_start: Callable[[int | None], None] | None = None,
     on_progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
@@ -1051,7 +1470,7 @@ def run_batch(
 
     Args:
         input_path: JSONL / CSV / Parquet file, or a folder of them.
-        output_path: ``.jsonl`` file, or ``.parquet`` folder of part files.
+        output_path: ``.jsonl`` or ``.csv`` file, or ``.parquet`` folder of part files.
         workers: local processes (default: all cores; 1 runs in this process).
         scheduler: Dask scheduler address (or a ``distributed.Client``); runs there instead.
         mapping: post field -> input column/key (``{"headline": "title"}``).
@@ -1064,6 +1483,8 @@ def run_batch(
         skip: pipeline stages to leave out.
         profile: the pipeline profile (``Config.profile``): "default" or "fast".
         store: also keep every report in this report store (SQLite path or database URL).
+        keep_input_columns: carry every input column the post is not read from to its output
+            record (``input`` object in JSONL, ``input.<name>`` columns in CSV and Parquet).
         on_start: called once with the estimated number of records to check (None if unknown).
         on_progress: called with the running summary after each chunk is written.
 
@@ -1073,6 +1494,8 @@ def run_batch(
     Raises:
         InputError: the input cannot be found or read as a batch, a field name is unknown,
             or the output exists and neither ``resume`` nor ``overwrite`` is set.
+        BatchInterrupted: Ctrl-C (SIGINT): the records checked so far are in the output, whole
+            (none is half-written), and the exception's summary counts them; ``resume`` goes on.
     """
     started = time.perf_counter()
     out = Path(output_path)
@@ -1093,14 +1516,15 @@ def run_batch(
         from overclaim.store.reports import ReportStore
 
         report_store = ReportStore(store)
-    job = Job(output_format=out_format, fields=tuple(chosen), mapping=tuple(sorted((mapping or {}).items())),
-              factchecks=factchecks, skip=tuple(sorted(skip)), want_reports=report_store is not None,
-              profile=profile)
-    writer: JsonlWriter | ParquetWriter = (
-        ParquetWriter(out, resume=resume, fields=chosen) if out_format == "parquet" else JsonlWriter(out, resume=resume)
-    )
+    job = Job(output_format=out_format, fields=tuple(chosen), field_kinds=tuple(field_kind(f) for f in chosen),
+              mapping=tuple(sorted((mapping or {}).items())), factchecks=factchecks, skip=tuple(sorted(skip)),
+              want_reports=report_store is not None, profile=profile, keep_input=keep_input_columns,
+              input_columns=tuple(input_columns(files, mapping)) if keep_input_columns and out_format != "jsonl"
+              else ())
+    writer = _writer(out, out_format, resume, job)
     summary = BatchSummary(input=str(input_path), output=str(out), workers=n_workers,
-                           scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler)))
+                           scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler)),
+                           previous=writer.previous)
     done = writer.done
     # Reports of records written but not yet committed to the output. They are stored
     # just before their records land in the output (a record in the output is done:
@@ -1123,23 +1547,63 @@ def run_batch(
                 continue
             yield raw
 
+    results: Iterator[list[Result]] = iter(())
     try:
-        chunks = _chunks(todo(), chunk_size)
-        results = _run_dask(job, chunks, scheduler) if scheduler is not None else _run_local(job, chunks, n_workers)
-        if on_start is not None:
-            total = estimate_total(files)
-            on_start(None if total is None else max(0, total - len(done)))
-        for chunk_results in results:
-            unstored.extend(r for r in chunk_results if r.report_json is not None)
-            writer.write(r.record for r in chunk_results)
-            summary.add(chunk_results)
-            summary.seconds = time.perf_counter() - started
-            if on_progress is not None:
-                on_progress(summary)
-    finally:
-        writer.close()
+        try:
+            chunks = _chunks(todo(), chunk_size)
+            results = (_run_dask(job, chunks, scheduler) if scheduler is not None
+                       else _run_local(job, chunks, n_workers))
+            if on_start is not None:
+                total = estimate_total(files)
+                on_start(None if total is None else max(0, total - len(done)))
+            for chunk_results in results:
+                # Ctrl-C waits while a chunk is stored, written and counted: it lands before or after.
+                with _sigint_deferred():
+                    unstored.extend(r for r in chunk_results if r.report_json is not None)
+                    writer.write(r.record for r in chunk_results)
+                    summary.add(chunk_results)
+                summary.seconds = time.perf_counter() - started
+                if on_progress is not None:
+                    on_progress(summary)
+        finally:
+            if isinstance(results, types.GeneratorType):
+                results.close()  # the worker pool or the Dask client, now rather than when collected
+            writer.close()  # a Parquet output's last rows: checked records, complete
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        summary.seconds = time.perf_counter() - started
+        raise BatchInterrupted(summary) from None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a batch run; ``summary`` counts what is in the output (run again with ``resume``)."""
+
+    def __init__(self, summary: BatchSummary) -> None:
+        super().__init__(f"interrupted: {summary.totals()['records']} records in {summary.output}")
+        self.summary = summary
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block is done, then raise it; elsewhere than the main thread, no-op.
+
+    A write to the output then never stops half-way: the chunk's records are all in it or none.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if caught and callable(old):
+        old(signal.SIGINT, None)
+    elif caught and old == signal.SIG_DFL:
+        raise KeyboardInterrupt
 
 
 def _store(report_store: Any, results: Sequence[Result]) -> int:
@@ -1149,49 +1613,81 @@ def _store(report_store: Any, results: Sequence[Result]) -> int:
     return len(report_store.add_many(reports)) if reports else 0
 
 
-_ERROR_COLUMNS = ("error_code", "error_message", "error_field")
-
-
-def _row_as_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A Parquet output row in the shape of a JSONL output record (JSON text columns parsed)."""
-    out = {k: row[k] for k in ENVELOPE_FIELDS}
-    if row["status"] == "error":
-        error = {"code": row["error_code"], "message": row["error_message"], "line": row["line"]}
+def _row_as_record(row: dict[str, Any], parse: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """A CSV or Parquet output row in the shape of a JSONL output record (``parse(column, value)`` reads a cell)."""
+    out = {k: parse(k, row.get(k)) for k in ENVELOPE_FIELDS}
+    kept = {k[len(INPUT_PREFIX):]: parse(k, v) for k, v in row.items() if k.startswith(INPUT_PREFIX)}
+    if out["status"] == "error":
+        error = {"code": row["error_code"], "message": row["error_message"], "line": out["line"]}
         if row.get("error_field"):
             error["field"] = row["error_field"]
         out["error"] = error
-        return out
-    for key, value in row.items():
-        if key not in out and key not in _ERROR_COLUMNS:
-            out[key] = json.loads(value) if value is not None else None
+    else:
+        out.update((k, parse(k, v)) for k, v in row.items()
+                   if k not in out and not k.startswith(("error_", INPUT_PREFIX)))
+    if kept:
+        out["input"] = kept
     return out
 
 
-def read_output(path: str | Path) -> list[dict[str, Any]]:
-    """All records of a batch output (JSONL file or Parquet folder) as JSONL-shaped dicts, in order.
+def _parquet_rows(folder: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
 
-    For tests and small outputs; big outputs are better read with pyarrow or pandas.
+    rows: list[dict[str, Any]] = []
+    for part in sorted(folder.glob("part-*.parquet")):
+        table = pq.read_table(part)
+        json_columns = set(json.loads((table.schema.metadata or {}).get(JSON_COLUMNS_KEY, b"[]")))
+
+        def parse(column: str, value: Any, json_columns: set[str] = json_columns) -> Any:
+            return json.loads(value) if column in json_columns and value is not None else value
+
+        rows.extend(_row_as_record(r, parse) for r in table.to_pylist())
+    return rows
+
+
+def _csv_cell(column: str, text: Any) -> Any:
+    """A CSV output cell as its value: typed by the column (envelope and report fields); kept input stays text."""
+    if text in (None, ""):
+        return None
+    if column.startswith(INPUT_PREFIX):
+        return text
+    kind = dict(ENVELOPE_COLUMNS).get(column) or ("json" if column == "report" else field_kind(column))
+    if kind == "json":
+        return json.loads(text)
+    if kind == "bool":
+        return text == "true"
+    return int(text) if kind == "int" else float(text) if kind == "float" else text
+
+
+def read_output(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a batch output (JSONL or CSV file, Parquet folder) as JSONL-shaped dicts, in order.
+
+    For tests and small outputs; big outputs are better read with pyarrow or pandas. A CSV
+    output's envelope and report fields are read back by their type (a kept input column stays text).
     """
     p = Path(path)
     if p.is_dir():
-        import pyarrow.parquet as pq
-
-        rows: list[dict[str, Any]] = []
-        for part in sorted(p.glob("part-*.parquet")):
-            rows.extend(_row_as_record(r) for r in pq.read_table(part).to_pylist())
-        return rows
+        return _parquet_rows(p)
+    if output_format_for(p) == "csv":
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+        with open(p, encoding="utf-8", newline="") as f:
+            return [_row_as_record(row, _csv_cell) for row in csv.DictReader(f)]
     with open(p, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 __all__ = [
+    "BatchInterrupted",
     "BatchSummary",
+    "CsvWriter",
     "InputFile",
     "JsonlWriter",
     "ParquetWriter",
     "RawRecord",
     "check_chunk",
     "check_raw",
+    "field_kind",
+    "input_columns",
     "input_files",
     "iter_raw_records",
     "read_output",

@@ -254,8 +254,14 @@ def decode(data: bytes, source: str) -> str:
         ) from exc
 
 
-def detect_format(source: str, text: str) -> Format:
-    """Guess the format from the file extension, else from the content."""
+def detect_format(source: str, text: str, *, columns: bool = False) -> Format:
+    """Guess the format from the file extension, else from the content.
+
+    Args:
+        source: the file name (``<stdin>`` for standard input).
+        text: the content.
+        columns: columns are mapped (``--map``): content that is not JSON is CSV, never plain text or HTML.
+    """
     suffix = Path(source).suffix.lower()
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
@@ -269,6 +275,8 @@ def detect_format(source: str, text: str) -> Format:
         if head.startswith("{") and first_line.endswith("}") and text.strip().count("\n") > 0:
             return "jsonl"
         return "json"
+    if columns:
+        return "csv"
     if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
         return "html"
     return "text"
@@ -608,6 +616,20 @@ def read_posts(path: str | Path, fmt: str | None = None, mapping: Mapping[str, s
     Raises:
         InputError: any problem, naming the file, line and field.
     """
+    return read_input(path, fmt, mapping)[1]
+
+
+def read_input(
+    path: str | Path, fmt: str | None = None, mapping: Mapping[str, str] | None = None
+) -> tuple[str, list[Post]]:
+    """All posts in a file (``-`` for stdin) and the format they were read as (given, or guessed).
+
+    With a ``mapping``, content whose format cannot be told by its name is read as JSON when it
+    looks like JSON, else as CSV (``--map`` names columns: plain text has none).
+
+    Raises:
+        InputError: any problem, naming the file, line and field.
+    """
     check_mapping(mapping)
     data, source = read_bytes(path)
     if len(data) > MAX_INPUT_BYTES:
@@ -617,17 +639,17 @@ def read_posts(path: str | Path, fmt: str | None = None, mapping: Mapping[str, s
         raise EmptyFieldError("is empty", source=source)
     if fmt is not None and fmt not in FORMATS:
         raise UnknownFormatError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}", source=source)
-    kind = fmt or detect_format(source, text)
+    kind = fmt or detect_format(source, text, columns=bool(mapping))
     if kind == "text":
-        return [parse_text(text, source)]
+        return kind, [parse_text(text, source)]
     if kind == "html":
-        return [parse_html(text, source)]
+        return kind, [parse_html(text, source)]
     if kind == "json":
-        return parse_json(text, source, mapping)
+        return kind, parse_json(text, source, mapping)
     posts = list(iter_jsonl(text, source, mapping) if kind == "jsonl" else iter_csv(text, source, mapping))
     if not posts:
         raise EmptyFieldError("has no posts", source=source)
-    return posts
+    return kind, posts
 
 
 def read_post(path: str | Path, fmt: str | None = None) -> Post:

@@ -125,3 +125,59 @@ def test_several_posts_are_labelled_and_jsonl_prints_one_report_a_line(run_cli, 
     assert code == 0
     assert "── post 1 of 2 · id a1 ──" in out and "── post 2 of 2 ──" in out
     assert out.index("post 1 of 2") < out.index("post 2 of 2")
+
+
+TWO_POSTS = (
+    '{"id": "a1", "headline": "Council approves budget", "body": "The council approved the budget on Tuesday."}\n'
+    '{"id": "b2", "headline": "Mayor resigns", "body": "The mayor resigned on Friday after the vote, the city said."}\n'
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_on_a_jsonl_input_prints_one_report_a_line(run_cli, tmp_path, fmt):
+    posts = tmp_path / "two.jsonl"
+    posts.write_text(TWO_POSTS, encoding="utf-8")
+    code, out, err = run_cli("check", str(posts), "-f", fmt, "--profile", "fast")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [json.loads(line)["post"]["id"] for line in lines] == ["a1", "b2"]
+    # The same input on stdin (told from its content) prints JSON lines too.
+    code, out, _ = run_cli("check", "-", "-f", fmt, "--profile", "fast", stdin=TWO_POSTS)
+    assert code == 0 and [json.loads(line)["post"]["id"] for line in out.splitlines()] == ["a1", "b2"]
+
+
+def test_json_on_several_csv_posts_is_still_one_array(run_cli, tmp_path):
+    posts = tmp_path / "two.csv"
+    posts.write_text("id,headline,body\na1,Council approves budget,The council approved the budget on Tuesday.\n"
+                     "b2,Mayor resigns,\"The mayor resigned on Friday, the city said.\"\n", encoding="utf-8")
+    code, out, _ = run_cli("check", str(posts), "-f", "json", "--profile", "fast")
+    assert code == 0 and [r["post"]["id"] for r in json.loads(out)] == ["a1", "b2"]
+
+
+def test_terminal_reports_of_several_posts_are_apart_and_labelled_with_their_ids(run_cli, tmp_path):
+    posts = tmp_path / "two.jsonl"
+    posts.write_text(TWO_POSTS, encoding="utf-8")
+    code, out, _ = run_cli("check", str(posts), "--profile", "fast")
+    assert code == 0
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if "post 1 of 2 · id a1" in line)
+    second = next(i for i, line in enumerate(lines) if "post 2 of 2 · id b2" in line)
+    assert first == 0 and second > first + 3
+    assert lines[second - 1].strip() == ""  # a blank line before the next report's label
+    assert "Council approves budget" in "\n".join(lines[first:second])
+    assert "Mayor resigns" in "\n".join(lines[second:])
+
+
+def test_map_reads_csv_on_stdin(run_cli):
+    data = ("title,text\nCouncil approves budget,The council approved the budget on Tuesday by a vote of 7-2.\n"
+            "Mayor resigns,\"The mayor resigned on Friday, the city said.\"\n")
+    code, out, err = run_cli("check", "-", "--map", "headline=title", "--map", "body=text", "-f", "jsonl",
+                             "--profile", "fast", stdin=data)
+    assert code == 0, err
+    headlines = [json.loads(line)["post"]["headline"] for line in out.splitlines()]
+    assert headlines == ["Council approves budget", "Mayor resigns"]  # not a text post headed "title,text"
+    # JSON on stdin with --map is still JSON.
+    code, out, _ = run_cli("check", "-", "--map", "headline=title", "--map", "body=text", "-f", "json",
+                           "--profile", "fast",
+                           stdin='{"title": "Council approves budget", "text": "The council approved it on Tuesday."}')
+    assert code == 0 and json.loads(out)["post"]["headline"] == "Council approves budget"

@@ -78,9 +78,9 @@ def test_factchecks_export_out_that_cannot_be_written_is_one_line_exit_2(run_cli
     db = tmp_path / "fc.sqlite"
     claims = tmp_path / "fc.jsonl"
     claims.write_text(json.dumps({"claim_id": "c1", "claim": "The plan failed."}) + "\n", encoding="utf-8")
-    assert run_cli("factchecks", "import", str(claims), "--store", str(db))[0] == 0
+    assert run_cli("factchecks", "import", str(claims), "--factchecks", str(db))[0] == 0
     target = _targets(tmp_path)[kind]
-    code, _, err = run_cli("factchecks", "export", "--store", str(db), "--out", str(target))
+    code, _, err = run_cli("factchecks", "export", "--factchecks", str(db), "--out", str(target))
     assert code == 2
     assert str(target) in one_line(err)
 
@@ -160,7 +160,7 @@ def test_a_library_panic_in_check_is_one_line_exit_2(run_cli, tmp_path, monkeypa
     assert "library crashed" in one_line(err)
 
 
-@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.xlsx"])
+@pytest.mark.parametrize("name", ["out.tsv", "out.json", "out.xlsx"])
 def test_batch_refuses_an_output_name_of_a_format_it_does_not_write(run_cli, tmp_path, name):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"headline": "Plan fails", "body": "Officials said so."}) + "\n", encoding="utf-8")
@@ -168,5 +168,5 @@ def test_batch_refuses_an_output_name_of_a_format_it_does_not_write(run_cli, tmp
     code, _, err = run_cli("batch", str(src), "--out", str(target), "--workers", "1", "--no-progress")
     assert code == 2
     line = one_line(err)
-    assert str(target) in line and "--out" in line and ".jsonl" in line
+    assert str(target) in line and "--out" in line and ".jsonl" in line and ".csv" in line
     assert not target.exists()  # nothing was written under the wrong name

@@ -31,7 +31,7 @@ def test_bad_options_exit_2_with_one_line(run_cli, args, needle):
 def test_unusable_database_exits_2(run_cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = run_cli("serve", "--db", str(blocker / "sub" / "r.sqlite"))
+    code, _, err = run_cli("serve", "--store", str(blocker / "sub" / "r.sqlite"))
     assert code == 2
     assert "store" in err or "database" in err or "reports" in err
 
@@ -42,7 +42,7 @@ def test_serve_answers_on_loopback_with_api_key_from_env(tmp_path, seed_text):
         port = s.getsockname()[1]
     env = {**os.environ, "OVERCLAIM_API_KEY": "env-key", "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "overclaim", "serve", "--port", str(port), "--db", str(tmp_path / "r.sqlite"),
+        [sys.executable, "-m", "overclaim", "serve", "--port", str(port), "--store", str(tmp_path / "r.sqlite"),
          "--log-level", "warning"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
@@ -80,6 +80,6 @@ def test_missing_model_is_one_line_before_listening(run_cli, monkeypatch, tmp_pa
     monkeypatch.setattr(Checker, "warm_up", broken)
     # --processes 0: the models load in this process, where warm_up is patched (with check processes
     # they load in those, which this patch does not reach).
-    code, _, err = run_cli("serve", "--db", str(tmp_path / "r.sqlite"), "--port", "1", "--processes", "0")
+    code, _, err = run_cli("serve", "--store", str(tmp_path / "r.sqlite"), "--port", "1", "--processes", "0")
     assert code == 3
     assert "overclaim train stance" in err and len(err.strip().splitlines()) == 1

@@ -223,18 +223,18 @@ def test_cli_import_list_stats_export_match(tmp_path):
     path = write(tmp_path, "c.jsonl", "".join(json.dumps(review(i, c)) + "\n" for i, c in enumerate(CLAIMS))
                  + json.dumps(review(9, "")) + "\n")
     runner = CliRunner()
-    res = runner.invoke(app, ["factchecks", "import", str(path), "--store", db, "--json"])
+    res = runner.invoke(app, ["factchecks", "import", str(path), "--factchecks", db, "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert (summary["imported"], summary["skipped"]) == (3, 1) and "line 4" in summary["issues"][0]
-    res = runner.invoke(app, ["factchecks", "list", "--store", db, "--json"])
+    res = runner.invoke(app, ["factchecks", "list", "--factchecks", db, "--json"])
     assert [r["claim"] for r in json.loads(res.output)] == CLAIMS
-    res = runner.invoke(app, ["factchecks", "stats", "--store", db, "--json"])
+    res = runner.invoke(app, ["factchecks", "stats", "--factchecks", db, "--json"])
     assert json.loads(res.output)["by_rating"] == {"Misleading": 3}
     out = tmp_path / "export.csv"
-    res = runner.invoke(app, ["factchecks", "export", "--store", db, "--format", "csv", "--out", str(out)])
+    res = runner.invoke(app, ["factchecks", "export", "--factchecks", db, "--format", "csv", "--out", str(out)])
     assert res.exit_code == 0 and len(out.read_text().splitlines()) == 4
-    res = runner.invoke(app, ["match", "The moon landing was filmed in a Nevada studio!", "--store", db, "--json"])
+    res = runner.invoke(app, ["match", "The moon landing was filmed in a Nevada studio!", "--factchecks", db, "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)[0]["claim"] == CLAIMS[1]
 
@@ -245,7 +245,8 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path):
 
     bad = write(tmp_path, "bad.jsonld", '[{"@type": "ClaimReview",\n "claimReviewed": "x",,}]')
     proc = subprocess.run(
-        [sys.executable, "-m", "overclaim", "factchecks", "import", str(bad), "--store", str(tmp_path / "s.sqlite")],
+        [sys.executable, "-m", "overclaim", "factchecks", "import", str(bad),
+         "--factchecks", str(tmp_path / "s.sqlite")],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

@@ -78,7 +78,8 @@ def test_cli_without_extra_exits_2(no_extra, tmp_path, args):
     from overclaim.cli import app
 
     if args[0] == "match":
-        args = [*args, "--store", str(tmp_path / "s.sqlite")]
+        (tmp_path / "s.sqlite").touch()  # an empty SQLite store: the missing extra is the error
+        args = [*args, "--factchecks", str(tmp_path / "s.sqlite")]
     if args[0] == "train":
         args = [*args, "--out", str(tmp_path / "art")]
     res = CliRunner().invoke(app, args)

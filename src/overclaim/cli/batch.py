@@ -16,7 +16,7 @@ from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Task
+    from rich.progress import Progress, Task
     from rich.text import Text
 
     from overclaim.batch import BatchSummary
@@ -53,22 +53,52 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
 
     # Text, not markup: a path may hold '[' or control characters.
     title = Text(printable(f"overclaim batch: {summary.input} -> {summary.output}", newlines=False))
+    # Counts of the whole output; after a resume, a second column says how many of them are new.
+    totals = summary.totals()
+    resumed = bool(summary.previous)
     table = Table(title=title, show_header=True)
     table.add_column("")
-    table.add_column("records", justify="right")
-    for label, n in sorted(summary.verdicts.items(), key=lambda kv: -kv[1]):
-        table.add_row(label, f"{n:,}")
-    for code, n in sorted(summary.error_codes.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"[red]error: {code}[/red]", f"{n:,}")
-    table.add_row("[bold]checked[/bold]", f"{summary.records:,}")
-    if summary.skipped:
-        table.add_row("skipped (already in output)", f"{summary.skipped:,}")
+    table.add_column("in output" if resumed else "records", justify="right")
+    if resumed:
+        table.add_column("new (this run)", justify="right")
+
+    def row(name: str, total: int, new: int) -> None:
+        table.add_row(name, f"{total:,}", *([f"{new:,}"] if resumed else []))
+
+    for label, n in sorted(totals["verdicts"].items(), key=lambda kv: -kv[1]):
+        row(label, n, summary.verdicts.get(label, 0))
+    for code, n in sorted(totals["error_codes"].items(), key=lambda kv: -kv[1]):
+        row(f"[red]error: {code}[/red]", n, summary.error_codes.get(code, 0))
+    row("[bold]total[/bold]", totals["records"], summary.records)
     if summary.stored:
         table.add_row("stored", f"{summary.stored:,}")
     console.print(table)
     where = f"Dask at {summary.scheduler}" if summary.scheduler else f"{summary.workers} worker(s)"
-    console.print(Text(printable(f"{summary.seconds:,.1f} s, {summary.records_per_second:,.1f} records/s on {where}; "
-                                 f"{summary.errors:,} error record(s)", newlines=False)))
+    before = f" ({sum(summary.previous.values()):,} were already in the output)" if resumed else ""
+    console.print(Text(printable(f"{summary.records:,} record(s) checked in {summary.seconds:,.1f} s, "
+                                 f"{summary.records_per_second:,.1f} records/s on {where}{before}; "
+                                 f"{totals['errors']:,} error record(s) in the output", newlines=False)))
+
+
+def resume_command(argv: list[str]) -> str:
+    """The command that carries on this batch run: the same arguments, with ``--resume`` for ``--overwrite``."""
+    import shlex
+
+    args = [a for a in argv if a != "--overwrite"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["overclaim", *args])
+
+
+def interrupted_message(summary: BatchSummary, argv: list[str]) -> str:
+    """What Ctrl-C prints: how many records the output holds (none half-written) and how to go on."""
+    from overclaim.render.safe import printable
+
+    total = summary.totals()["records"]
+    said = (f"overclaim: interrupted: {total:,} record(s) in {summary.output} ({summary.records:,} written by this "
+            f"run), each whole; the rest are not checked yet. Resume with:")
+    # No control character of a path reaches the terminal (the command's quoting keeps spaces).
+    return printable(said, newlines=False) + "\n  " + printable(resume_command(argv), newlines=False)
 
 
 @contextlib.contextmanager
@@ -91,10 +121,33 @@ def _output_errors(out: Path) -> Iterator[None]:
         raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(out)) from exc
 
 
+@contextlib.contextmanager
+def _interrupts(as_json: bool, bar: Progress) -> Iterator[None]:
+    """Ctrl-C: stop the bar, say what the output holds and the command that goes on, exit 130 (128 + SIGINT)."""
+    import sys
+
+    from overclaim.batch import BatchInterrupted
+
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        bar.stop()
+        if not isinstance(exc, BatchInterrupted):  # before the output was opened
+            typer.echo("overclaim: interrupted before any record was written", err=True)
+            raise typer.Exit(130) from None
+        if as_json:
+            typer.echo(json.dumps(exc.summary.to_dict(), indent=2))
+        typer.echo(interrupted_message(exc.summary, sys.argv[1:]), err=True)
+        raise typer.Exit(130) from None
+
+
 @app.command()
 def batch(
     input_path: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file, or a folder of them.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .jsonl file, or .parquet folder of parts.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output, its format by its name: a .jsonl or .csv file, or a .parquet "
+                                               "folder of part files.")
+    ],
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", help="Local worker processes (default: all cores).")
     ] = None,
@@ -107,8 +160,14 @@ def batch(
     fields: Annotated[
         str | None,
         typer.Option("--fields", help="Comma-separated report fields to keep instead of the full report, "
-                                      "e.g. verdict.label,certainty.gap."),
+                                      "e.g. verdict.label,verdict.score,certainty.gap: one column each, named by "
+                                      "the dotted path (CSV, Parquet: typed; lists and objects as JSON text)."),
     ] = None,
+    keep_input_columns: Annotated[
+        bool, typer.Option("--keep-input-columns", help="Carry every input column the post is not read from (a "
+                                                         "gold label, a topic) to its output record: an 'input' "
+                                                         "object in JSONL, input.NAME columns in CSV and Parquet.")
+    ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Skip records already in the output.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     input_format: Annotated[
@@ -138,8 +197,8 @@ def batch(
     from overclaim.cli.check import parse_mapping
     from overclaim.errors import OutputError
 
-    if output_format_for(out) == "jsonl" and out.is_dir():
-        raise OutputError("is a folder; give a .jsonl file (or a .parquet folder)", source=str(out))
+    if output_format_for(out) != "parquet" and out.is_dir():
+        raise OutputError("is a folder; give a .jsonl or .csv file (or a .parquet folder)", source=str(out))
 
     console = Console(stderr=True)
     chosen = [f for f in (fields or "").split(",") if f.strip()]
@@ -164,7 +223,7 @@ def batch(
         bar.start()
 
     try:
-        with _output_errors(out):
+        with _output_errors(out), _interrupts(as_json, bar):
             summary = run_batch(
                 input_path,
                 out,
@@ -179,6 +238,7 @@ def batch(
                 factchecks=factchecks,
                 store=store,
                 profile=profile.value,
+                keep_input_columns=keep_input_columns,
                 on_start=start,
                 on_progress=lambda s: bar.update(task, completed=s.records),
             )

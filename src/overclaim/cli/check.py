@@ -57,12 +57,18 @@ def check(
     ] = None,
     headline: Annotated[str | None, typer.Option("--headline", "-H", help="Headline text (with --body).")] = None,
     body: Annotated[str | None, typer.Option("--body", "-B", help="Body text (with --headline).")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.terminal,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="Output format. json on a JSONL input prints JSONL (one report a line); "
+                                            "on several posts of another input, a JSON array."),
+    ] = OutputFormat.terminal,
     input_format: Annotated[
         str | None, typer.Option("--input-format", help="text, json, jsonl, csv or html (default: guess).")
     ] = None,
     mapping: Annotated[
-        list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/JSON inputs, e.g. headline=title.")
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN for CSV/JSON inputs, e.g. headline=title; stdin that is not "
+                                   "JSON is then read as CSV."),
     ] = None,
     factchecks: FactchecksOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
@@ -70,7 +76,7 @@ def check(
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
-    from overclaim.readers import is_url, read_posts, read_url
+    from overclaim.readers import is_url, read_input, read_url
     from overclaim.render import render
 
     if out is not None:
@@ -94,7 +100,9 @@ def check(
             raise InputError("--map maps CSV or JSON columns; a URL is read as a web page", field="--map")
         posts = [read_url(path.strip(), policy=FETCH_POLICY)]
     else:
-        posts = read_posts(path, input_format, parse_mapping(mapping))
+        read_as, posts = read_input(path, input_format, parse_mapping(mapping))
+        if read_as == "jsonl" and fmt is OutputFormat.json:
+            fmt = OutputFormat.jsonl  # JSON lines in, JSON lines out: one report a line
     from overclaim.config import Config
 
     checker = Checker(Config(profile=profile.value), factchecks=factchecks)
@@ -104,8 +112,8 @@ def check(
 
         with writing("stdout"):
             for i, report in enumerate(reports, 1):
-                if len(reports) > 1:  # several posts: each report under its own labelled rule
-                    write_stdout(post_label(report, i, len(reports)) + "\n")
+                if len(reports) > 1:  # several posts: each report under its own labelled rule, a blank line apart
+                    write_stdout(("\n" if i > 1 else "") + post_label(report, i, len(reports)) + "\n")
                 print_report(report)
         write_stdout("")  # flushes: a full disk behind stdout is one line here, not a traceback at exit
         return

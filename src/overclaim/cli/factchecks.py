@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app, eval_app, train_app
+from overclaim.cli.options import OldStoreOption, existing_factchecks_store, one_spelling
 from overclaim.render.safe import printable
 from overclaim.store.db import DEFAULT_DB
 
@@ -20,15 +21,25 @@ factchecks_app = typer.Typer(
 app.add_typer(factchecks_app, name="factchecks")
 
 StoreOption = Annotated[
-    str,
-    typer.Option("--store", "--factchecks", "-s", envvar="OVERCLAIM_FACTCHECKS",
-                 help="Fact-check store: SQLite file path or database URL."),
+    str | None,
+    typer.Option("--factchecks", "-s", envvar="OVERCLAIM_FACTCHECKS",
+                 help=f"Fact-check store: SQLite file path or database URL (default: {DEFAULT_DB})."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 EmbeddingsOption = Annotated[
     bool,
     typer.Option("--embeddings", help="Add sentence-embedding similarity (needs the 'embeddings' extra)."),
 ]
+
+
+def _store(store: str | None, old_store: str | None, *, must_exist: bool = True) -> str:
+    """The fact-check store named by --factchecks (or its old spelling --store), else the default one.
+
+    Raises:
+        FileNotFound: ``must_exist`` and no such SQLite file (only ``factchecks import`` creates one).
+    """
+    path = one_spelling(store, old_store, "--factchecks") or DEFAULT_DB
+    return path if not must_exist else existing_factchecks_store(path) or path
 
 
 def _echo_json(data: object) -> None:
@@ -38,7 +49,8 @@ def _echo_json(data: object) -> None:
 @factchecks_app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="ClaimReview JSON-LD (object, array, @graph), JSONL, CSV or TSV.")],
-    store: StoreOption = DEFAULT_DB,
+    store: StoreOption = None,
+    old_store: OldStoreOption = None,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonld, jsonl, csv or tsv (default: guess).")] = None,
     mapping: Annotated[
         list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/flat JSON, e.g. claim=vclaim.")
@@ -49,7 +61,8 @@ def import_(
     """Import fact-checks; records already stored are left alone, bad records reported and skipped."""
     from overclaim.store.factchecks import FactCheckStore, parse_mapping
 
-    result = FactCheckStore(store).import_file(path, fmt=fmt, mapping=parse_mapping(mapping or []), strict=strict)
+    fc_store = FactCheckStore(_store(store, old_store, must_exist=False))  # import creates a new store
+    result = fc_store.import_file(path, fmt=fmt, mapping=parse_mapping(mapping or []), strict=strict)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -66,7 +79,8 @@ def import_(
 
 @factchecks_app.command("list")
 def list_(
-    store: StoreOption = DEFAULT_DB,
+    store: StoreOption = None,
+    old_store: OldStoreOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Most records shown.")] = 20,
     offset: Annotated[int, typer.Option("--offset", help="Records skipped first.")] = 0,
     as_json: JsonOption = False,
@@ -74,7 +88,7 @@ def list_(
     """List stored fact-checks in import order."""
     from overclaim.store.factchecks import FactCheckStore
 
-    records = list(FactCheckStore(store).iter_all(limit=limit, offset=offset))
+    records = list(FactCheckStore(_store(store, old_store)).iter_all(limit=limit, offset=offset))
     if as_json:
         _echo_json([r.to_dict() for r in records])
         return
@@ -84,11 +98,11 @@ def list_(
 
 
 @factchecks_app.command("stats")
-def stats(store: StoreOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def stats(store: StoreOption = None, old_store: OldStoreOption = None, as_json: JsonOption = False) -> None:
     """Count stored fact-checks, by rating, reviewer and language."""
     from overclaim.store.factchecks import FactCheckStore
 
-    data = FactCheckStore(store).stats()
+    data = FactCheckStore(_store(store, old_store)).stats()
     if as_json:
         _echo_json(data)
         return
@@ -100,7 +114,8 @@ def stats(store: StoreOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 @factchecks_app.command("export")
 def export(
-    store: StoreOption = DEFAULT_DB,
+    store: StoreOption = None,
+    old_store: OldStoreOption = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl (ClaimReview a line), jsonld (@graph) or csv.")] = "jsonl",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
@@ -110,7 +125,7 @@ def export(
 
     if out is not None:
         check_output_path(out)
-    fc_store = FactCheckStore(store)
+    fc_store = FactCheckStore(_store(store, old_store))
     if out is None:
         with writing("stdout"):
             fc_store.export(sys.stdout, fmt)
@@ -124,7 +139,8 @@ def export(
 @app.command("match")
 def match(
     text: Annotated[str, typer.Argument(help="The claim, headline or post text.")],
-    store: StoreOption = DEFAULT_DB,
+    store: StoreOption = None,
+    old_store: OldStoreOption = None,
     top_k: Annotated[int, typer.Option("--top", "-k", help="Most matches shown.")] = 3,
     min_probability: Annotated[
         float | None, typer.Option("--min-probability", help="Hide matches under this (default: config, 0.5).")
@@ -140,7 +156,7 @@ def match(
     if not text.strip():
         raise EmptyFieldError("is empty", field="TEXT")
     threshold = DEFAULT_CONFIG.match_min_probability if min_probability is None else min_probability
-    matcher = ClaimMatcher(store, embeddings=embeddings)
+    matcher = ClaimMatcher(_store(store, old_store), embeddings=embeddings)
     ranked = [c for c in matcher.rank(clean_text(text))[:top_k] if c.probability >= threshold]
     if as_json:
         _echo_json([{**c.to_match().model_dump(), "near_duplicate": c.near_duplicate} for c in ranked])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,7 +27,7 @@ ProfileOption = Annotated[
 ]
 
 
-def _existing_store(value: str | None) -> str | None:
+def existing_factchecks_store(value: str | None) -> str | None:
     """A ``--factchecks`` store must exist: a missing file would be created empty and match nothing.
 
     A database URL (``postgresql://...``) is taken as given; ``overclaim factchecks import`` creates
@@ -50,6 +51,41 @@ FactchecksOption = Annotated[
     typer.Option(
         "--factchecks",
         help="Fact-check store (an existing SQLite file or a database URL).",
-        callback=_existing_store,
+        callback=existing_factchecks_store,
     ),
 ]
+
+
+# --------------------------------------------------------------------------- one name per store
+# --factchecks is the fact-check store and --store the report store in every command. A command
+# that named one differently keeps its old spelling as a hidden option that warns (one line).
+
+
+def _warn_deprecated(old: str, new: str) -> Callable[[Any], Any]:
+    def warn(value: Any) -> Any:
+        if value is not None:
+            typer.echo(f"overclaim: warning: {old} is deprecated; use {new}", err=True)
+        return value
+
+    return warn
+
+
+def deprecated_spelling(old: str, new: str) -> Any:
+    """A hidden option ``old``: the old spelling of ``new``, still read, with a one-line warning on stderr."""
+    return typer.Option(old, hidden=True, callback=_warn_deprecated(old, new), help=f"Deprecated: use {new}.")
+
+
+def one_spelling(value: str | None, old_value: str | None, new: str) -> str | None:
+    """The value given as ``new`` or under its old spelling.
+
+    Raises:
+        UsageError: both were given, with different values.
+    """
+    from overclaim.errors import UsageError
+
+    if old_value is not None and value is not None and old_value != value:
+        raise UsageError(f"given twice, under its old name too; give it once, as {new}", field=new)
+    return value if old_value is None else old_value
+
+
+OldStoreOption = Annotated[str | None, deprecated_spelling("--store", "--factchecks")]

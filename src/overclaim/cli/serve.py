@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app
-from overclaim.cli.options import Profile, ProfileOption
+from overclaim.cli.options import Profile, ProfileOption, deprecated_spelling, one_spelling
 from overclaim.errors import InputError
 from overclaim.store.db import DEFAULT_DB
 
@@ -20,14 +20,17 @@ from overclaim.store.db import DEFAULT_DB
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    db: Annotated[
-        str, typer.Option(help="Report store: SQLite file path or database URL (postgresql://...).")
-    ] = DEFAULT_DB,
+    store: Annotated[
+        str | None,
+        typer.Option("--store", help=f"Report store: SQLite file path or database URL (postgresql://...); "
+                                     f"default: {DEFAULT_DB}."),
+    ] = None,
+    old_db: Annotated[str | None, deprecated_spelling("--db", "--store")] = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Keep no reports (GET /v1/reports answers 404).")
     ] = False,
     factchecks: Annotated[
-        str | None, typer.Option(help="Fact-check store for matches (default: the --db database).")
+        str | None, typer.Option(help="Fact-check store for matches (default: the --store database).")
     ] = None,
     api_key: Annotated[
         str | None,
@@ -65,6 +68,7 @@ def serve(
         raise InputError(f"must be 0 or more, got {processes}", field="--processes")
     if api_key is not None and not api_key.strip():
         api_key = None
+    db = one_spelling(store, old_db, "--store") or DEFAULT_DB
     settings = ServiceSettings(
         db=None if no_store else db,
         factchecks=factchecks,

@@ -873,7 +873,7 @@ class Service:
         if not self.match_checker.factchecks:
             from overclaim.errors import StoreError
 
-            raise StoreError("this service has no fact-check store (start it with --db or --factchecks)")
+            raise StoreError("this service has no fact-check store (start it with --store or --factchecks)")
         return self.match_checker.check(claim, body or claim).matches
 
 
