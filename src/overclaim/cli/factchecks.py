@@ -14,7 +14,8 @@ from overclaim.render.safe import printable
 from overclaim.store.db import DEFAULT_DB
 
 factchecks_app = typer.Typer(
-    help="The fact-check store: import ClaimReview JSON-LD, JSONL or CSV; list, count, export.",
+    help="The fact-check store: import ClaimReview (JSON-LD, fact-check pages, Fact Check Tools API answers, "
+    "DataFeeds), JSONL or CSV; list, count, export.",
     no_args_is_help=True,
 )
 app.add_typer(factchecks_app, name="factchecks")
@@ -37,16 +38,28 @@ def _echo_json(data: object) -> None:
 
 @factchecks_app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="ClaimReview JSON-LD (object, array, @graph), JSONL, CSV or TSV.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="ClaimReview JSON-LD (object, array, @graph, DataFeed), a fact-check article page (HTML: its "
+            "application/ld+json blocks), a Fact Check Tools API response (claims[]), JSONL, CSV or TSV."
+        ),
+    ],
     store: StoreOption = DEFAULT_DB,
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonld, jsonl, csv or tsv (default: guess).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonld, jsonl, html, csv or tsv (default: guess).")
+    ] = None,
     mapping: Annotated[
         list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/flat JSON, e.g. claim=vclaim.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Store nothing if any record is bad.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import fact-checks; records already stored are left alone, bad records reported and skipped."""
+    """Import fact-checks; records already stored are left alone, bad records reported and skipped.
+
+    A file with content but no usable record (a page without ClaimReview markup, an empty API
+    answer) is an error (exit 2).
+    """
     from overclaim.store.factchecks import FactCheckStore, parse_mapping
 
     result = FactCheckStore(store).import_file(path, fmt=fmt, mapping=parse_mapping(mapping or []), strict=strict)
