@@ -45,3 +45,74 @@ def test_import_export_import_round_trip_through_the_cli(run_cli, tmp_path):
     assert tea["itemReviewed"]["author"] == {"@type": "Organization", "name": "Facebook posts"}
     assert tea["reviewRating"] == {"@type": "Rating", "ratingValue": "2", "bestRating": "6", "worstRating": "1"}
     assert "@id" not in tea
+
+
+# --- matches carry the fact-check's metadata; --language, --max-age-days, --publisher ---------
+
+SENATOR = "Senator voted against the climate bill 40 times!"
+BODY = "A viral image says the senator voted against the climate bill 40 times. The record shows two votes."
+
+
+@pytest.fixture
+def store(run_cli, tmp_path):
+    db = str(tmp_path / "fc.sqlite")
+    for name in ("api_response.json", "rich.jsonld"):
+        assert run_cli("factchecks", "import", str(CLAIMREVIEW / name), "--store", db)[0] == 0
+    return db
+
+
+def test_match_json_carries_the_metadata_and_takes_filters(run_cli, store):
+    code, out, err = run_cli("match", SENATOR, "--store", store, "--json")
+    assert code == 0, err
+    [best] = json.loads(out)
+    assert {k: best[k] for k in ("reviewer", "claimant", "claim_date", "review_date", "language")} == {
+        "reviewer": "PolitiFact", "claimant": "Viral image", "claim_date": "2024-02-01T00:00:00Z",
+        "review_date": "2024-02-03T14:00:00Z", "language": "en"}
+    code, out, _ = run_cli("match", SENATOR, "--store", store, "--json", "--publisher", "factcheck.org")
+    assert [m["reviewer"] for m in json.loads(out)] == ["FactCheck.org"]
+    code, out, _ = run_cli("match", SENATOR, "--store", store, "--json", "--language", "fr", "--language", "es")
+    assert json.loads(out) == []
+    code, out, _ = run_cli("match", SENATOR, "--store", store, "--max-age-days", "0")
+    assert code == 0 and "no stored fact-check" in out and "reviewed in the last 0 days" in out
+
+
+def test_match_terminal_shows_who_checked_and_claimed_it(run_cli, store):
+    code, out, _ = run_cli("match", SENATOR, "--store", store)
+    assert code == 0
+    assert "checked by PolitiFact, 2024-02-03; claimed by Viral image, 2024-02-01; language en" in out
+
+
+@pytest.mark.parametrize("args", [("--max-age-days", "-1"), ("--language", " ")])
+def test_bad_filters_exit_2(run_cli, store, args):
+    code, _, err = run_cli("match", SENATOR, "--store", store, *args)
+    assert code == 2 and err.strip()
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown", "html"])
+def test_check_shows_the_match_metadata(run_cli, store, fmt):
+    code, out, err = run_cli("check", "-H", SENATOR, "-B", BODY, "--factchecks", store, "--profile", "fast",
+                             "-f", fmt)
+    assert code == 0, err
+    assert "checked by PolitiFact, 2024-02-03" in out and "claimed by Viral image, 2024-02-01" in out
+
+
+def test_check_filters_its_matches(run_cli, store):
+    args = ("check", "-H", SENATOR, "-B", BODY, "--factchecks", store, "--profile", "fast", "-f", "json")
+    report = json.loads(run_cli(*args, "--publisher", "FactCheck.org")[1])
+    assert [m["reviewer"] for m in report["matches"]] == ["FactCheck.org"]
+    report = json.loads(run_cli(*args, "--language", "fr")[1])
+    assert report["matches"] == [] and any("language fr" in n for n in report["notes"])
+
+
+def test_check_filters_need_a_store(run_cli):
+    code, _, err = run_cli("check", "-H", SENATOR, "-B", BODY, "--language", "en")
+    assert code == 2 and "--factchecks" in err
+
+
+def test_the_schema_publishes_the_match_metadata(run_cli):
+    from overclaim.report import SCHEMA_VERSION
+
+    schema = json.loads(run_cli("schema")[1])
+    match = schema["$defs"]["FactCheckMatch"]["properties"]
+    assert {"claimant", "claim_date", "review_date", "language", "reviewer"} <= set(match)
+    assert schema["$id"].endswith(f"report-{SCHEMA_VERSION}.json") and SCHEMA_VERSION == "1.3"

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from overclaim.cli import app
-from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
+from overclaim.cli.options import (
+    FactchecksOption,
+    LanguageOption,
+    MaxAgeOption,
+    Profile,
+    ProfileOption,
+    PublisherOption,
+)
 from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
 
@@ -67,6 +74,9 @@ def check(
     factchecks: FactchecksOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     profile: ProfileOption = Profile.default,
+    language: LanguageOption = None,
+    max_age_days: MaxAgeOption = None,
+    publisher: PublisherOption = None,
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
@@ -77,6 +87,9 @@ def check(
         check_output_path(out)  # before the check, not after it
     if path is None and headline is None and body is None:
         raise InputError("give a post file, '-' for stdin, or --headline and --body")
+    for name, given in (("--language", language), ("--max-age-days", max_age_days), ("--publisher", publisher)):
+        if given is not None and given != [] and factchecks is None:
+            raise InputError("filters the fact-check matches; give the store with --factchecks", field=name)
     if path is not None and (headline is not None or body is not None):
         raise InputError("give either a post file or --headline/--body, not both")
     if path is None:
@@ -97,7 +110,9 @@ def check(
         posts = read_posts(path, input_format, parse_mapping(mapping))
     from overclaim.config import Config
 
-    checker = Checker(Config(profile=profile.value), factchecks=factchecks)
+    config = Config(profile=profile.value, match_languages=tuple(language or ()), match_max_age_days=max_age_days,
+                    match_publishers=tuple(publisher or ()))
+    checker = Checker(config, factchecks=factchecks)
     reports = checker.check_many(posts)
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report
