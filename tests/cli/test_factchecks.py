@@ -116,3 +116,36 @@ def test_the_schema_publishes_the_match_metadata(run_cli):
     match = schema["$defs"]["FactCheckMatch"]["properties"]
     assert {"claimant", "claim_date", "review_date", "language", "reviewer"} <= set(match)
     assert schema["$id"].endswith(f"report-{SCHEMA_VERSION}.json") and SCHEMA_VERSION == "1.3"
+
+
+# --- check --format claimreview --------------------------------------------------------------
+
+
+def test_check_format_claimreview_one_post_is_an_object(run_cli, tmp_path, seed_text):
+    headline, body = seed_text.split("\n", 1)
+    post = tmp_path / "post.json"
+    post.write_text(json.dumps({"headline": headline, "body": body, "url": "https://social.example/p/1",
+                                "outlet": "Example"}), encoding="utf-8")
+    code, out, err = run_cli("check", str(post), "--profile", "fast", "-f", "claimreview")
+    assert code == 0, err
+    draft = json.loads(out)
+    assert draft["@type"] == "ClaimReview" and draft["claimReviewed"] == headline
+    assert draft["itemReviewed"]["appearance"]["url"] == "https://social.example/p/1"
+    assert draft["itemReviewed"]["author"]["name"] == "Example"
+    report = json.loads(run_cli("check", str(post), "--profile", "fast", "-f", "json")[1])
+    from overclaim.render.claimreview import RATINGS
+
+    assert draft["reviewRating"]["alternateName"] == RATINGS[report["verdict"]["label"]][1]
+
+
+def test_check_format_claimreview_several_posts_is_an_array(run_cli, tmp_path):
+    posts = [{"id": "a", "headline": "Council approves the new school budget",
+              "body": "The city council approved the new school budget on Tuesday by a vote of 7 to 2."},
+             {"id": "b", "headline": "Scientists prove coffee cures cancer",
+              "body": "A small study found a weak link between coffee and lower risk of one cancer, researchers said."}]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in posts), encoding="utf-8")
+    code, out, err = run_cli("check", str(path), "--profile", "fast", "-f", "claimreview")
+    assert code == 0, err
+    drafts = json.loads(out)
+    assert [d["claimReviewed"] for d in drafts] == [p["headline"] for p in posts]

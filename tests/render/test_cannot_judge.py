@@ -94,6 +94,7 @@ def test_every_format_renders_cannot_judge(cannot_judge, fmt):
         "markdown": "**Verdict: cannot judge**",
         "html": 'data-verdict="cannot_judge">cannot judge</span>',
         "json": '"label": "cannot_judge"',
+        "claimreview": '"alternateName": "Cannot be judged from the article"',
     }[fmt]
     assert wanted in text
     if fmt != "json":

@@ -37,6 +37,7 @@ class OutputFormat(str, Enum):
     jsonl = "jsonl"
     markdown = "markdown"
     html = "html"
+    claimreview = "claimreview"
 
 
 def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -64,7 +65,11 @@ def check(
     ] = None,
     headline: Annotated[str | None, typer.Option("--headline", "-H", help="Headline text (with --body).")] = None,
     body: Annotated[str | None, typer.Option("--body", "-B", help="Body text (with --headline).")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.terminal,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="Output format; claimreview: the verdict as a ClaimReview draft "
+                     "(JSON-LD) for a fact-checker to edit and publish."),
+    ] = OutputFormat.terminal,
     input_format: Annotated[
         str | None, typer.Option("--input-format", help="text, json, jsonl, csv or html (default: guess).")
     ] = None,
@@ -128,6 +133,10 @@ def check(
         text = "\n".join(r.to_json(indent=None) for r in reports)
     elif fmt is OutputFormat.json and len(reports) > 1:
         text = json.dumps([json.loads(r.to_json()) for r in reports], indent=2, ensure_ascii=False)
+    elif fmt is OutputFormat.claimreview and len(reports) > 1:
+        from overclaim.render.claimreview import render_claimreviews
+
+        text = render_claimreviews(reports)
     elif fmt in (OutputFormat.terminal, OutputFormat.markdown) and len(reports) > 1:
         text = "\n".join(post_label(r, i, len(reports)) + "\n" + render(r, fmt.value)
                          for i, r in enumerate(reports, 1))
