@@ -68,6 +68,7 @@ metadata = MetaData()
 FIELDS = ("claim_id", "claim", "title", "claimant", "claim_date", "rating", "reviewer", "url", "language",
           "review_date", "rating_value", "best_rating", "worst_rating", "claimant_type", "claimant_url",
           "reviewer_type", "reviewer_url", "appearance", "first_appearance")
+_FIELD_SET = frozenset(FIELDS)
 # Fields added after the first release: a store made before them gains them (empty) when opened.
 ADDED_FIELDS = FIELDS[10:]
 
@@ -207,7 +208,7 @@ class FactCheck:
         """
         item: dict[str, Any] = {"@type": "Claim"}
         if self.claimant or self.claimant_url or self.claimant_type:
-            item["author"] = _party(self.claimant_type, self.claimant, self.claimant_url)
+            item["author"] = _party_node(self.claimant_type, self.claimant, self.claimant_url)
         if self.claim_date:
             item["datePublished"] = self.claim_date
         if self.appearance:
@@ -232,7 +233,7 @@ class FactCheck:
         if rating:
             out["reviewRating"] = {"@type": "Rating", **rating}
         if self.reviewer or self.reviewer_url or self.reviewer_type:
-            out["author"] = _party(self.reviewer_type, self.reviewer, self.reviewer_url)
+            out["author"] = _party_node(self.reviewer_type, self.reviewer, self.reviewer_url)
         if self.url:
             out["url"] = self.url
         if self.language:
@@ -242,7 +243,7 @@ class FactCheck:
         return out
 
 
-def _party(kind: str | None, name: str | None, url: str | None) -> dict[str, Any]:
+def _party_node(kind: str | None, name: str | None, url: str | None) -> dict[str, Any]:
     """A Person or Organization node (claimant, fact-checker): ``@type`` only when known."""
     out: dict[str, Any] = {"@type": kind} if kind else {}
     if name:
@@ -440,6 +441,8 @@ def _text(value: Any) -> str | None:
     """A plain string from a JSON-LD value (string, number, {'name': ...}, [first, ...])."""
     if value is None:
         return None
+    if isinstance(value, str):  # the common case first: imports call this ~20 times a record
+        return value.strip() or None
     if isinstance(value, list):
         return _text(value[0]) if value else None
     if isinstance(value, dict):
@@ -470,7 +473,8 @@ def _finish(values: Mapping[str, str | None]) -> FactCheck:
         claim_id = _stable_id(values.get("url"), claim)
     elif len(claim_id) > 512:
         raise _BadRecord("claim id is longer than 512 characters", field="claim_id")
-    kept = {k: (str(v).strip() or None) if v is not None else None for k, v in values.items() if k in FIELDS}
+    # Values come from _text / _json_text: stripped text or None.
+    kept = {k: v for k, v in values.items() if k in _FIELD_SET}
     kept["claim"] = claim
     kept["claim_id"] = claim_id
     return FactCheck(**kept)  # type: ignore[arg-type]
@@ -487,26 +491,18 @@ def _first(value: Any) -> Any:
     return (value[0] if value else None) if isinstance(value, list) else value
 
 
-def _kind(value: Any) -> str | None:
-    """The ``@type`` of a JSON-LD node (the first, when it lists several), or None."""
+def _party_of(value: Any) -> tuple[str | None, str | None, str | None]:
+    """A Person or Organization node's name, ``@type`` and URL (``url``, else ``sameAs``).
+
+    A plain string is the name alone (no type, no URL).
+    """
     value = _first(value)
-    return _text(value.get("@type")) if isinstance(value, dict) else None
-
-
-def _name(value: Any) -> str | None:
-    """The name of a Person or Organization node, or the text given in its place."""
-    value = _first(value)
-    if isinstance(value, dict):
-        return _text(value.get("name")) or _text(value.get("alternateName"))
-    return _text(value)
-
-
-def _url(value: Any) -> str | None:
-    """The URL of a Person or Organization node (``url``, else ``sameAs``), or None."""
-    value = _first(value)
-    if isinstance(value, dict):
-        return _text(value.get("url")) or _text(value.get("sameAs"))
-    return None
+    if value is None:
+        return None, None, None
+    if not isinstance(value, dict):
+        return _text(value), None, None
+    name = _text(value.get("name")) or _text(value.get("alternateName"))
+    return name, _text(value.get("@type")), _text(value.get("url")) or _text(value.get("sameAs"))
 
 
 def from_claimreview(obj: Mapping[str, Any]) -> FactCheck:
@@ -524,23 +520,25 @@ def from_claimreview(obj: Mapping[str, Any]) -> FactCheck:
         claim = item.get("text") or item.get("name")
     if claim is not None and not isinstance(claim, (str, list, dict)):
         raise _BadRecord("claim text is not a string", field="claimReviewed")
-    claimant = item.get("author")
-    reviewer = obj.get("author") if obj.get("author") is not None else obj.get("publisher")
+    claimant, claimant_type, claimant_url = _party_of(item.get("author"))
+    reviewer, reviewer_type, reviewer_url = _party_of(
+        obj.get("author") if obj.get("author") is not None else obj.get("publisher")
+    )
     values = {
         "claim_id": _text(obj.get("@id")) or _text(obj.get("identifier")),
         "claim": _text(claim),
         "title": _text(obj.get("name")) or _text(obj.get("headline")),
-        "claimant": _name(claimant),
-        "claimant_type": _kind(claimant),
-        "claimant_url": _url(claimant),
+        "claimant": claimant,
+        "claimant_type": claimant_type,
+        "claimant_url": claimant_url,
         "claim_date": _text(item.get("datePublished")),
         "rating": _text(scale.get("alternateName")) if scale else _text(rating),
         "rating_value": _text(scale.get("ratingValue")),
         "best_rating": _text(scale.get("bestRating")),
         "worst_rating": _text(scale.get("worstRating")),
-        "reviewer": _name(reviewer),
-        "reviewer_type": _kind(reviewer),
-        "reviewer_url": _url(reviewer),
+        "reviewer": reviewer,
+        "reviewer_type": reviewer_type,
+        "reviewer_url": reviewer_url,
         "url": _text(obj.get("url")),
         "language": _text(obj.get("inLanguage")),
         "review_date": _text(obj.get("datePublished")),
@@ -640,17 +638,26 @@ _REFERENCES = ("itemReviewed", "author", "publisher", "reviewRating", "appearanc
 
 
 def _resolve(node: dict[str, Any], by_id: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
-    """``node`` with its :data:`_REFERENCES` that are bare ``{"@id": ...}`` references replaced by the nodes named."""
-    out = dict(node)
+    """``node`` with its :data:`_REFERENCES` that are bare ``{"@id": ...}`` references replaced by the nodes named.
+
+    ``node`` itself is returned when nothing is replaced (most graphs: no copy).
+    """
+    if not by_id:
+        return node
+    out: dict[str, Any] | None = None
     for key in _REFERENCES:
-        value = out.get(key)
-        if isinstance(value, dict) and set(value) == {"@id"} and isinstance(value["@id"], str):
-            value = by_id.get(value["@id"], value)
-        if isinstance(value, dict) and key == "itemReviewed" and depth == 0:
-            value = _resolve(value, by_id, depth + 1)
-        if value is not None:
-            out[key] = value
-    return out
+        value = node.get(key)
+        if not isinstance(value, dict):
+            continue
+        new = value
+        if len(value) == 1 and isinstance(value.get("@id"), str):
+            new = by_id.get(value["@id"], value)
+        if key == "itemReviewed" and depth == 0 and isinstance(new, dict):
+            new = _resolve(new, by_id, depth + 1)
+        if new is not value:
+            out = dict(node) if out is None else out
+            out[key] = new
+    return node if out is None else out
 
 
 def _is_api_response(doc: Mapping[str, Any]) -> bool:
