@@ -278,8 +278,8 @@ def sniff_format(text: str) -> Format:
         if head.startswith("{") and first_line.endswith("}") and text.strip().count("\n") > 0:
             return "jsonl"
         return "json"
-    if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
-        return "html"
+    if head.startswith(("<!doctype html", "<html")) or "<body" in head or (head.startswith("<") and "<html" in head):
+        return "html"  # the last: a page saved with a leading comment ("<!-- saved from url=... -->")
     return "text"
 
 

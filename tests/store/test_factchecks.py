@@ -514,3 +514,11 @@ def test_a_store_from_an_older_release_gains_the_new_columns(tmp_path):
     old.import_file(fixture("rich.jsonld"))
     assert len(old) == 1 + len(_source_reviews())
     assert FactCheckStore(str(path)).get("https://verificador.example/es/2024/vacunas").claimant_type == "Person"
+
+
+def test_a_saved_page_with_a_leading_comment_is_read_as_a_page(store, tmp_path):
+    page = ("<!-- saved from url=(0042)https://checks.example/2024/cash-ban/ -->\n<html><head>"
+            '<script type="application/ld+json">' + json.dumps(review(5, CLAIMS[2])) + "</script></head>"
+            "<body><p>One, two, three</p></body></html>\n")
+    result = store.import_file(write(tmp_path, "saved_page", page))
+    assert (result.imported, result.skipped) == (1, 0)
