@@ -95,6 +95,12 @@ class Config:
     # post), a quarter of the pipeline; the size check costs ~0.05 ms. A running service sees a
     # first import within this time.
     match_empty_recheck_s: float = 2.0
+    # Which fact-checks may be shown (store.factchecks.FactCheckFilter): the user's choice, not
+    # tuned; empty / None shows every one. Language codes ("en" takes "en-GB"); the review (else
+    # claim) date at most this many days old; publisher names or sites ("afp", "politifact.com").
+    match_languages: tuple[str, ...] = ()
+    match_max_age_days: int | None = None
+    match_publishers: tuple[str, ...] = ()
 
     extra: dict[str, float] = field(default_factory=dict)
 

@@ -269,17 +269,58 @@ def detect_format(source: str, text: str, *, columns: bool = False) -> Format:
         raise UnknownFormatError(
             f"unknown format '{suffix}'; use one of {', '.join(FORMATS)} (or --input-format)", source=source
         )
-    head = text.lstrip()[:512].lower()
+    return sniff_format(text, columns=columns)
+
+
+def sniff_format(text: str, *, columns: bool = False) -> Format:
+    """The format of ``text`` from its content alone: ``json``, ``jsonl``, ``html`` or ``text``.
+
+    The fact-check importer (:mod:`overclaim.store.factchecks`) tells its formats apart here too.
+    ``columns`` (``--map`` given): content that is not JSON is ``csv``.
+    """
+    text = text.lstrip("\ufeff").lstrip()
+    head = text[:512].lower()
     if head.startswith("{") or head.startswith("["):
-        first_line = text.lstrip().split("\n", 1)[0].strip()
+        first_line = text.split("\n", 1)[0].strip()
         if head.startswith("{") and first_line.endswith("}") and text.strip().count("\n") > 0:
             return "jsonl"
         return "json"
     if columns:
         return "csv"
-    if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
-        return "html"
+    if head.startswith(("<!doctype html", "<html")) or "<body" in head or (head.startswith("<") and "<html" in head):
+        return "html"  # the last: a page saved with a leading comment ("<!-- saved from url=... -->")
     return "text"
+
+
+class _JsonLdBlocks(HTMLParser):
+    """Collects the text of each ``<script type="application/ld+json">`` element, with its first line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.blocks: list[tuple[int, str]] = []
+        self._open: tuple[int, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            kind = (dict(attrs).get("type") or "").split(";")[0].strip().lower()
+            self._open = (self.getpos()[0], []) if kind == "application/ld+json" else None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._open is not None:
+            self.blocks.append((self._open[0], "".join(self._open[1])))
+            self._open = None
+
+
+def json_ld_blocks(html: str) -> list[tuple[int, str]]:
+    """Every ``<script type="application/ld+json">`` block of an HTML page: (line of its tag, its text)."""
+    parser = _JsonLdBlocks()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks
 
 
 def parse_text(text: str, source: str = "<input>") -> Post:

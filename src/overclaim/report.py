@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # Attribution.source / antecedent and the speaker kind "pronoun" (all optional or added)
 # 1.2: the verdict "cannot_judge"; Verdict.probabilities and Verdict.margin, Reason.contribution
 # (all optional or added)
-# 1.3: Report.checked_at, when the check ran (optional: absent from older reports)
+# 1.3: Report.checked_at, when the check ran; FactCheckMatch.claimant, claim_date, review_date and
+# language (all optional: absent from older reports)
 SCHEMA_VERSION = "1.3"
 
 Field_ = Literal["headline", "body"]
@@ -329,10 +330,38 @@ class FactCheckMatch(_Model):
     claim_id: str
     claim: str
     rating: str | None = None
-    reviewer: str | None = None
+    reviewer: str | None = Field(default=None, description="The fact-checker that published the review.")
     url: str | None = None
     score: float = Field(description="Retrieval similarity score.")
     probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability that it is the same claim.")
+    claimant: str | None = Field(default=None, description="Who made the claim, as the fact-check names them.")
+    claim_date: str | None = Field(default=None, description="When the claim was made, as the fact-check gives it.")
+    review_date: str | None = Field(default=None, description="When the fact-check was published.")
+    language: str | None = Field(default=None, description="The fact-check's language (a code such as 'en').")
+
+    def provenance(self) -> str:
+        """Who checked it and when, who claimed it and when, its language: "by PolitiFact, 2024-02-03; ...".
+
+        The terminal, Markdown and HTML views show this line under each match; empty when the
+        store holds none of it.
+        """
+        parts = []
+        checked = ", ".join(x for x in (self.reviewer, _day(self.review_date)) if x)
+        if checked:
+            parts.append(f"checked by {checked}" if self.reviewer else f"checked {checked}")
+        claimed = ", ".join(x for x in (self.claimant, _day(self.claim_date)) if x)
+        if claimed:
+            parts.append(f"claimed by {claimed}" if self.claimant else f"claimed {claimed}")
+        if self.language:
+            parts.append(f"language {self.language}")
+        return "; ".join(parts)
+
+
+def _day(value: str | None) -> str | None:
+    """A timestamp's day ("2024-02-01T00:00:00Z" -> "2024-02-01"); other text as it is."""
+    if value and len(value) > 10 and value[4] == "-" and value[7] == "-" and value[10] in "T ":
+        return value[:10]
+    return value
 
 
 class Reason(_Model):

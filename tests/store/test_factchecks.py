@@ -81,6 +81,7 @@ def test_claimreview_fields(store, tmp_path):
         claim_id="https://checks.example/7", claim=CLAIMS[0], title=None, claimant="A. Poster",
         claim_date="2025-01-02", rating="Misleading", reviewer="Example Checks",
         url="https://checks.example/7", language="en", review_date="2025-01-03",
+        rating_value="2", claimant_type="Person", reviewer_type="Organization",
     )
 
 
@@ -329,9 +330,16 @@ def test_a_deep_or_long_number_json_document_is_malformed(store, tmp_path, text,
 
 @pytest.mark.parametrize("feed", [5, "text", {"item": "not a review"}, [5, None]])
 def test_a_datafeed_that_is_not_a_list_of_items_is_a_skipped_record(store, tmp_path, feed):
-    result = store.import_file(write(tmp_path, "feed.json", json.dumps({"dataFeedElement": feed})))
-    assert result.imported == 0
+    good = {"@type": "DataFeedItem", "item": review(1, CLAIMS[0])}
+    elements = [*(feed if isinstance(feed, list) else [feed]), good]
+    result = store.import_file(write(tmp_path, "feed.json", json.dumps({"dataFeedElement": elements})))
+    assert result.imported == 1
     assert result.skipped >= 1 and all("expected a JSON object" in i.message for i in result.issues)
+    # With nothing usable at all, the import is an error that names the file and the first bad record.
+    path = write(tmp_path, "bad_feed.json", json.dumps({"dataFeedElement": feed}))
+    with pytest.raises(MalformedInputError, match="expected a JSON object") as err:
+        store.import_file(path)
+    assert str(path) in str(err.value) and "no usable fact-check record" in str(err.value)
 
 
 def test_a_datafeed_with_one_item_object_is_imported(store, tmp_path):
@@ -346,3 +354,172 @@ def test_a_utf16_import_is_named_not_called_binary(store, tmp_path):
     path.write_bytes((json.dumps(review(1, CLAIMS[0])) + "\n").encode("utf-16"))
     with pytest.raises(EncodingError, match="UTF-16"):
         store.import_file(path)
+
+
+# --- fact-checkers' own formats: article pages, the Fact Check Tools API, DataFeeds -----------
+
+CLAIMREVIEW_FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "claimreview")
+
+
+def fixture(name):
+    return os.path.join(CLAIMREVIEW_FIXTURES, name)
+
+
+def test_a_fact_check_page_imports_its_claimreviews_and_ignores_the_other_nodes(store):
+    with open(fixture("factcheck_page.html"), encoding="utf-8") as fh:
+        page = fh.read()
+    result = store.import_file(fixture("factcheck_page.html"))
+    # The page has 3 JSON-LD blocks: an Organization, an @graph of 6 nodes with one ClaimReview,
+    # and a ClaimReview in the article; only the two ClaimReviews are records, none is bad.
+    assert page.count('"@type": "ClaimReview"') == 2 and page.count("application/ld+json") == 3
+    assert (result.read, result.imported, result.skipped, result.issues) == (2, 2, 0, [])
+    first, second = store.iter_all()
+    # The graph's {"@id": ...} references to its Claim and Organization nodes are followed.
+    assert first.claim == "The city council banned cash payments in all shops from March"
+    assert (first.claimant, first.claimant_type, first.claim_date) == ("Facebook posts", "Organization", "2024-03-01")
+    assert (first.reviewer, first.reviewer_url) == ("Example Checks", "https://checks.example/")
+    assert json.loads(first.appearance)["url"] == "https://social.example/p/777"
+    assert (first.rating, first.rating_value, first.best_rating, first.worst_rating) == ("False", "1", "5", "1")
+    assert second.claim == "Shops that take cash will be fined 500 euros"
+
+
+def test_a_page_with_a_broken_block_reports_it_at_its_line_and_reads_the_rest(store, tmp_path):
+    good = json.dumps(review(1, CLAIMS[0]))
+    page = ("<!DOCTYPE html>\n<html><head>\n<script type='application/ld+json'>\n{\"@type\": \"WebPage\",,}\n"
+            "</script>\n<script type=\"application/ld+json; charset=utf-8\">" + good + "</script>\n</head>"
+            "<body><p>a, b, c</p></body></html>\n")
+    result = store.import_file(write(tmp_path, "page.htm", page))
+    assert result.imported == 1 and result.skipped == 1
+    [issue] = result.issues
+    assert issue.line == 4 and "not valid JSON" in issue.message
+
+
+@pytest.mark.parametrize("name", ["page.html", "page"])
+def test_a_page_without_claimreview_is_an_error_naming_the_file_not_csv(store, tmp_path, name):
+    page = ('<!DOCTYPE html>\n<html><head><title>News, views</title><script type="application/ld+json">'
+            '{"@type": "NewsArticle", "headline": "x"}</script></head><body><p>One, two</p></body></html>')
+    path = write(tmp_path, name, page)
+    with pytest.raises(UnknownFormatError, match="no fact-check record") as err:
+        store.import_file(path)
+    assert str(path) in str(err.value) and "column" not in str(err.value)
+    assert len(store) == 0
+
+
+def test_a_fact_check_tools_api_response_imports_one_record_per_review(store):
+    with open(fixture("api_response.json"), encoding="utf-8") as fh:
+        api = json.load(fh)
+    pairs = [(c, r) for c in api["claims"] for r in c["claimReview"]]
+    result = store.import_file(fixture("api_response.json"))
+    assert (result.read, result.imported, result.skipped) == (len(pairs), len(pairs), 0)
+    stored = {fc.url: fc for fc in store.iter_all()}
+    for claim, rev in pairs:
+        fc = stored[rev["url"]]
+        assert (fc.claim, fc.claimant, fc.claim_date) == (claim["text"], claim["claimant"], claim["claimDate"])
+        assert (fc.title, fc.rating, fc.language, fc.review_date) == (
+            rev["title"], rev["textualRating"], rev["languageCode"], rev["reviewDate"])
+        assert fc.reviewer == rev["publisher"]["name"]
+        assert fc.reviewer_url == "https://" + rev["publisher"]["site"]
+
+
+def test_api_response_pages_as_json_lines_and_a_claim_without_review(store, tmp_path):
+    with open(fixture("api_response.json"), encoding="utf-8") as fh:
+        api = json.load(fh)
+    page2 = {"claims": [{"text": "A claim nobody reviewed", "claimReview": []}, api["claims"][1]]}
+    result = store.import_file(write(tmp_path, "pages.jsonl", json.dumps(api) + "\n" + json.dumps(page2) + "\n"))
+    # Page 1: 3 reviews; page 2: a claim with no review (bad, line 2) and a review already on page 1.
+    assert (result.imported, result.skipped) == (3, 2)
+    assert {i.line for i in result.issues} == {2}
+    assert any("no claimReview" in i.message for i in result.issues)
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [('{"claims": []}', UnknownFormatError), ("[]", UnknownFormatError), ("{}", MalformedInputError),
+     ('{"error": {"code": 403, "message": "API key not valid"}}', MalformedInputError),
+     ("claim,rating\n", UnknownFormatError)],
+)
+def test_a_file_with_content_but_no_record_is_an_error(store, tmp_path, text, error):
+    path = write(tmp_path, "api.csv" if text.startswith("claim,") else "api.json", text)
+    with pytest.raises(error, match="no (usable )?fact-check record") as err:
+        store.import_file(path)
+    assert str(path) in str(err.value)
+
+
+def test_an_empty_file_imports_nothing_without_error(store, tmp_path):
+    assert store.import_file(write(tmp_path, "empty.jsonl", "\n  \n")).read == 0
+
+
+def test_a_datafeed_file_imports_every_item(store):
+    with open(fixture("datafeed.json"), encoding="utf-8") as fh:
+        feed = json.load(fh)
+    items = [item for element in feed["dataFeedElement"] for item in element["item"]]
+    result = store.import_file(fixture("datafeed.json"))
+    assert (result.imported, result.skipped) == (len(items), 0)
+    assert [fc.claim for fc in store.iter_all()] == [item["claimReviewed"] for item in items]
+
+
+def _source_reviews():
+    with open(fixture("rich.jsonld"), encoding="utf-8") as fh:
+        return json.load(fh)["@graph"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonld", "csv"])
+def test_import_export_import_gives_identical_records(store, tmp_path, fmt):
+    store.import_file(fixture("rich.jsonld"))
+    first = list(store.iter_all())
+    assert len(first) == len(_source_reviews())
+    buf = io.StringIO()
+    store.export(buf, fmt)
+    again = FactCheckStore(str(tmp_path / "again.sqlite"))
+    again.import_file(write(tmp_path, f"export.{fmt}", buf.getvalue()))
+    assert list(again.iter_all()) == first
+    # Every field the fixture fills is stored (none lost on the way in).
+    for name in fcmod.FIELDS:
+        assert any(getattr(fc, name) for fc in first), name
+
+
+def test_export_writes_back_the_claimreview_it_imported(store):
+    store.import_file(fixture("rich.jsonld"))
+    buf = io.StringIO()
+    store.export(buf, "jsonl")
+    exported = [json.loads(line) for line in buf.getvalue().splitlines()]
+    for source, out in zip(_source_reviews(), exported, strict=True):
+        out.pop("@context")
+        # ratingValue/bestRating/worstRating, appearance, firstAppearance, the author's URL, the
+        # claimant's @type ("Facebook posts" stays an Organization), and @id only where the source had one.
+        assert out == source
+
+
+def test_no_synthetic_id_is_exported_and_a_source_id_is_kept(store):
+    store.import_file(fixture("rich.jsonld"))
+    buf = io.StringIO()
+    store.export(buf, "jsonld")
+    graph = json.loads(buf.getvalue())["@graph"]
+    assert [node.get("@id") for node in graph] == [node.get("@id") for node in _source_reviews()]
+    assert not any(str(node.get("@id", "")).startswith("sha1:") for node in graph)
+
+
+def test_a_store_from_an_older_release_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE factchecks (id INTEGER PRIMARY KEY AUTOINCREMENT, claim_id VARCHAR(512) NOT NULL "
+                "UNIQUE, claim TEXT NOT NULL, title TEXT, claimant TEXT, claim_date VARCHAR(64), rating "
+                "VARCHAR(256), reviewer VARCHAR(512), url TEXT, language VARCHAR(32), review_date VARCHAR(64))")
+    con.execute("INSERT INTO factchecks (claim_id, claim, rating) VALUES ('old-1', 'An old claim', 'False')")
+    con.commit()
+    con.close()
+    old = FactCheckStore(str(path))
+    assert old.get("old-1") == FactCheck(claim_id="old-1", claim="An old claim", rating="False")
+    old.import_file(fixture("rich.jsonld"))
+    assert len(old) == 1 + len(_source_reviews())
+    assert FactCheckStore(str(path)).get("https://verificador.example/es/2024/vacunas").claimant_type == "Person"
+
+
+def test_a_saved_page_with_a_leading_comment_is_read_as_a_page(store, tmp_path):
+    page = ("<!-- saved from url=(0042)https://checks.example/2024/cash-ban/ -->\n<html><head>"
+            '<script type="application/ld+json">' + json.dumps(review(5, CLAIMS[2])) + "</script></head>"
+            "<body><p>One, two, three</p></body></html>\n")
+    result = store.import_file(write(tmp_path, "saved_page", page))
+    assert (result.imported, result.skipped) == (1, 0)

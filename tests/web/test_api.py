@@ -359,7 +359,7 @@ async def test_match_checks_the_api_key_before_the_body(client_for):
 async def test_match_over_time_limit_is_504(client_for, monkeypatch):
     from overclaim.web.app import Service
 
-    def slow(self, claim, body):
+    def slow(self, claim, body, where=None):
         time.sleep(1.0)
         return []
 

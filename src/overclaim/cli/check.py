@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from overclaim.cli import app
-from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
+from overclaim.cli.options import (
+    FactchecksOption,
+    LanguageOption,
+    MaxAgeOption,
+    Profile,
+    ProfileOption,
+    PublisherOption,
+)
 from overclaim.cli.output import check_output_path, write_output, write_stdout, writing
 from overclaim.errors import EmptyFieldError, InputError
 
@@ -30,6 +37,7 @@ class OutputFormat(str, Enum):
     jsonl = "jsonl"
     markdown = "markdown"
     html = "html"
+    claimreview = "claimreview"
 
 
 def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -60,7 +68,8 @@ def check(
     fmt: Annotated[
         OutputFormat,
         typer.Option("--format", "-f", help="Output format. json on a JSONL input prints JSONL (one report a line); "
-                                            "on several posts of another input, a JSON array."),
+                                            "on several posts of another input, a JSON array. claimreview: the verdict "
+                                            "as a ClaimReview draft (JSON-LD) for a fact-checker to edit and publish."),
     ] = OutputFormat.terminal,
     input_format: Annotated[
         str | None, typer.Option("--input-format", help="text, json, jsonl, csv or html (default: guess).")
@@ -73,6 +82,9 @@ def check(
     factchecks: FactchecksOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     profile: ProfileOption = Profile.default,
+    language: LanguageOption = None,
+    max_age_days: MaxAgeOption = None,
+    publisher: PublisherOption = None,
 ) -> None:
     """Check whether the article backs the headline, and say why."""
     from overclaim.pipeline import Checker
@@ -83,6 +95,9 @@ def check(
         check_output_path(out)  # before the check, not after it
     if path is None and headline is None and body is None:
         raise InputError("give a post file, '-' for stdin, or --headline and --body")
+    for name, given in (("--language", language), ("--max-age-days", max_age_days), ("--publisher", publisher)):
+        if given is not None and given != [] and factchecks is None:
+            raise InputError("filters the fact-check matches; give the store with --factchecks", field=name)
     if path is not None and (headline is not None or body is not None):
         raise InputError("give either a post file or --headline/--body, not both")
     if path is None:
@@ -105,7 +120,9 @@ def check(
             fmt = OutputFormat.jsonl  # JSON lines in, JSON lines out: one report a line
     from overclaim.config import Config
 
-    checker = Checker(Config(profile=profile.value), factchecks=factchecks)
+    config = Config(profile=profile.value, match_languages=tuple(language or ()), match_max_age_days=max_age_days,
+                    match_publishers=tuple(publisher or ()))
+    checker = Checker(config, factchecks=factchecks)
     reports = checker.check_many(posts)
     if fmt is OutputFormat.terminal and out is None:
         from overclaim.render.terminal import print_report
@@ -121,6 +138,10 @@ def check(
         text = "\n".join(r.to_json(indent=None) for r in reports)
     elif fmt is OutputFormat.json and len(reports) > 1:
         text = json.dumps([json.loads(r.to_json()) for r in reports], indent=2, ensure_ascii=False)
+    elif fmt is OutputFormat.claimreview and len(reports) > 1:
+        from overclaim.render.claimreview import render_claimreviews
+
+        text = render_claimreviews(reports)
     elif fmt in (OutputFormat.terminal, OutputFormat.markdown) and len(reports) > 1:
         text = "\n".join(post_label(r, i, len(reports)) + "\n" + render(r, fmt.value)
                          for i, r in enumerate(reports, 1))

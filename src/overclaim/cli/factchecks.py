@@ -10,12 +10,20 @@ from typing import Annotated
 import typer
 
 from overclaim.cli import app, eval_app, train_app
-from overclaim.cli.options import OldStoreOption, existing_factchecks_store, one_spelling
+from overclaim.cli.options import (
+    LanguageOption,
+    MaxAgeOption,
+    OldStoreOption,
+    PublisherOption,
+    existing_factchecks_store,
+    one_spelling,
+)
 from overclaim.render.safe import printable
 from overclaim.store.db import DEFAULT_DB
 
 factchecks_app = typer.Typer(
-    help="The fact-check store: import ClaimReview JSON-LD, JSONL or CSV; list, count, export.",
+    help="The fact-check store: import ClaimReview (JSON-LD, fact-check pages, Fact Check Tools API answers, "
+    "DataFeeds), JSONL or CSV; list, count, export.",
     no_args_is_help=True,
 )
 app.add_typer(factchecks_app, name="factchecks")
@@ -48,17 +56,29 @@ def _echo_json(data: object) -> None:
 
 @factchecks_app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="ClaimReview JSON-LD (object, array, @graph), JSONL, CSV or TSV.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="ClaimReview JSON-LD (object, array, @graph, DataFeed), a fact-check article page (HTML: its "
+            "application/ld+json blocks), a Fact Check Tools API response (claims[]), JSONL, CSV or TSV."
+        ),
+    ],
     store: StoreOption = None,
     old_store: OldStoreOption = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonld, jsonl, csv or tsv (default: guess).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonld, jsonl, html, csv or tsv (default: guess).")
+    ] = None,
     mapping: Annotated[
         list[str] | None, typer.Option("--map", help="FIELD=COLUMN for CSV/flat JSON, e.g. claim=vclaim.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Store nothing if any record is bad.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import fact-checks; records already stored are left alone, bad records reported and skipped."""
+    """Import fact-checks; records already stored are left alone, bad records reported and skipped.
+
+    A file with content but no usable record (a page without ClaimReview markup, an empty API
+    answer) is an error (exit 2).
+    """
     from overclaim.store.factchecks import FactCheckStore, parse_mapping
 
     fc_store = FactCheckStore(_store(store, old_store, must_exist=False))  # import creates a new store
@@ -146,29 +166,37 @@ def match(
         float | None, typer.Option("--min-probability", help="Hide matches under this (default: config, 0.5).")
     ] = None,
     embeddings: EmbeddingsOption = False,
+    language: LanguageOption = None,
+    max_age_days: MaxAgeOption = None,
+    publisher: PublisherOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find stored fact-checks of the claim in TEXT (same-claim probability at or above the threshold)."""
     from overclaim.config import DEFAULT_CONFIG
     from overclaim.errors import EmptyFieldError
     from overclaim.stages.match import ClaimMatcher, clean_text
+    from overclaim.store.factchecks import FactCheckFilter
 
     if not text.strip():
         raise EmptyFieldError("is empty", field="TEXT")
+    where = FactCheckFilter.of(language or (), max_age_days, publisher or ())
     threshold = DEFAULT_CONFIG.match_min_probability if min_probability is None else min_probability
     matcher = ClaimMatcher(_store(store, old_store), embeddings=embeddings)
-    ranked = [c for c in matcher.rank(clean_text(text))[:top_k] if c.probability >= threshold]
+    ranked = [c for c in matcher.rank(clean_text(text), where)[:top_k] if c.probability >= threshold]
     if as_json:
         _echo_json([{**c.to_match().model_dump(), "near_duplicate": c.near_duplicate} for c in ranked])
         return
     if not ranked:
-        typer.echo(f"no stored fact-check with a same-claim probability of {threshold:.2f} or more")
+        filters = f" ({where.describe()})" if where else ""
+        typer.echo(f"no stored fact-check with a same-claim probability of {threshold:.2f} or more{filters}")
     for c in ranked:
         m = c.to_match()
         near = f"(near-duplicate, Jaccard ~{c.near_duplicate:.2f})" if c.near_duplicate is not None else ""
-        extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.reviewer or "", m.url or "", near) if x)
+        extra = " ".join(x for x in (f"[{m.rating}]" if m.rating else "", m.url or "", near) if x)
         typer.echo(printable(f"{m.probability:.2f}  {m.claim_id}  {m.claim}" + (f"  {extra}" if extra else ""),
                              newlines=False))
+        if m.provenance():
+            typer.echo(printable(f"      {m.provenance()}", newlines=False))
 
 
 @eval_app.command("claim-matching")

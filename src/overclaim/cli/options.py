@@ -89,3 +89,30 @@ def one_spelling(value: str | None, old_value: str | None, new: str) -> str | No
 
 
 OldStoreOption = Annotated[str | None, deprecated_spelling("--store", "--factchecks")]
+
+
+# Fact-check filters (overclaim.store.factchecks.FactCheckFilter), for `match` and `check`.
+LanguageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--language",
+        help="Show only fact-checks in this language (a code: en takes en-GB too); repeat for several. "
+        "Fact-checks with no language stored are left out.",
+    ),
+]
+MaxAgeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-age-days",
+        min=0,
+        help="Show only fact-checks reviewed (else claimed) at most this many days ago; undated ones are left out.",
+    ),
+]
+PublisherOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--publisher",
+        help="Show only fact-checks by this publisher: part of its name (afp) or its site (politifact.com); "
+        "repeat for several.",
+    ),
+]

@@ -1,14 +1,14 @@
-"""Renderers: the same report as JSON, a terminal view, Markdown or HTML."""
+"""Renderers: the same report as JSON, a terminal view, Markdown, HTML, or a ClaimReview draft."""
 
 from __future__ import annotations
 
 from overclaim.report import Report
 
-RENDER_FORMATS = ("terminal", "json", "markdown", "html")
+RENDER_FORMATS = ("terminal", "json", "markdown", "html", "claimreview")
 
 
 def render(report: Report, fmt: str) -> str:
-    """The report as text in ``fmt`` (json, markdown, html; terminal renders as plain text)."""
+    """The report as text in ``fmt`` (json, markdown, html, claimreview; terminal renders as plain text)."""
     if fmt == "json":
         return report.to_json()
     if fmt == "markdown":
@@ -19,6 +19,10 @@ def render(report: Report, fmt: str) -> str:
         from overclaim.render.html import render_html
 
         return render_html(report)
+    if fmt == "claimreview":
+        from overclaim.render.claimreview import render_claimreview
+
+        return render_claimreview(report)
     if fmt == "terminal":
         from overclaim.render.terminal import render_terminal_text
 

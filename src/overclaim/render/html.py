@@ -306,9 +306,9 @@ def _matches_section(report: Report) -> str:
         href = safe_url(m.url)
         claim = f'<a href="{_e(href)}" rel="noopener noreferrer nofollow">{_e(m.claim)}</a>' if href else _e(m.claim)
         rating = f" — rated <strong>{_e(m.rating)}</strong>" if m.rating else ""
-        reviewer = f" by {_e(m.reviewer)}" if m.reviewer else ""
-        items.append(f"<li>{claim}{rating}{reviewer} <span class='oc-muted'>(same claim: {_pct(m.probability)})"
-                     "</span></li>")
+        provenance = f"<br><span class='oc-muted'>{_e(m.provenance())}</span>" if m.provenance() else ""
+        items.append(f"<li>{claim}{rating} <span class='oc-muted'>(same claim: {_pct(m.probability)})"
+                     f"</span>{provenance}</li>")
     return f'<h2>Fact-checks</h2><ul class="oc-matches">{"".join(items)}</ul>'
 
 

@@ -69,7 +69,8 @@ def render_markdown(report: Report) -> str:
         lines += ["", "Fact-checks:"]
         for m in report.matches:
             rating = f" **{_md(m.rating)}**" if m.rating else ""
-            lines.append(f"- {m.probability:.0%}{rating}: {_md(m.claim)}{_link(m.url)}")
+            provenance = f" ({_md(m.provenance())})" if m.provenance() else ""
+            lines.append(f"- {m.probability:.0%}{rating}: {_md(m.claim)}{_link(m.url)}{provenance}")
     for note in report.notes:
         lines.append(f"\n_Note: {_md(note)}_")
     return "\n".join(lines) + "\n"

@@ -103,6 +103,8 @@ def build_view(report: Report) -> Group:
         # Only an http(s) URL is shown as one (a terminal may make it clickable); others as quoted text.
         url = safe_url(m.url) or (f"(link not shown, not http(s): {m.url!r})" if m.url else "")
         parts.append(_t(f"fact-check{rating} {m.probability:.0%}: {m.claim} {url}".rstrip(), style="bold"))
+        if m.provenance():
+            parts.append(_t(f"  {m.provenance()}", style="dim"))
     if not report.matches and not any(n.startswith("No stored fact-check") for n in report.notes):
         parts.append(Text("fact-checks: not searched (give a store with --factchecks)", style="dim"))
     for note in report.notes:

@@ -59,7 +59,7 @@ from overclaim.errors import ExtraNotInstalledError
 from overclaim.pipeline import Context
 from overclaim.report import FactCheckMatch
 from overclaim.resources import stem, zipf
-from overclaim.store.factchecks import FactCheck, FactCheckStore
+from overclaim.store.factchecks import FactCheck, FactCheckFilter, FactCheckStore
 
 ARTIFACT = "claim_matching"
 # Re-ranker trained with the sentence-embedding features (``embeddings`` extra).
@@ -105,6 +105,10 @@ NEAR_DUPLICATE_JACCARD = 0.5
 # Candidates re-ranked per query. On CLEF 2020 train, 50 holds the right claim for
 # 97% of tweets (recall@50), and 100 adds under 1 point.
 CANDIDATES = 50
+# With filters (language, age, publisher), this many times CANDIDATES lexical candidates are
+# fetched before the filters keep CANDIDATES of them. A choice, not tuned: 4 keeps the candidate
+# list full while up to three quarters of the best matches are filtered out.
+FILTERED_SEARCH_FACTOR = 4
 
 
 def strip_signature(text: str) -> str:
@@ -832,11 +836,15 @@ class ScoredCandidate:
         return FactCheckMatch(
             claim_id=fc.claim_id,
             claim=fc.claim,
-            rating=fc.rating,
+            rating=fc.rating_label,
             reviewer=fc.reviewer,
             url=fc.url,
             score=round(self.score, 4),
             probability=round(min(1.0, max(0.0, self.probability)), 4),
+            claimant=fc.claimant,
+            claim_date=fc.claim_date,
+            review_date=fc.review_date,
+            language=fc.language,
         )
 
 
@@ -921,13 +929,17 @@ class ClaimMatcher:
         return np.hstack([feats, cos])
 
     def _retrieve(
-        self, text: str
+        self, text: str, where: FactCheckFilter | None = None
     ) -> tuple[str, list[tuple[FactCheck, float]], dict[str, float], QueryEmbedding | None]:
         query = expand(text)
-        found = self.store.search(query_terms(query), limit=self.candidates)
+        found = self.store.search(query_terms(query), limit=self.candidates * (FILTERED_SEARCH_FACTOR if where else 1))
+        if where:
+            found = [pair for pair in found if where.accepts(pair[0])][: self.candidates]
         seen = {fc.claim_id for fc, _ in found}
         near: dict[str, float] = {}
         for fc, jaccard in self.store.near_duplicates(text, min_jaccard=NEAR_DUPLICATE_JACCARD):
+            if where and not where.accepts(fc):
+                continue
             near[fc.claim_id] = jaccard
             if fc.claim_id not in seen:
                 found.append((fc, 0.0))
@@ -936,14 +948,22 @@ class ClaimMatcher:
         if self.embeddings:
             qvec = QueryEmbedding.of(query)
             for cid, _cos in self.claim_embeddings.nearest(qvec.whole, EMBED_NEIGHBOURS):
-                if cid not in seen and (neighbour := self.store.get(cid)) is not None:
+                if cid not in seen and (neighbour := self.store.get(cid)) is not None and (
+                    not where or where.accepts(neighbour)
+                ):
                     found.append((neighbour, 0.0))
                     seen.add(cid)
         return query, found, near, qvec
 
-    def rank(self, text: str) -> list[ScoredCandidate]:
-        """All candidates for ``text``, re-ranked best first, with calibrated probabilities."""
-        query, found, near, qvec = self._retrieve(text)
+    def rank(self, text: str, where: FactCheckFilter | None = None) -> list[ScoredCandidate]:
+        """All candidates for ``text``, re-ranked best first, with calibrated probabilities.
+
+        ``where`` keeps only the fact-checks it accepts (language, age, publisher) among the
+        candidates, before they are scored: the search runs as in a store holding only those,
+        so a second publisher's review of the same claim is not ranked (and calibrated) under
+        the first's.
+        """
+        query, found, near, qvec = self._retrieve(text, where)
         if not found:
             return []
         model = self.model
@@ -957,9 +977,10 @@ class ClaimMatcher:
             for i in order
         ]
 
-    def match(self, text: str, top_k: int = 3, min_probability: float = 0.5) -> list[FactCheckMatch]:
-        """The best ``top_k`` fact-checks whose same-claim probability is at least ``min_probability``."""
-        return [c.to_match() for c in self.rank(text)[:top_k] if c.probability >= min_probability]
+    def match(self, text: str, top_k: int = 3, min_probability: float = 0.5,
+              where: FactCheckFilter | None = None) -> list[FactCheckMatch]:
+        """The best ``top_k`` fact-checks ``where`` accepts, same-claim probability at least ``min_probability``."""
+        return [c.to_match() for c in self.rank(text, where)[:top_k] if c.probability >= min_probability]
 
 
 def clean_text(text: str, config: Config | None = None) -> str:
@@ -996,6 +1017,7 @@ class FactCheckMatcher:
     def __init__(self, config: Config, store: str | None = None, **options: Any) -> None:
         self.config = config
         self.store_target = store
+        self.where = FactCheckFilter.of(config.match_languages, config.match_max_age_days, config.match_publishers)
         self._matcher: ClaimMatcher | None = None
         # Whether the store was empty when last asked, and when to ask again
         # (monotonic seconds; see Config.match_empty_recheck_s).
@@ -1009,20 +1031,32 @@ class FactCheckMatcher:
             self._ask_at = now + self.config.match_empty_recheck_s
         return self._empty
 
+    @property
+    def matcher(self) -> ClaimMatcher:
+        """The store's matcher, made on first use (the stage is only called with a store)."""
+        if self._matcher is None:
+            self._matcher = ClaimMatcher(str(self.store_target), embeddings=self.config.match_embeddings)
+        return self._matcher
+
     def __call__(self, ctx: Context) -> None:
         """Match the clean (de-obfuscated) headline against the store."""
         if not self.store_target:
             return
-        if self._matcher is None:
-            self._matcher = ClaimMatcher(self.store_target, embeddings=self.config.match_embeddings)
         text = ctx.headline.clean.strip()
         if not text:
             return
-        if self._store_is_empty(self._matcher):
+        if self._store_is_empty(self.matcher):
             ctx.notes.append(NO_MATCH_NOTE)
             return
-        ctx.matches = self._matcher.match(
-            text, top_k=self.config.match_top_k, min_probability=self.config.match_min_probability
-        )
+        ctx.matches = self.find(text)
         if not ctx.matches:
-            ctx.notes.append(NO_MATCH_NOTE)
+            ctx.notes.append(NO_MATCH_NOTE if not self.where else f"{NO_MATCH_NOTE} Filters: {self.where.describe()}.")
+
+    def find(self, text: str, where: FactCheckFilter | None = None) -> list[FactCheckMatch]:
+        """Matches for a clean (de-obfuscated) ``text``, with the config's filters, or ``where``'s when given."""
+        if not self.store_target:
+            return []
+        return self.matcher.match(
+            text, top_k=self.config.match_top_k, min_probability=self.config.match_min_probability,
+            where=self.where if where is None else where,
+        )

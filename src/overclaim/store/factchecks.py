@@ -16,6 +16,7 @@ the file, a line that is not JSON) are reported with their line and skipped.
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -48,8 +49,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from overclaim.errors import (
     BinaryInputError,
+    EmptyFieldError,
     EncodingError,
     FileNotFound,
+    InputError,
     InputTooLargeError,
     MalformedInputError,
     StoreError,
@@ -63,7 +66,11 @@ if TYPE_CHECKING:
 metadata = MetaData()
 
 FIELDS = ("claim_id", "claim", "title", "claimant", "claim_date", "rating", "reviewer", "url", "language",
-          "review_date")
+          "review_date", "rating_value", "best_rating", "worst_rating", "claimant_type", "claimant_url",
+          "reviewer_type", "reviewer_url", "appearance", "first_appearance")
+_FIELD_SET = frozenset(FIELDS)
+# Fields added after the first release: a store made before them gains them (empty) when opened.
+ADDED_FIELDS = FIELDS[10:]
 
 factchecks_table = Table(
     "factchecks",
@@ -79,6 +86,20 @@ factchecks_table = Table(
     Column("url", Text, nullable=True),
     Column("language", String(32), nullable=True),
     Column("review_date", String(64), nullable=True),
+    # reviewRating's ratingValue / bestRating / worstRating, as written (numbers kept as text).
+    Column("rating_value", String(64), nullable=True),
+    Column("best_rating", String(64), nullable=True),
+    Column("worst_rating", String(64), nullable=True),
+    # The claimant's @type (Person, Organization) and URL (url or sameAs).
+    Column("claimant_type", String(64), nullable=True),
+    Column("claimant_url", Text, nullable=True),
+    # The fact-checker's (author's) @type and URL.
+    Column("reviewer_type", String(64), nullable=True),
+    Column("reviewer_url", Text, nullable=True),
+    # itemReviewed.appearance / firstAppearance: a URL as text, anything else (a CreativeWork, a
+    # list of them) as its JSON text, so an export writes back what was imported.
+    Column("appearance", Text, nullable=True),
+    Column("first_appearance", Text, nullable=True),
 )
 
 # Near-duplicate index: MinHash LSH band keys of each claim (see minhash_signatures).
@@ -112,12 +133,28 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "review_url", "link"),
     "language": ("language", "lang", "inlanguage"),
     "review_date": ("review_date", "datepublished", "date_published", "date"),
+    "rating_value": ("rating_value", "ratingvalue"),
+    "best_rating": ("best_rating", "bestrating"),
+    "worst_rating": ("worst_rating", "worstrating"),
+    "claimant_type": ("claimant_type",),
+    "claimant_url": ("claimant_url",),
+    "reviewer_type": ("reviewer_type",),
+    "reviewer_url": ("reviewer_url", "publisher_url"),
+    "appearance": ("appearance", "appearances", "claim_appearances"),
+    "first_appearance": ("first_appearance", "firstappearance", "claim_first_appearance"),
 }
+# Fields whose value may be JSON (a CreativeWork or a list): kept as JSON text, not flattened.
+JSON_FIELDS = ("appearance", "first_appearance")
 
 
 @dataclass(frozen=True)
 class FactCheck:
-    """One reviewed claim (a schema.org ClaimReview, flattened)."""
+    """One reviewed claim (a schema.org ClaimReview, flattened).
+
+    ``rating`` is the textual rating (``reviewRating.alternateName``); ``rating_value``,
+    ``best_rating`` and ``worst_rating`` the numeric scale, as written. ``appearance`` and
+    ``first_appearance`` hold a URL, or the JSON text of what the ClaimReview gave there.
+    """
 
     claim_id: str
     claim: str
@@ -129,6 +166,15 @@ class FactCheck:
     url: str | None = None
     language: str | None = None
     review_date: str | None = None
+    rating_value: str | None = None
+    best_rating: str | None = None
+    worst_rating: str | None = None
+    claimant_type: str | None = None
+    claimant_url: str | None = None
+    reviewer_type: str | None = None
+    reviewer_url: str | None = None
+    appearance: str | None = None
+    first_appearance: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
         """The record as a flat dict (the JSONL/CSV export format)."""
@@ -138,26 +184,56 @@ class FactCheck:
         """The record's values in :data:`FIELDS` order."""
         return tuple(getattr(self, name) for name in FIELDS)
 
+    @property
+    def rating_label(self) -> str | None:
+        """The rating as shown: the textual rating, else the numeric one ("2 of 5")."""
+        if self.rating:
+            return self.rating
+        if self.rating_value:
+            return f"{self.rating_value} of {self.best_rating}" if self.best_rating else self.rating_value
+        return None
+
+    @property
+    def has_own_id(self) -> bool:
+        """Whether ``claim_id`` came from the source (``@id``, an id column), not derived by the import."""
+        return self.claim_id != _stable_id(self.url, self.claim)
+
     def to_claimreview(self) -> dict[str, Any]:
-        """The record as a schema.org ClaimReview JSON-LD object."""
+        """The record as a schema.org ClaimReview JSON-LD object.
+
+        Every stored field is written back where it was read from, so importing the object
+        gives this record again. ``@id`` is written only when the source gave one (an id
+        the import derived is not an identifier anybody published); an ``@type`` only when
+        the source named one.
+        """
         item: dict[str, Any] = {"@type": "Claim"}
-        if self.claimant:
-            item["author"] = {"@type": "Person", "name": self.claimant}
+        if self.claimant or self.claimant_url or self.claimant_type:
+            item["author"] = _party_node(self.claimant_type, self.claimant, self.claimant_url)
         if self.claim_date:
             item["datePublished"] = self.claim_date
-        out: dict[str, Any] = {
-            "@context": "https://schema.org",
-            "@type": "ClaimReview",
-            "@id": self.claim_id,
-            "claimReviewed": self.claim,
-            "itemReviewed": item,
-        }
+        if self.appearance:
+            item["appearance"] = _json_field(self.appearance)
+        if self.first_appearance:
+            item["firstAppearance"] = _json_field(self.first_appearance)
+        out: dict[str, Any] = {"@context": "https://schema.org", "@type": "ClaimReview"}
+        if self.has_own_id:
+            out["@id"] = self.claim_id
+        out["claimReviewed"] = self.claim
+        out["itemReviewed"] = item
         if self.title:
             out["name"] = self.title
-        if self.rating:
-            out["reviewRating"] = {"@type": "Rating", "alternateName": self.rating}
-        if self.reviewer:
-            out["author"] = {"@type": "Organization", "name": self.reviewer}
+        rating = {
+            key: value
+            for key, value in (
+                ("ratingValue", self.rating_value), ("bestRating", self.best_rating),
+                ("worstRating", self.worst_rating), ("alternateName", self.rating),
+            )
+            if value
+        }
+        if rating:
+            out["reviewRating"] = {"@type": "Rating", **rating}
+        if self.reviewer or self.reviewer_url or self.reviewer_type:
+            out["author"] = _party_node(self.reviewer_type, self.reviewer, self.reviewer_url)
         if self.url:
             out["url"] = self.url
         if self.language:
@@ -165,6 +241,152 @@ class FactCheck:
         if self.review_date:
             out["datePublished"] = self.review_date
         return out
+
+
+def _party_node(kind: str | None, name: str | None, url: str | None) -> dict[str, Any]:
+    """A Person or Organization node (claimant, fact-checker): ``@type`` only when known."""
+    out: dict[str, Any] = {"@type": kind} if kind else {}
+    if name:
+        out["name"] = name
+    if url:
+        out["url"] = url
+    return out
+
+
+def _json_field(text: str) -> Any:
+    """A stored :data:`JSON_FIELDS` value as JSON-LD: JSON text parsed, a URL as it is."""
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _json_text(value: Any) -> str | None:
+    """A :data:`JSON_FIELDS` value as stored: a string as it is, an object or a list as JSON text.
+
+    Text that is JSON (a CSV cell holding an exported object) is re-written compactly, so
+    it compares equal after a round trip.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("[", "{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return text
+        else:
+            return text or None
+    if isinstance(value, (list, dict)) and not value:
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class FactCheckFilter:
+    """Which stored fact-checks a search may return: by language, age and publisher (all must hold).
+
+    Empty fields do not filter. A record lacking the field a filter asks about (no language,
+    no date that reads as ISO 8601, no publisher) is left out: its language or age is unknown.
+
+    Attributes:
+        languages: language codes; ``en`` takes ``en``, ``en-GB``, ``en_US`` (case-insensitive).
+        max_age_days: the review date (else the claim date, which is never later) at most this
+            many days before ``today``.
+        publishers: the fact-checker's name holding one of these (case-insensitive:
+            ``afp`` takes "AFP Factuel"), or the host of its URL or of the review's URL being one
+            of them or under one (``politifact.com`` takes www.politifact.com).
+        today: the day ages are counted from; the current UTC day when None.
+    """
+
+    languages: tuple[str, ...] = ()
+    max_age_days: int | None = None
+    publishers: tuple[str, ...] = ()
+    today: datetime.date | None = None
+
+    @classmethod
+    def of(
+        cls, languages: Iterable[str] = (), max_age_days: int | None = None, publishers: Iterable[str] = (),
+        today: datetime.date | None = None,
+    ) -> FactCheckFilter:
+        """A filter from user input, checked.
+
+        Raises:
+            EmptyFieldError: a blank language or publisher (naming the field).
+            InputError: a negative age.
+        """
+        langs = tuple(_filter_values(languages, "language"))
+        pubs = tuple(_filter_values(publishers, "publisher"))
+        if max_age_days is not None and (isinstance(max_age_days, bool) or max_age_days < 0):
+            raise InputError(f"must be a number of days, 0 or more, got {max_age_days!r}", field="max_age_days")
+        return cls(langs, max_age_days, pubs, today)
+
+    def __bool__(self) -> bool:
+        return bool(self.languages or self.publishers or self.max_age_days is not None)
+
+    def describe(self) -> str:
+        """The filters in words: "language en or fr; reviewed in the last 30 days; publisher afp"."""
+        parts = []
+        if self.languages:
+            parts.append("language " + " or ".join(self.languages))
+        if self.max_age_days is not None:
+            parts.append(f"reviewed in the last {self.max_age_days} days")
+        if self.publishers:
+            parts.append("publisher " + " or ".join(self.publishers))
+        return "; ".join(parts)
+
+    def accepts(self, fc: FactCheck) -> bool:
+        """Whether ``fc`` passes every filter that is set."""
+        if self.languages:
+            lang = (fc.language or "").strip().lower().replace("_", "-")
+            if not any(lang == code or lang.startswith(code + "-") for code in self.languages):
+                return False
+        if self.max_age_days is not None:
+            day = _iso_day(fc.review_date) or _iso_day(fc.claim_date)
+            today = self.today or datetime.datetime.now(datetime.timezone.utc).date()
+            if day is None or (today - day).days > self.max_age_days:
+                return False
+        if self.publishers:
+            name = (fc.reviewer or "").casefold()
+            hosts = {_host(fc.reviewer_url), _host(fc.url)} - {""}
+            if not any(p in name or any(h == p or h.endswith("." + p) for h in hosts) for p in self.publishers):
+                return False
+        return True
+
+
+def _filter_values(values: Iterable[str], name: str) -> Iterator[str]:
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise EmptyFieldError("must not be blank", field=name)
+        yield value.strip().casefold().replace("_", "-") if name == "language" else value.strip().casefold()
+
+
+def _iso_day(value: str | None) -> datetime.date | None:
+    """The day of an ISO 8601 date or timestamp ("2024-02-01", "2024-02-01T00:00:00Z"), or None."""
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _host(url: str | None) -> str:
+    """The lower-cased host of a URL without a leading ``www.``; "" when there is none."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return ""
+    try:
+        host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
 
 
 @dataclass
@@ -219,6 +441,8 @@ def _text(value: Any) -> str | None:
     """A plain string from a JSON-LD value (string, number, {'name': ...}, [first, ...])."""
     if value is None:
         return None
+    if isinstance(value, str):  # the common case first: imports call this ~20 times a record
+        return value.strip() or None
     if isinstance(value, list):
         return _text(value[0]) if value else None
     if isinstance(value, dict):
@@ -249,7 +473,8 @@ def _finish(values: Mapping[str, str | None]) -> FactCheck:
         claim_id = _stable_id(values.get("url"), claim)
     elif len(claim_id) > 512:
         raise _BadRecord("claim id is longer than 512 characters", field="claim_id")
-    kept = {k: (str(v).strip() or None) if v is not None else None for k, v in values.items() if k in FIELDS}
+    # Values come from _text / _json_text: stripped text or None.
+    kept = {k: v for k, v in values.items() if k in _FIELD_SET}
     kept["claim"] = claim
     kept["claim_id"] = claim_id
     return FactCheck(**kept)  # type: ignore[arg-type]
@@ -261,35 +486,64 @@ def _is_claimreview(obj: Mapping[str, Any]) -> bool:
     return "ClaimReview" in kinds or "claimReviewed" in obj
 
 
+def _first(value: Any) -> Any:
+    """The first item of a list (JSON-LD allows a list wherever one value is expected), else the value."""
+    return (value[0] if value else None) if isinstance(value, list) else value
+
+
+def _party_of(value: Any) -> tuple[str | None, str | None, str | None]:
+    """A Person or Organization node's name, ``@type`` and URL (``url``, else ``sameAs``).
+
+    A plain string is the name alone (no type, no URL).
+    """
+    value = _first(value)
+    if value is None:
+        return None, None, None
+    if not isinstance(value, dict):
+        return _text(value), None, None
+    name = _text(value.get("name")) or _text(value.get("alternateName"))
+    return name, _text(value.get("@type")), _text(value.get("url")) or _text(value.get("sameAs"))
+
+
 def from_claimreview(obj: Mapping[str, Any]) -> FactCheck:
     """A :class:`FactCheck` from a schema.org ClaimReview object.
 
     Raises:
         _BadRecord: the object has no claim text.
     """
-    item = obj.get("itemReviewed") if isinstance(obj.get("itemReviewed"), dict) else {}
-    rating = obj.get("reviewRating")
-    rating_text = None
-    if isinstance(rating, dict):
-        rating_text = _text(rating.get("alternateName")) or _text(rating.get("ratingValue"))
-    elif rating is not None:
-        rating_text = _text(rating)
+    raw_item = _first(obj.get("itemReviewed"))
+    item: Mapping[str, Any] = raw_item if isinstance(raw_item, dict) else {}
+    rating = _first(obj.get("reviewRating"))
+    scale: Mapping[str, Any] = rating if isinstance(rating, dict) else {}
     claim = obj.get("claimReviewed")
-    if claim is None and isinstance(item, dict):
+    if claim is None:
         claim = item.get("text") or item.get("name")
     if claim is not None and not isinstance(claim, (str, list, dict)):
         raise _BadRecord("claim text is not a string", field="claimReviewed")
+    claimant, claimant_type, claimant_url = _party_of(item.get("author"))
+    reviewer, reviewer_type, reviewer_url = _party_of(
+        obj.get("author") if obj.get("author") is not None else obj.get("publisher")
+    )
     values = {
         "claim_id": _text(obj.get("@id")) or _text(obj.get("identifier")),
         "claim": _text(claim),
         "title": _text(obj.get("name")) or _text(obj.get("headline")),
-        "claimant": _text(item.get("author")) if isinstance(item, dict) else None,
-        "claim_date": _text(item.get("datePublished")) if isinstance(item, dict) else None,
-        "rating": rating_text,
-        "reviewer": _text(obj.get("author")) or _text(obj.get("publisher")),
+        "claimant": claimant,
+        "claimant_type": claimant_type,
+        "claimant_url": claimant_url,
+        "claim_date": _text(item.get("datePublished")),
+        "rating": _text(scale.get("alternateName")) if scale else _text(rating),
+        "rating_value": _text(scale.get("ratingValue")),
+        "best_rating": _text(scale.get("bestRating")),
+        "worst_rating": _text(scale.get("worstRating")),
+        "reviewer": reviewer,
+        "reviewer_type": reviewer_type,
+        "reviewer_url": reviewer_url,
         "url": _text(obj.get("url")),
         "language": _text(obj.get("inLanguage")),
         "review_date": _text(obj.get("datePublished")),
+        "appearance": _json_text(item.get("appearance")),
+        "first_appearance": _json_text(item.get("firstAppearance")),
     }
     if values["claim"] is None:
         raise _BadRecord("missing claim text", field="claimReviewed")
@@ -321,18 +575,32 @@ def _flat_mapping(keys: Iterable[str], mapping: Mapping[str, str] | None) -> dic
 
 def from_flat(row: Mapping[str, Any], columns: Mapping[str, str]) -> FactCheck:
     """A :class:`FactCheck` from a flat record (CSV row or JSON object) through ``columns``."""
-    values = {name: _text(row.get(col)) for name, col in columns.items()}
+    values = {name: (_json_text if name in JSON_FIELDS else _text)(row.get(col)) for name, col in columns.items()}
     return _finish(values)
 
 
-def _claimreviews_in(doc: Any) -> Iterator[Any]:
-    """ClaimReview objects in a JSON-LD document: an object, an array, ``@graph``, or a DataFeed."""
+def _claimreviews_in(doc: Any, typed_only: bool = False) -> Iterator[Any]:
+    """The records of a JSON(-LD) document: ClaimReview objects and flat records, in order.
+
+    The document may be one object, an array, an ``@graph``, a DataFeed (``dataFeedElement``
+    items) or a Fact Check Tools API response (``claims[]``, each with ``claimReview[]``; see
+    :func:`_api_claimreviews`). In an ``@graph`` (and with ``typed_only``, as for the blocks of
+    a web page) only ClaimReview nodes are records: the page's other nodes (WebPage,
+    Organization, BreadcrumbList ...) are not fact-checks, so they are neither imported nor
+    counted as bad records; a ClaimReview nested in one of them (a WebPage's ``mainEntity``)
+    is found, and its ``{"@id": ...}`` references to other nodes of the graph are followed.
+    A :class:`_BadRecord` is yielded where a record was expected and none can be made.
+    """
     if isinstance(doc, list):
         for item in doc:
-            yield from _claimreviews_in(item)
+            yield from _claimreviews_in(item, typed_only)
     elif isinstance(doc, dict):
         if "@graph" in doc:
-            yield from _claimreviews_in(doc["@graph"])
+            graph = doc["@graph"]
+            nodes = graph if isinstance(graph, list) else [graph]
+            by_id = {n["@id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("@id"), str)}
+            for review in _typed_claimreviews(nodes):
+                yield _resolve(review, by_id)
         elif "dataFeedElement" in doc:
             elements = doc["dataFeedElement"]
             if elements is None:
@@ -341,11 +609,103 @@ def _claimreviews_in(doc: Any) -> Iterator[Any]:
                 # A DataFeedItem holds its ClaimReview under "item"; anything else is the record
                 # itself (a number or string there is reported as a bad record, not a TypeError).
                 items = element.get("item", []) if isinstance(element, dict) else element
-                yield from _claimreviews_in(items if isinstance(items, list) else [items])
+                yield from _claimreviews_in(items if isinstance(items, list) else [items], typed_only)
+        elif _is_api_response(doc):
+            yield from _api_claimreviews(doc)
+        elif typed_only and not _is_claimreview(doc):
+            yield from _typed_claimreviews(doc.values())
         else:
             yield doc
-    else:
+    elif not typed_only:
         yield doc
+
+
+def _typed_claimreviews(nodes: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """ClaimReview objects among ``nodes`` and inside the other nodes' values (not inside a ClaimReview)."""
+    for node in nodes:
+        if isinstance(node, list):
+            yield from _typed_claimreviews(node)
+        elif isinstance(node, dict):
+            if _is_claimreview(node):
+                yield node
+            else:
+                yield from _typed_claimreviews(node.values())
+
+
+# Properties of a ClaimReview (and of its itemReviewed) whose {"@id": ...} reference to another
+# node of an @graph is replaced by that node (Yoast and other page generators write them so).
+_REFERENCES = ("itemReviewed", "author", "publisher", "reviewRating", "appearance", "firstAppearance")
+
+
+def _resolve(node: dict[str, Any], by_id: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
+    """``node`` with its :data:`_REFERENCES` that are bare ``{"@id": ...}`` references replaced by the nodes named.
+
+    ``node`` itself is returned when nothing is replaced (most graphs: no copy).
+    """
+    if not by_id:
+        return node
+    out: dict[str, Any] | None = None
+    for key in _REFERENCES:
+        value = node.get(key)
+        if not isinstance(value, dict):
+            continue
+        new = value
+        if len(value) == 1 and isinstance(value.get("@id"), str):
+            new = by_id.get(value["@id"], value)
+        if key == "itemReviewed" and depth == 0 and isinstance(new, dict):
+            new = _resolve(new, by_id, depth + 1)
+        if new is not value:
+            out = dict(node) if out is None else out
+            out[key] = new
+    return node if out is None else out
+
+
+def _is_api_response(doc: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` is a Google Fact Check Tools API ``claims:search`` response."""
+    claims = doc.get("claims")
+    return (
+        isinstance(claims, list) and "@type" not in doc and "claimReviewed" not in doc
+        and all(isinstance(c, dict) and ("claimReview" in c or "text" in c) for c in claims)
+    )
+
+
+def _api_claimreviews(doc: Mapping[str, Any]) -> Iterator[Any]:
+    """ClaimReview objects for a Fact Check Tools API response: one per (claim, review) pair.
+
+    A claim's ``text``, ``claimant`` and ``claimDate`` go to ``claimReviewed`` and
+    ``itemReviewed``; each review's ``publisher`` (``name``, and ``site`` as its https URL),
+    ``url``, ``title``, ``reviewDate``, ``textualRating`` and ``languageCode`` to the
+    ClaimReview's author, url, name, datePublished, reviewRating and inLanguage. A claim with
+    no review is a bad record (it has no fact-check to store).
+    """
+    for n, claim in enumerate(doc["claims"], 1):
+        reviews = claim.get("claimReview")
+        reviews = [r for r in (reviews if isinstance(reviews, list) else [reviews]) if r is not None]
+        if not reviews:
+            yield _BadRecord(f"claim {n} of the API response has no claimReview", field="claimReview")
+            continue
+        item: dict[str, Any] = {"@type": "Claim"}
+        if claim.get("claimant") is not None:
+            item["author"] = {"name": claim["claimant"]}
+        if claim.get("claimDate") is not None:
+            item["datePublished"] = claim["claimDate"]
+        for review in reviews:
+            if not isinstance(review, dict):
+                yield _BadRecord(f"a claimReview of claim {n} is not an object", field="claimReview")
+                continue
+            out: dict[str, Any] = {"@type": "ClaimReview", "claimReviewed": claim.get("text"), "itemReviewed": item}
+            publisher = review.get("publisher")
+            if isinstance(publisher, dict):
+                site = _text(publisher.get("site"))
+                out["author"] = {"name": publisher.get("name"),
+                                 "url": f"https://{site}" if site and "://" not in site else site}
+            for key, target in (("url", "url"), ("title", "name"), ("reviewDate", "datePublished"),
+                                ("languageCode", "inLanguage")):
+                if review.get(key) is not None:
+                    out[target] = review[key]
+            if review.get("textualRating") is not None:
+                out["reviewRating"] = {"@type": "Rating", "alternateName": review["textualRating"]}
+            yield out
 
 
 def _line_index(text: str) -> list[int]:
@@ -370,7 +730,13 @@ def _object_lines(text: str, count: int) -> list[int] | None:
 
 
 def detect_format(path: Path, head: str) -> str:
-    """``jsonld`` (one JSON document), ``jsonl`` (one JSON object a line) or ``csv``/``tsv``."""
+    """``jsonld`` (one JSON document), ``jsonl`` (one JSON object a line), ``html`` (a web page) or ``csv``/``tsv``.
+
+    By the file's extension, else by its content as :func:`overclaim.readers.sniff_format` reads it
+    (a ``.json``/``.jsonld`` file of one object a line is JSONL).
+    """
+    from overclaim.readers import sniff_format
+
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
@@ -378,21 +744,20 @@ def detect_format(path: Path, head: str) -> str:
         return "tsv"
     if suffix == ".csv":
         return "csv"
-    stripped = head.lstrip("\ufeff \t\r\n")
-    if suffix in (".json", ".jsonld") or stripped[:1] in ("{", "["):
-        first = stripped.split("\n", 1)[0].strip()
-        if first.startswith("{") and first.endswith("}") and "\n" in stripped.strip():
-            try:
-                json.loads(first)
-                return "jsonl"
-            except ValueError:
-                pass
+    if suffix in (".html", ".htm"):
+        return "html"
+    kind = sniff_format(head)
+    if kind == "jsonl":
+        return "jsonl"
+    if kind == "json" or suffix in (".json", ".jsonld"):
         return "jsonld"
+    if kind == "html":
+        return "html"
     if "\t" in head.split("\n", 1)[0]:
         return "tsv"
     if "," in head.split("\n", 1)[0]:
         return "csv"
-    raise UnknownFormatError("not JSON-LD, JSONL, CSV or TSV (use --format)", source=str(path))
+    raise UnknownFormatError("not JSON-LD, JSONL, CSV, TSV or an HTML page (use --format)", source=str(path))
 
 
 def _open_bytes(path: Path) -> IO[bytes]:
@@ -447,8 +812,9 @@ def read_records(
     """Records of a file, each with its line: a :class:`FactCheck` or an :class:`ImportIssue`.
 
     Args:
-        path: JSON-LD (object, array, ``@graph``, DataFeed), JSONL, CSV or TSV file.
-        fmt: ``jsonld``, ``jsonl``, ``csv`` or ``tsv``; detected from name and content when ``None``.
+        path: JSON-LD (object, array, ``@graph``, DataFeed), a Fact Check Tools API response, JSONL,
+            an HTML page (its ``application/ld+json`` blocks), CSV or TSV file.
+        fmt: ``jsonld``, ``jsonl``, ``html``, ``csv`` or ``tsv``; detected from name and content when ``None``.
         mapping: field -> column name, for CSV/TSV headers and flat JSON records.
         max_json_bytes: largest whole JSON document read (JSONL and CSV stream, any size).
 
@@ -465,14 +831,18 @@ def read_records(
         fmt = (fmt or detect_format(path, head)).lower()
         if fmt in ("json", "json-ld"):
             fmt = "jsonld"
+        if fmt == "htm":
+            fmt = "html"
         if fmt == "jsonld":
             yield from _read_jsonld(path, fh, mapping, max_json_bytes)
+        elif fmt == "html":
+            yield from _read_html(path, fh, max_json_bytes)
         elif fmt == "jsonl":
             yield from _read_jsonl(source, fh, mapping)
         elif fmt in ("csv", "tsv"):
             yield from _read_csv(source, fh, "\t" if fmt == "tsv" else ",", mapping)
         else:
-            raise UnknownFormatError(f"unknown format {fmt!r} (jsonld, jsonl, csv, tsv)", source=source)
+            raise UnknownFormatError(f"unknown format {fmt!r} (jsonld, jsonl, html, csv, tsv)", source=source)
 
 
 def _record(obj: Any, mapping: Mapping[str, str] | None) -> FactCheck:
@@ -486,9 +856,8 @@ def _record(obj: Any, mapping: Mapping[str, str] | None) -> FactCheck:
         raise _BadRecord("a value is nested too deeply") from exc
 
 
-def _read_jsonld(
-    path: Path, fh: IO[bytes], mapping: Mapping[str, str] | None, max_bytes: int
-) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+def _whole_document(path: Path, fh: IO[bytes], max_bytes: int) -> str:
+    """The whole file as text, refused over ``max_bytes`` (with advice) or when not UTF-8."""
     size = path.stat().st_size
     if size > max_bytes:
         raise InputTooLargeError(
@@ -498,11 +867,36 @@ def _read_jsonld(
         )
     data = fh.read()
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EncodingError(
             "not valid UTF-8; nothing imported", source=str(path), line=data[: exc.start].count(b"\n") + 1
         ) from exc
+
+
+def _records_of(
+    doc: Any, text: str, mapping: Mapping[str, str] | None, typed_only: bool = False, first_line: int = 1
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    """The records of one parsed JSON document ``doc`` (written as ``text``, from line ``first_line`` of its file)."""
+    try:
+        objects = list(_claimreviews_in(doc, typed_only))
+    except RecursionError as exc:  # arrays in arrays, deeper than the stack
+        raise _BadRecord("nested too deeply") from exc
+    lines = _object_lines(text, len(objects))
+    for i, obj in enumerate(objects):
+        line = lines[i] + first_line - 1 if lines else None
+        try:
+            if isinstance(obj, _BadRecord):
+                raise obj
+            yield line, _record(obj, mapping)
+        except _BadRecord as exc:
+            yield line, ImportIssue(line, exc.message if lines else f"object {i + 1}: {exc.message}", exc.field)
+
+
+def _read_jsonld(
+    path: Path, fh: IO[bytes], mapping: Mapping[str, str] | None, max_bytes: int
+) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    text = _whole_document(path, fh, max_bytes)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -512,16 +906,31 @@ def _read_jsonld(
     except (RecursionError, ValueError) as exc:
         raise MalformedInputError(f"malformed JSON: {_json_problem(exc)}; nothing imported", source=str(path)) from exc
     try:
-        objects = list(_claimreviews_in(doc))
-    except RecursionError as exc:  # arrays in arrays, deeper than the stack
-        raise MalformedInputError("malformed JSON-LD: nested too deeply; nothing imported", source=str(path)) from exc
-    lines = _object_lines(text, len(objects))
-    for i, obj in enumerate(objects):
-        line = lines[i] if lines else None
+        records = list(_records_of(doc, text, mapping))
+    except _BadRecord as exc:
+        raise MalformedInputError(f"malformed JSON-LD: {exc.message}; nothing imported", source=str(path)) from exc
+    yield from records
+
+
+def _read_html(path: Path, fh: IO[bytes], max_bytes: int) -> Iterator[tuple[int | None, FactCheck | ImportIssue]]:
+    """The ClaimReviews in a fact-check article page's ``application/ld+json`` blocks (other nodes ignored).
+
+    A block that is not valid JSON is a bad record (at its line): the page's other blocks
+    are still read.
+    """
+    from overclaim.readers import json_ld_blocks
+
+    for line, block in json_ld_blocks(_whole_document(path, fh, max_bytes)):
         try:
-            yield line, _record(obj, mapping)
+            doc = json.loads(block)
+        except (RecursionError, ValueError) as exc:
+            where = line + (exc.lineno - 1 if isinstance(exc, json.JSONDecodeError) else 0)
+            yield where, ImportIssue(where, f"a JSON-LD block is not valid JSON ({_json_problem(exc)})")
+            continue
+        try:
+            yield from _records_of(doc, block, None, typed_only=True, first_line=line)
         except _BadRecord as exc:
-            yield line, ImportIssue(line, exc.message if lines else f"object {i + 1}: {exc.message}", exc.field)
+            yield line, ImportIssue(line, f"a JSON-LD block: {exc.message}")
 
 
 def _read_jsonl(
@@ -534,6 +943,15 @@ def _read_jsonl(
             obj = json.loads(line)
         except (RecursionError, ValueError) as exc:  # bad syntax, too deep, a number too long
             yield n, ImportIssue(n, f"not valid JSON ({_json_problem(exc)})")
+            continue
+        if isinstance(obj, dict) and ("@graph" in obj or "dataFeedElement" in obj or _is_api_response(obj)):
+            # A whole document on one line (an API response page, a feed): each of its records is on line n.
+            try:
+                items = [item for _, item in _records_of(obj, "", mapping)]
+            except _BadRecord as exc:
+                items = [ImportIssue(n, exc.message)]
+            for item in items:
+                yield n, (ImportIssue(n, item.message, item.field) if isinstance(item, ImportIssue) else item)
             continue
         try:
             yield n, _record(obj, mapping)
@@ -771,11 +1189,33 @@ class FactCheckStore:
         self._df_size = -1
         try:
             create_tables(metadata, self.engine)
+            self._add_missing_columns()
             with self.engine.begin() as conn:
                 for statement in _SQLITE_SETUP if self.dialect == "sqlite" else _PG_SETUP:
                     conn.execute(sql_text(statement))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot set up the fact-check tables: {_reason(exc)}", source=self.target) from exc
+
+    def _add_missing_columns(self) -> None:
+        """Give a store made by an older release the columns added since (:data:`ADDED_FIELDS`), empty.
+
+        Another process opening the same store may add them first: a column that then exists
+        is not an error.
+        """
+        from sqlalchemy import inspect
+
+        def missing() -> list[str]:
+            have = {c["name"] for c in inspect(self.engine).get_columns("factchecks")}
+            return [name for name in ADDED_FIELDS if name not in have]
+
+        for name in missing():
+            kind = factchecks_table.c[name].type.compile(dialect=self.engine.dialect)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(sql_text(f"ALTER TABLE factchecks ADD COLUMN {name} {kind}"))
+            except SQLAlchemyError:
+                if name in missing():
+                    raise
 
     # -- writing --
 
@@ -811,6 +1251,20 @@ class FactCheckStore:
         records = read_records(path, fmt, mapping, max_json_bytes)
         self._import(records, result, strict)
         result.seconds = time.perf_counter() - started
+        if result.imported == 0 and result.already_stored == 0 and not _is_blank(Path(path)):
+            # A file with content but no usable record was not understood (a page without
+            # ClaimReview markup, an API error or an empty answer): never "imported 0", exit 0.
+            if result.read == 0:
+                raise UnknownFormatError(
+                    "holds no fact-check record (no ClaimReview object, DataFeed item, Fact Check Tools API "
+                    "claim or CSV row); nothing imported",
+                    source=str(path),
+                )
+            raise MalformedInputError(
+                f"holds no usable fact-check record: all {result.read} are bad (the first: {result.issues[0]}); "
+                "nothing imported",
+                source=str(path),
+            )
         return result
 
     def add(self, records: Iterable[FactCheck], source: str = "records") -> ImportResult:
@@ -1005,8 +1459,7 @@ class FactCheckStore:
                 if self.dialect == "sqlite":
                     rows = conn.execute(
                         sql_text(
-                            "SELECT f.claim_id, f.claim, f.title, f.claimant, f.claim_date, f.rating, f.reviewer, "
-                            "f.url, f.language, f.review_date, -s.score FROM "
+                            f"SELECT {', '.join('f.' + name for name in FIELDS)}, -s.score FROM "
                             "(SELECT rowid, bm25(factchecks_fts, 1.0, 1.0, 0.5) AS score FROM factchecks_fts "
                             "WHERE factchecks_fts MATCH :q ORDER BY score LIMIT :k) AS s "
                             "JOIN factchecks AS f ON f.id = s.rowid ORDER BY s.score"
@@ -1017,8 +1470,7 @@ class FactCheckStore:
                     expr = " | ".join(words)
                     rows = conn.execute(
                         sql_text(
-                            "SELECT claim_id, claim, title, claimant, claim_date, rating, reviewer, url, language, "
-                            "review_date, ts_rank(search, q) AS score FROM factchecks, "
+                            f"SELECT {', '.join(FIELDS)}, ts_rank(search, q) AS score FROM factchecks, "
                             "to_tsquery('english', :q) AS q WHERE search @@ q ORDER BY score DESC LIMIT :k"
                         ),
                         {"q": expr, "k": limit},
@@ -1100,6 +1552,15 @@ class FactCheckStore:
         pairs = [f'("{a}" AND "{b}")' for i, a in enumerate(rest) for b in rest[i + 1 :]]
         parts = [f'"{w}"' for w in core] + pairs
         return " OR ".join(parts) if parts else everything
+
+
+def _is_blank(path: Path) -> bool:
+    """Whether a file holds nothing but white space (and a byte-order mark)."""
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if chunk.replace(b"\xef\xbb\xbf", b"").strip():
+                return False
+    return True
 
 
 def _columns() -> list[Column[Any]]:

@@ -82,6 +82,7 @@ from overclaim.fetch import (
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
+from overclaim.store.factchecks import FactCheckFilter
 from overclaim.web.examples import EXAMPLE_HTML, EXAMPLE_TEXT, load_examples
 
 log = logging.getLogger("overclaim.web")
@@ -226,11 +227,20 @@ class BatchResponse(BaseModel):
 
 
 class MatchRequest(BaseModel):
-    """A claim (or a headline) to look up in the fact-check store."""
+    """A claim (or a headline) to look up in the fact-check store, with optional filters."""
 
     claim: str | None = None
     headline: str | None = None
     body: str | None = None
+    language: str | list[str] | None = Field(
+        default=None, description="Only fact-checks in this language or these ('en' takes 'en-GB')."
+    )
+    max_age_days: int | None = Field(
+        default=None, ge=0, description="Only fact-checks reviewed (else claimed) at most this many days ago."
+    )
+    publisher: str | list[str] | None = Field(
+        default=None, description="Only fact-checks by this publisher: part of its name, or its site."
+    )
 
 
 class MatchResponse(BaseModel):
@@ -864,17 +874,40 @@ class Service:
         )
         return PostJob("fetched", page, page.url)
 
-    def matches_for(self, claim: str, body: str | None) -> list[FactCheckMatch]:
+    def matches_for(self, claim: str, body: str | None, where: FactCheckFilter | None = None) -> list[FactCheckMatch]:
         """Fact-checks for ``claim``, found as ``/v1/check`` finds them for a headline.
 
         The claim is normalized first (disguised words read as the clean words the
-        match stage searches for); ``body`` defaults to the claim.
+        match stage searches for); ``body`` defaults to the claim. ``where`` filters the
+        matches (language, age, publisher) in the match stage's search.
         """
         if not self.match_checker.factchecks:
             from overclaim.errors import StoreError
 
             raise StoreError("this service has no fact-check store (start it with --store or --factchecks)")
-        return self.match_checker.check(claim, body or claim).matches
+        if not where:
+            return self.match_checker.check(claim, body or claim).matches
+        from overclaim.readers import check_text
+        from overclaim.stages.match import FactCheckMatcher, clean_text
+
+        check_text(claim, field="claim")
+        stage = next(s for s in self.match_checker.stages if isinstance(s, FactCheckMatcher))
+        return stage.find(clean_text(claim, self.match_checker.config).strip(), where)
+
+
+def _match_filter(record: dict[str, Any]) -> FactCheckFilter:
+    """The fact-check filters of a /v1/match body (``language``, ``max_age_days``, ``publisher``), checked."""
+    lists = {}
+    for name in ("language", "publisher"):
+        value = record.get(name)
+        values = [value] if isinstance(value, str) else value if value is not None else []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise WrongTypeError("must be text or a list of texts", field=name)
+        lists[name] = values
+    age = record.get("max_age_days")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int)):
+        raise WrongTypeError(f"must be a whole number of days, got {type(age).__name__}", field="max_age_days")
+    return FactCheckFilter.of(lists["language"], age, lists["publisher"])
 
 
 async def _read_json(request: Request) -> Any:
@@ -1162,7 +1195,9 @@ def create_app(
         if claim is None or not claim.strip():
             raise EmptyFieldError("is missing or empty", field="claim")
         body = record.get("body")
-        found = await service.run(lambda: service.matches_for(claim, body), settings.check_timeout_s, "the match")
+        where = _match_filter(record)
+        found = await service.run(lambda: service.matches_for(claim, body, where), settings.check_timeout_s,
+                                  "the match")
         return MatchResponse(claim=claim, matches=found)
 
     @v1.get("/reports/{report_id}", summary="A stored report", response_model=None,
