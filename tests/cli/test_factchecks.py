@@ -17,7 +17,7 @@ CLAIMREVIEW = FIXTURES / "claimreview"
 )
 def test_import_fact_checkers_formats(run_cli, tmp_path, name, expected):
     db = str(tmp_path / "fc.sqlite")
-    code, out, err = run_cli("factchecks", "import", str(CLAIMREVIEW / name), "--store", db, "--json")
+    code, out, err = run_cli("factchecks", "import", str(CLAIMREVIEW / name), "--factchecks", db, "--json")
     assert code == 0, err
     summary = json.loads(out)
     assert (summary["read"], summary["imported"], summary["skipped"]) == (expected, expected, 0)
@@ -27,18 +27,18 @@ def test_import_fact_checkers_formats(run_cli, tmp_path, name, expected):
 def test_import_of_an_api_answer_with_nothing_usable_exits_2_naming_the_file(run_cli, tmp_path, text):
     path = tmp_path / "answer.json"
     path.write_text(text, encoding="utf-8")
-    code, out, err = run_cli("factchecks", "import", str(path), "--store", str(tmp_path / "fc.sqlite"))
+    code, out, err = run_cli("factchecks", "import", str(path), "--factchecks", str(tmp_path / "fc.sqlite"))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and str(path) in err and "nothing imported" in err
 
 
 def test_import_export_import_round_trip_through_the_cli(run_cli, tmp_path):
     first, second = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
-    assert run_cli("factchecks", "import", str(CLAIMREVIEW / "rich.jsonld"), "--store", first)[0] == 0
+    assert run_cli("factchecks", "import", str(CLAIMREVIEW / "rich.jsonld"), "--factchecks", first)[0] == 0
     out = tmp_path / "export.jsonld"
-    assert run_cli("factchecks", "export", "--store", first, "--format", "jsonld", "--out", str(out))[0] == 0
-    assert run_cli("factchecks", "import", str(out), "--store", second)[0] == 0
-    listed = [json.loads(run_cli("factchecks", "list", "--store", db, "--json")[1]) for db in (first, second)]
+    assert run_cli("factchecks", "export", "--factchecks", first, "--format", "jsonld", "--out", str(out))[0] == 0
+    assert run_cli("factchecks", "import", str(out), "--factchecks", second)[0] == 0
+    listed = [json.loads(run_cli("factchecks", "list", "--factchecks", db, "--json")[1]) for db in (first, second)]
     assert listed[0] == listed[1] and len(listed[0]) == 3
     graph = json.loads(out.read_text(encoding="utf-8"))["@graph"]
     tea = next(node for node in graph if "green tea" in node["claimReviewed"])
@@ -57,34 +57,34 @@ BODY = "A viral image says the senator voted against the climate bill 40 times. 
 def store(run_cli, tmp_path):
     db = str(tmp_path / "fc.sqlite")
     for name in ("api_response.json", "rich.jsonld"):
-        assert run_cli("factchecks", "import", str(CLAIMREVIEW / name), "--store", db)[0] == 0
+        assert run_cli("factchecks", "import", str(CLAIMREVIEW / name), "--factchecks", db)[0] == 0
     return db
 
 
 def test_match_json_carries_the_metadata_and_takes_filters(run_cli, store):
-    code, out, err = run_cli("match", SENATOR, "--store", store, "--json")
+    code, out, err = run_cli("match", SENATOR, "--factchecks", store, "--json")
     assert code == 0, err
     [best] = json.loads(out)
     assert {k: best[k] for k in ("reviewer", "claimant", "claim_date", "review_date", "language")} == {
         "reviewer": "PolitiFact", "claimant": "Viral image", "claim_date": "2024-02-01T00:00:00Z",
         "review_date": "2024-02-03T14:00:00Z", "language": "en"}
-    code, out, _ = run_cli("match", SENATOR, "--store", store, "--json", "--publisher", "factcheck.org")
+    code, out, _ = run_cli("match", SENATOR, "--factchecks", store, "--json", "--publisher", "factcheck.org")
     assert [m["reviewer"] for m in json.loads(out)] == ["FactCheck.org"]
-    code, out, _ = run_cli("match", SENATOR, "--store", store, "--json", "--language", "fr", "--language", "es")
+    code, out, _ = run_cli("match", SENATOR, "--factchecks", store, "--json", "--language", "fr", "--language", "es")
     assert json.loads(out) == []
-    code, out, _ = run_cli("match", SENATOR, "--store", store, "--max-age-days", "0")
+    code, out, _ = run_cli("match", SENATOR, "--factchecks", store, "--max-age-days", "0")
     assert code == 0 and "no stored fact-check" in out and "reviewed in the last 0 days" in out
 
 
 def test_match_terminal_shows_who_checked_and_claimed_it(run_cli, store):
-    code, out, _ = run_cli("match", SENATOR, "--store", store)
+    code, out, _ = run_cli("match", SENATOR, "--factchecks", store)
     assert code == 0
     assert "checked by PolitiFact, 2024-02-03; claimed by Viral image, 2024-02-01; language en" in out
 
 
 @pytest.mark.parametrize("args", [("--max-age-days", "-1"), ("--language", " ")])
 def test_bad_filters_exit_2(run_cli, store, args):
-    code, _, err = run_cli("match", SENATOR, "--store", store, *args)
+    code, _, err = run_cli("match", SENATOR, "--factchecks", store, *args)
     assert code == 2 and err.strip()
 
 
