@@ -149,7 +149,7 @@ _DEBUNK_FILLER = (
 
 def _debunk_body(headline: str, rng: random.Random) -> str:
     """A short debunking article of the headline's claim (two refutations in other words, filler)."""
-    from overclaim.training.stance import STOP
+    from overclaim.models.stance_text import STOP
 
     claim = headline.strip().rstrip(" .!?")
     first = claim.split(" ", 1)[0]
