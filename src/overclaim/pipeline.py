@@ -21,7 +21,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from overclaim import __version__
 from overclaim.config import DEFAULT_CONFIG, Config
 from overclaim.errors import EmptyFieldError, InputError, WrongTypeError, panics_as_errors
 from overclaim.report import (
@@ -43,6 +42,7 @@ from overclaim.report import (
     Verdict,
 )
 from overclaim.text import TextView
+from overclaim.version import __version__
 
 
 @dataclass

@@ -312,9 +312,9 @@ def pipeline_fingerprint(profile: str) -> str:
     """What the cached features depend on: every stage artifact's card, the profile's settings, the version."""
     import hashlib
 
-    from overclaim import __version__
     from overclaim.config import Config
     from overclaim.resources import ARTIFACT_DIR
+    from overclaim.version import __version__
 
     digest = hashlib.sha1(f"{__version__}\0{Config(profile=profile)!r}".encode())
     for card in sorted(ARTIFACT_DIR.glob("*/card.json")):
