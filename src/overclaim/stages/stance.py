@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import Stance, StanceProbabilities
 from overclaim.resources import load_artifact
 
