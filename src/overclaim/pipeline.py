@@ -7,7 +7,7 @@ Each profile (``Config.profile``) leaves out the stages named in :data:`PROFILE_
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
 :class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
-the :class:`Context`. Stages load their models lazily, once per
+the :class:`~overclaim.context.Context`. Stages load their models lazily, once per
 :class:`Checker`, so a ``Checker`` is cheap to build and fast to reuse.
 """
 
@@ -18,98 +18,26 @@ import gc
 import importlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from overclaim import __version__
 from overclaim.config import DEFAULT_CONFIG, Config
+from overclaim.context import Context
 from overclaim.errors import EmptyFieldError, InputError, WrongTypeError, panics_as_errors
 from overclaim.report import (
     VERDICT_DEFINITIONS,
     Certainty,
     CertaintyScore,
-    ClaimStrengthComparison,
-    DisguisedWord,
-    EvidenceSentence,
-    FactCheckMatch,
     Normalization,
-    NumberFinding,
     Post,
     Report,
-    Sensational,
-    Sourcing,
     Stance,
     StanceProbabilities,
     Verdict,
 )
 from overclaim.text import TextView
-
-
-@dataclass
-class Token:
-    """A word or symbol in clean coordinates of its text view."""
-
-    start: int
-    end: int
-    text: str
-    lower: str
-
-
-@dataclass
-class Sentence:
-    """A body sentence in clean coordinates; its tokens are computed on first use."""
-
-    index: int
-    start: int
-    end: int
-    text: str
-    _tokens: list[Token] | None = field(default=None, repr=False, compare=False)
-    _words: list[str] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def tokens(self) -> list[Token]:
-        """Tokens of the sentence, with offsets in the clean body."""
-        if self._tokens is None:
-            from overclaim.stages.segment import tokenize
-
-            self._tokens = tokenize(self.text, self.start)
-        return self._tokens
-
-    @property
-    def words(self) -> list[str]:
-        """Lower-cased word tokens (no offsets): the cheap form for bag-of-words features."""
-        if self._words is None:
-            from overclaim.stages.segment import WORD_RE
-
-            self._words = WORD_RE.findall(self.text.lower())
-        return self._words
-
-
-@dataclass
-class Context:
-    """Everything the stages know about one post; each stage reads and adds to it."""
-
-    post: Post
-    config: Config
-    headline: TextView
-    body: TextView
-    disguised_words: list[DisguisedWord] = field(default_factory=list)
-    headline_tokens: list[Token] = field(default_factory=list)
-    sentences: list[Sentence] = field(default_factory=list)
-    evidence: list[EvidenceSentence] = field(default_factory=list)
-    stance: Stance | None = None
-    certainty: Certainty | None = None
-    claim_strength: ClaimStrengthComparison | None = None
-    numbers: list[NumberFinding] = field(default_factory=list)
-    sourcing: Sourcing = field(default_factory=Sourcing)
-    sensational: Sensational = field(default_factory=Sensational)
-    matches: list[FactCheckMatch] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    verdict: Verdict | None = None
-    too_short: bool = False
-    # Free-form scratch space for stages that share intermediate results.
-    extras: dict[str, Any] = field(default_factory=dict)
+from overclaim.tokens import Sentence, Token  # noqa: F401 - re-exported: stages imported them from here
+from overclaim.version import __version__
 
 
 class Stage(Protocol):

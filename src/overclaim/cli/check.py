@@ -172,8 +172,8 @@ def schema() -> None:
 
 def version_lines() -> list[str]:
     """The package version, then one line per shipped model: its version (if it has one) and build date."""
-    from overclaim import __version__
     from overclaim.resources import ARTIFACT_DIR, model_card
+    from overclaim.version import __version__
 
     lines = [f"overclaim {__version__}"]
     if ARTIFACT_DIR.exists():

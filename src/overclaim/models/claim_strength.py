@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from overclaim.resources import lexicon
+from overclaim.tokens import APOSTROPHE_WORD_RE
 
 MODEL_NAME = "claim_strength"
 LABELS = ("none", "correlational", "conditional_causal", "direct_causal")
 CUE_KINDS = ("correlational", "causal", "conditional", "negation")
-WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _ENTRY_WORD = re.compile(r"\w+\*?")
 
 # Windows (in words) for the interaction features, set by 5-fold CV on annotated_pubmed.csv:
@@ -105,7 +105,7 @@ def find_cues(text: str) -> list[CueMatch]:
 @lru_cache(maxsize=2048)
 def _find_cues(text: str) -> tuple[CueMatch, ...]:
     exact, prefix = _index()
-    tokens = [(m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    tokens = [(m.start(), m.end()) for m in APOSTROPHE_WORD_RE.finditer(text)]
     lowered = [text[s:e].lower().replace("’", "'") for s, e in tokens]
     found: list[CueMatch] = []
     i = 0
@@ -161,7 +161,7 @@ def cue_row(sentence: str) -> list[float]:
         if any(0 < r.first_word - g <= NEGATION_WINDOW for g in negs):
             neg_rel = 1.0
     null = 1.0 if any(c.kind == "negation" and c.text.lower() in NULL_PHRASES for c in cues) else 0.0
-    n_words = max(1, len(WORD_RE.findall(sentence)))
+    n_words = max(1, len(APOSTROPHE_WORD_RE.findall(sentence)))
     early = 1.0 if any(r.first_word < n_words / 2 for r in relations) else 0.0
     return [
         *(min(counts[k], 2) / 2 for k in CUE_KINDS),

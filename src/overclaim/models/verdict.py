@@ -36,7 +36,7 @@ import numpy as np
 from overclaim.resources import lexicon
 
 if TYPE_CHECKING:
-    from overclaim.pipeline import Context
+    from overclaim.context import Context
 
 MODEL_NAME = "verdict"
 # Labels the model decides; cannot_judge is decided by rules (too short, not English) and by the

@@ -16,7 +16,6 @@ original text, of kinds hedge, booster, negation, question, conditional, attribu
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
-from overclaim.pipeline import Context, Sentence
+from overclaim.context import Context
 from overclaim.report import Certainty, CertaintyScore, Cue, EvidenceSentence
 from overclaim.resources import lexicon
 from overclaim.text import TextView
+from overclaim.tokens import APOSTROPHE_WORD_RE, Sentence
 
 # Lexicon per cue kind, in priority order: where two kinds match the same words, the first wins.
 CUE_LEXICONS: tuple[tuple[str, str], ...] = (
@@ -70,9 +70,6 @@ class _Match:
     weight: float
 
 
-WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
-
-
 @lru_cache(maxsize=1)
 def cue_index() -> dict[str, list[tuple[int, tuple[str, ...], str]]]:
     """First word -> [(priority, words, kind)] of every lexicon cue, best (priority, longest) first."""
@@ -99,7 +96,7 @@ def find_cues(text: str, proper_nouns: bool = False) -> list[_Match]:
     States", "in May") and not as cues.
     """
     index = cue_index()
-    tokens = [(m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text)]
+    tokens = [(m.start(), m.end(), m.group()) for m in APOSTROPHE_WORD_RE.finditer(text)]
     lowered = [t[2].lower().replace("’", "'") for t in tokens]
     found: list[_Match] = []
     i = 0

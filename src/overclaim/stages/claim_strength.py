@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from overclaim.config import Config
+from overclaim.context import Context
 from overclaim.models.claim_strength import ClaimStrengthModel, StrengthResult
-from overclaim.pipeline import Context
 from overclaim.report import ClaimStrength, ClaimStrengthComparison, EvidenceSentence, StrengthCue
 from overclaim.text import TextView
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import EntailmentProbabilities, EvidenceSentence, StanceProbabilities
 
 # Names of the per-post aggregate features, in column order (see aggregate_features).

@@ -15,9 +15,10 @@ from functools import lru_cache
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from overclaim.config import Config
-from overclaim.pipeline import Context, Token
+from overclaim.context import Context
 from overclaim.report import EvidenceSentence
 from overclaim.resources import stem, zipf
+from overclaim.tokens import Token
 
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {"says", "said", "say", "new", "just", "update", "breaking", "s"}
 

@@ -48,10 +48,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import DisguisedWord
 from overclaim.resources import lexicon, zipf
 from overclaim.text import Replacement, TextView
+from overclaim.tokens import LETTER_WORD_RE
 
 # --- thresholds (wordfreq 'large' Zipf scale: 'the' ~7.7, 'terrorist' ~4.2) -------------
 # All set on FNC-1 *train* bodies (false edits) and on the seeded disguise generator
@@ -179,7 +180,6 @@ _NUMBER_SUFFIX_RE = re.compile(
 _MODEL_RE = re.compile(r"^(?:[A-Z]{1,4}\d+[a-z]?|\d[A-Za-z]{1,2}|[A-Z]{1,3}\$\d*)$")
 # A word with a number after it ("Sand5", "Windows7"): a name or code, not leetspeak.
 _WORD_NUMBER_RE = re.compile(r"^([A-Za-z]+)(\d+)$")
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 # Invisible / format characters. Joiners stay inside emoji and non-Latin scripts.
 _JOINERS = {"\u200c", "\u200d"}
@@ -1015,7 +1015,7 @@ def _disguised_words(view: TextView, disguises: list[_Disguise]) -> list[Disguis
         for pos in range(d.start, max(d.end, d.start + 1)):
             marks.setdefault(pos, []).append(d)
     groups: list[tuple[int, int, int, int, set[str], float]] = []  # o_start, o_end, c_start, c_end, kinds, conf
-    for m in _WORD_RE.finditer(view.clean):
+    for m in LETTER_WORD_RE.finditer(view.clean):
         o_start, o_end = view.original_range(m.start(), m.end())
         hits = [d for pos in range(o_start, max(o_end, o_start + 1)) for d in marks.get(pos, ())]
         if not hits:

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import NumberFinding
 from overclaim.text import TextView
 

@@ -3,6 +3,8 @@
 Sentences come from ``sentencex`` (rule-based, no model download, ~40k bodies/s);
 its segments concatenate back to the input, so offsets are exact. Offsets are in
 the clean (normalized) text; :meth:`~overclaim.text.TextView.span` maps them back.
+Tokens come from :func:`overclaim.tokens.tokenize` (``Token``, ``Sentence`` and the shared word
+patterns live in :mod:`overclaim.tokens`).
 
 sentencex 1.0 panics (``pyo3_runtime.PanicException``, a BaseException) on a lone capital,
 non-ASCII whitespace and a period (``"Plan B\u00a0. Officials ..."``): it slices a UTF-8
@@ -18,21 +20,14 @@ import re
 import sentencex
 
 from overclaim.config import Config
+from overclaim.context import Context
 from overclaim.errors import panics_as_errors
-from overclaim.pipeline import Context, Sentence, Token
-
-# Words (with inner apostrophes, hyphens, dots as in "U.S."), numbers, then any other
-# non-space symbol (emoji, punctuation) as its own token.
-TOKEN_RE = re.compile(r"(?:[^\W_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*|\S", re.UNICODE)
-# Words for cheap bag-of-words use: about twice as fast as TOKEN_RE, which matters
-# because every body sentence goes through it (abbreviations split, "u.s." -> "u", "s").
-WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
-
-
-def tokenize(text: str, offset: int = 0) -> list[Token]:
-    """Tokens of ``text`` with offsets shifted by ``offset``."""
-    return [Token(m.start() + offset, m.end() + offset, m.group(), m.group().lower()) for m in TOKEN_RE.finditer(text)]
-
+from overclaim.tokens import (  # noqa: F401 - TOKEN_RE, WORD_RE, tokenize re-exported for older imports
+    TOKEN_RE,
+    WORD_RE,
+    Sentence,
+    tokenize,
+)
 
 # Every non-ASCII character Python calls whitespace (Rust's char::is_whitespace has the same
 # ones; a test checks the list against str.isspace) -> an ASCII space, for sentencex.

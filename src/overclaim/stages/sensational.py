@@ -32,7 +32,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import Marker, Sensational
 from overclaim.resources import lexicon, load_artifact, stem, zipf
 

@@ -1,6 +1,6 @@
 """Stance: does the body agree with, deny, merely discuss, or ignore the headline.
 
-The FNC-1 stance model (:mod:`overclaim.training.stance`, artifact ``stance``)
+The FNC-1 stance model (:mod:`overclaim.models.stance`, artifact ``stance``)
 reads the clean headline, the clean body and the body's sentences from the
 segment stage, and gives probabilities of agree / disagree / discuss /
 unrelated. The probabilities are the model's, re-weighted by the per-class
@@ -17,7 +17,7 @@ noisier than the body's, but it points at the sentences that deny or merely
 report the claim.
 
 One post goes through the featurizer's single-post path
-(:meth:`~overclaim.training.stance.StanceFeaturizer.post_features`, the batch
+(:meth:`~overclaim.models.stance_features.StanceFeaturizer.post_features`, the batch
 features bit for bit without scipy's per-call overhead) and the body row through
 the boosters merged into one LightGBM model; together about 2 ms CPU a post.
 
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import Stance, StanceProbabilities
 from overclaim.resources import load_artifact
 
@@ -111,7 +111,7 @@ def body_language(ctx: Context) -> str | None:
 
 def english_share(tokens: list[str]) -> tuple[float, int]:
     """Share of alphabetic ``tokens`` that are English stop words, and their number."""
-    from overclaim.training.stance import STOP
+    from overclaim.models.stance_text import STOP
 
     alpha = [t for t in tokens if t.isalpha()]
     return (sum(map(STOP.__contains__, alpha)) / len(alpha) if alpha else 0.0), len(alpha)
@@ -136,7 +136,7 @@ class StanceDetector:
 
     @property
     def model(self) -> Any:
-        """The trained :class:`~overclaim.training.stance.StanceModel`, loaded on first use.
+        """The trained :class:`~overclaim.models.stance.StanceModel`, loaded on first use.
 
         Raises:
             ModelError: the artifact is missing or unreadable.
@@ -160,7 +160,7 @@ class StanceDetector:
         Gives each post what :meth:`__call__` would: rows are scored one by one inside the model,
         and bodies go through the same (merged) booster in groups of at most ``MERGED_MAX_ROWS``.
         """
-        from overclaim.training.stance import MERGED_MAX_ROWS
+        from overclaim.models.stance import MERGED_MAX_ROWS
 
         prepared = [(ctx, x) for ctx in contexts if (x := self._features(ctx)) is not None]
         if not prepared:
@@ -185,7 +185,8 @@ class StanceDetector:
 
     def _features(self, ctx: Context) -> np.ndarray | None:
         """Feature rows of the body and each evidence sentence; None when the stance is settled without the model."""
-        from overclaim.training.stance import content_stems, split_ranges, words
+        from overclaim.models.stance_features import split_ranges
+        from overclaim.models.stance_text import content_stems, words
 
         headline, body = ctx.headline.clean, ctx.body.clean
         body_words = words(body)

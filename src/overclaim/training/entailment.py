@@ -170,7 +170,8 @@ def read_perspectrum(path: Path, split: str, cap: int | None, seed: int) -> list
 def fnc_sentence_pairs(folder: Path, caps: dict[str, int], seed: int) -> list[Pair]:
     """Sentence-level pairs from FNC-1 train: the body sentence that best covers each headline."""
     from overclaim.stages.evidence import content_terms, coverage
-    from overclaim.stages.segment import WORD_RE, split_sentences, tokenize
+    from overclaim.stages.segment import split_sentences
+    from overclaim.tokens import WORD_RE, tokenize
     from overclaim.training.fnc import read_bodies, read_stances
 
     bodies = read_bodies(folder / "train_bodies.csv")

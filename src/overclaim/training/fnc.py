@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from overclaim.errors import DataError, FileNotFound
+from overclaim.models.stance import LABELS  # the stance model's classes, in its column order
 
-LABELS: tuple[str, ...] = ("agree", "disagree", "discuss", "unrelated")
 RELATED: frozenset[str] = frozenset(LABELS[:3])
 LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 

@@ -149,7 +149,7 @@ _DEBUNK_FILLER = (
 
 def _debunk_body(headline: str, rng: random.Random) -> str:
     """A short debunking article of the headline's claim (two refutations in other words, filler)."""
-    from overclaim.training.stance import STOP
+    from overclaim.models.stance_text import STOP
 
     claim = headline.strip().rstrip(" .!?")
     first = claim.split(" ", 1)[0]
@@ -312,9 +312,9 @@ def pipeline_fingerprint(profile: str) -> str:
     """What the cached features depend on: every stage artifact's card, the profile's settings, the version."""
     import hashlib
 
-    from overclaim import __version__
     from overclaim.config import Config
     from overclaim.resources import ARTIFACT_DIR
+    from overclaim.version import __version__
 
     digest = hashlib.sha1(f"{__version__}\0{Config(profile=profile)!r}".encode())
     for card in sorted(ARTIFACT_DIR.glob("*/card.json")):
