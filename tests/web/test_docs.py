@@ -9,7 +9,8 @@ import re
 import pytest
 
 from overclaim.report import Report
-from overclaim.web.examples import EXAMPLE_FACTCHECKS, EXAMPLE_POST, build_examples, load_examples
+from overclaim.web.examples import EXAMPLE_FACTCHECKS, EXAMPLE_POST, load_examples
+from overclaim.web.examples_build import build_examples
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +63,7 @@ def test_no_description_in_the_openapi_document_uses_a_sphinx_role():
 
 
 def test_the_shipped_examples_are_what_the_service_answers_now():
-    """Fails when the report or the models change: run `python -m overclaim.web.examples` to renew them."""
+    """Fails when the report or the models change: run `python -m overclaim.web.examples_build` to renew them."""
     shipped = load_examples()
     fresh = build_examples()
 

@@ -47,7 +47,7 @@ def _highlight(text: str, offset: int, spans: list[tuple[Span, str]]) -> Text:
 def _key_word_spans(report: Report, sentence: Span) -> list[tuple[Span, str]]:
     """Spans of the words in ``sentence`` that share a stem with a headline content word."""
     from overclaim.stages.evidence import term
-    from overclaim.stages.segment import WORD_RE
+    from overclaim.tokens import WORD_RE
 
     stems = {t[0] for w in WORD_RE.findall(report.normalization.headline_clean.lower()) if (t := term(w))}
     out = []

@@ -53,7 +53,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from overclaim import __version__
 from overclaim.config import Config
 from overclaim.errors import (
     AuthError,
@@ -83,6 +82,7 @@ from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
 from overclaim.store.db import DEFAULT_DB
 from overclaim.store.factchecks import FactCheckFilter
+from overclaim.version import __version__
 from overclaim.web.examples import EXAMPLE_HTML, EXAMPLE_TEXT, load_examples
 
 log = logging.getLogger("overclaim.web")

@@ -1,11 +1,11 @@
 """Example requests and answers of every API route, for ``/docs`` and ``/openapi.json``.
 
-The answers in ``examples.json`` are real: :func:`build_examples` sends the example requests
-to a service built here (a temporary report store and a fact-check store of the example
+The answers in ``examples.json`` are real: ``overclaim.web.examples_build`` sends the example
+requests to a service it builds (a temporary report store and a fact-check store of the example
 fact-checks below) and keeps what it answers. Regenerate them after the report or the
 models change::
 
-    python -m overclaim.web.examples
+    python -m overclaim.web.examples_build
 
 The example post and fact-checks are made up (``example.org`` addresses); the answers are
 what this version of overclaim says about them.
@@ -14,11 +14,8 @@ what this version of overclaim says about them.
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 EXAMPLES_FILE = "examples.json"
@@ -73,44 +70,6 @@ EXAMPLE_FACTCHECKS: list[dict[str, str]] = [
 EXAMPLE_CLAIM = {"claim": "Coffee prevents cancer"}
 
 
-def build_examples() -> dict[str, Any]:
-    """Send each route its example request on a fresh service and keep the answers."""
-    from fastapi.testclient import TestClient
-
-    from overclaim.store.factchecks import FactCheck, FactCheckStore
-    from overclaim.web.app import ServiceSettings, create_app
-
-    with tempfile.TemporaryDirectory() as folder:
-        db = str(Path(folder) / "examples.sqlite")
-        FactCheckStore(db).add([FactCheck(**record) for record in EXAMPLE_FACTCHECKS])
-        app = create_app(ServiceSettings(db=db, warm_up=False, check_processes=0, api_key="your-key"))
-        headers = {"X-API-Key": "your-key"}
-        with TestClient(app) as client:
-            check = client.post("/v1/check", json=EXAMPLE_POST, headers=headers)
-            check.raise_for_status()
-            report_id = check.headers["X-Report-Id"]
-            batch = client.post("/v1/batch", json={"posts": [EXAMPLE_POST, {"headline": "No body here"}]},
-                                headers=headers)
-            match = client.post("/v1/match", json=EXAMPLE_CLAIM, headers=headers)
-            stored = client.get(check.headers["X-Report-Link"].replace("format=html", "format=json"))
-            health = client.get("/healthz")
-            schema = client.get("/v1/schema", headers=headers)
-        for answer in (batch, match, stored, health, schema):
-            answer.raise_for_status()
-        full_schema = schema.json()
-        return {
-            "check": {"request": EXAMPLE_POST, "response": check.json(),
-                      "headers": {k: check.headers[k] for k in ("X-Report-Id", "Location", "X-Report-Link")}},
-            "batch": {"request": {"posts": [EXAMPLE_POST, {"headline": "No body here"}]}, "response": batch.json()},
-            "match": {"request": EXAMPLE_CLAIM, "response": match.json()},
-            "report": {"report_id": report_id, "token": check.headers["X-Report-Link"].rsplit("token=", 1)[1],
-                       "response": stored.json()},
-            "healthz": {"response": health.json()},
-            # The schema is long: its first keys, as /v1/schema starts.
-            "schema": {"response": {k: full_schema[k] for k in ("$schema", "$id", "title", "type", "required")}},
-        }
-
-
 @lru_cache(maxsize=1)
 def load_examples() -> dict[str, Any]:
     """The shipped examples (``{}`` when the file is missing: the reference then shows none)."""
@@ -119,14 +78,3 @@ def load_examples() -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     return json.loads(text)  # type: ignore[no-any-return]
-
-
-def main() -> None:
-    """Write ``examples.json`` next to this module."""
-    out = Path(__file__).with_name(EXAMPLES_FILE)
-    out.write_text(json.dumps(build_examples(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()

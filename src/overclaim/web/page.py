@@ -36,7 +36,6 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from overclaim import __version__
 from overclaim.errors import (
     AuthError,
     EmptyFieldError,
@@ -50,6 +49,7 @@ from overclaim.errors import (
 from overclaim.render.html import render_fragment
 from overclaim.render.safe import safe_url
 from overclaim.report import Post, Report, verdict_name
+from overclaim.version import __version__
 from overclaim.web.app import BODY_BYTES_KEY, PAGE_KEEP_FACTOR, PostJob
 
 if TYPE_CHECKING:
