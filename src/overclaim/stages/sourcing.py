@@ -968,11 +968,11 @@ class SourceFinder:
                             and sources[named_before[-1][2]].get("guessed"):
                         # "Apple said ... It said ...": the one-word name taken for a person without evidence
                         # is what "it" refers to, an organisation
-                        last = named_before[-1]
-                        named_before[-1] = (last[0], "named_organization", last[2], last[3])
-                        sources[last[2]]["kind"] = "named_organization"
-                        sources[last[2]]["guessed"] = False
-                        for j in sources[last[2]]["attributions"]:
+                        prior = named_before[-1]
+                        named_before[-1] = (prior[0], "named_organization", prior[2], prior[3])
+                        sources[prior[2]]["kind"] = "named_organization"
+                        sources[prior[2]]["guessed"] = False
+                        for j in sources[prior[2]]["attributions"]:
                             attributions[j].kind = "named_organization"
                         found = (len(named_before) - 1, -1)
                     if found is not None and found[1] == -1:
