@@ -4,16 +4,19 @@ Learned from PolNeAR (political news, 22,501 annotated attributions in its train
 :mod:`overclaim.training.sourcing` and ``artifacts/sourcing/MODEL_CARD.md``):
 
 - a **cue lexicon** learned from the train cue spans (``P(token is part of a cue | token)``): a
-  sentence is tagged only when one of its tokens reaches :data:`TRIGGER_P`, so most sentences cost
-  one set test;
+  sentence is tagged only when one of its tokens reaches :data:`STAGE_TRIGGER_P`, so a sentence
+  without one costs one set test;
 - a **CRF token tagger** (python-crfsuite, averaged perceptron; BIO tags for source, cue and
-  content) over the tokens of those sentences, with word, shape, suffix, cue-lexicon and
-  distance-to-cue features of a two-token window. The stage decodes it with :class:`FastViterbi`
-  (numpy; crfsuite's best paths, with per-word feature sums cached and a post's sentences decoded
-  together): linear in the body's length;
+  content) over the tokens of those sentences, with word, shape, suffix, stem and cue-lexicon
+  features of a three-token window (:data:`VIEWS`), distances to the nearest strong cue and quote
+  mark, the position in the sentence and a few conjunctions. The stage decodes it with
+  :class:`FastViterbi` (numpy; crfsuite's best paths, with per-word feature sums cached and a post's
+  sentences decoded together): linear in the body's length;
 - each tagged cue becomes an attribution, linked to the nearest tagged source in its sentence and
-  the nearest content span; a cue with no tagged source takes the CRF's most probable source span
-  (by its marginals) when there is a likely one, else it is dropped (the report needs a speaker).
+  the nearest content span; a cue with no tagged source takes the token whose source score beats
+  "no role" by the most (from the same Viterbi pass) when it reaches :data:`SOURCE_FALLBACK_MIN`,
+  else it is dropped (the report needs a speaker). A speaker made of function words only ("the",
+  "but") or a number ("about 40 percent of patients") is not one.
 
 Speaker classes (rules over the speaker phrase, :func:`classify`): ``named_person``,
 ``named_organization``, ``outlet``, ``document`` (statement, report, filing, study),
