@@ -18,7 +18,6 @@ SRC = Path(overclaim.__file__).resolve().parent
 ALLOWED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset({
     # Stages that still take Context from the pipeline, which loads every stage (STAGES):
     # `from overclaim.context import Context` ends each cycle.
-    ("overclaim.stages.sourcing", "overclaim.pipeline"),  # branch attr
     ("overclaim.stages.match", "overclaim.pipeline"),  # branches claimreview, abstain
     ("overclaim.stages.verdict", "overclaim.pipeline"),  # branch abstain
     # web/page.py and web/app.py import each other (branch page splits web/app.py).

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # 1.2: the verdict "cannot_judge"; Verdict.probabilities and Verdict.margin, Reason.contribution
 # (all optional or added)
 # 1.3: Report.checked_at, when the check ran; FactCheckMatch.claimant, claim_date, review_date and
-# language (all optional: absent from older reports)
+# language; Sourcing.documents (statements, reports, filings: their own count, no longer in
+# Sourcing.named) (all optional or added: absent from older reports)
 SCHEMA_VERSION = "1.3"
 
 Field_ = Literal["headline", "body"]
@@ -277,13 +278,24 @@ class Sourcing(_Model):
 
     attributions: list[Attribution] = []
     sources: list[Source] = []
-    named: int = 0
+    named: int = Field(default=0, description="Named people, organisations and outlets.")
+    documents: int = Field(default=0, description="Documents cited as sources: statements, reports, filings, studies.")
     anonymous: int = 0
     unresolved: int = Field(default=0, description="Speakers known only by a pronoun with no named antecedent.")
     anonymous_share: float = Field(default=0.0, ge=0.0, le=1.0, description="Anonymous share of the speakers.")
     evidence_anonymous_share: float = Field(
         default=0.0, ge=0.0, le=1.0, description="Share of the key evidence sentences resting on anonymous sources."
     )
+
+    def count_line(self) -> str:
+        """The speakers counted by class, e.g. ``2 named, 1 document, 6 anonymous`` (every class that has one)."""
+        parts = [f"{self.named} named"]
+        if self.documents:
+            parts.append(f"{self.documents} document{'s' if self.documents != 1 else ''}")
+        parts.append(f"{self.anonymous} anonymous")
+        if self.unresolved:
+            parts.append(f"{self.unresolved} unresolved pronoun{'s' if self.unresolved != 1 else ''}")
+        return ", ".join(parts)
 
     def speaker_lines(self) -> list[str]:
         """One plain-text line per speaker, every one of them: name, class, count and the other forms used.

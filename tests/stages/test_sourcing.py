@@ -11,20 +11,27 @@ from overclaim.training.sourcing import run_stage, score_speakers
 CASES = load_jsonl("attributions.jsonl")
 HOLDOUT = load_jsonl("attributions_holdout.jsonl")
 # Written for the PolNeAR rebuild (issue 21) before its class rules were last changed; see the
-# report of that change for the figures first seen.
-SPEAKERS = load_jsonl("speaker_classes.jsonl")
+# report of that change for the figures first seen. The second file was written in the issue's styles
+# before the stage was run on it (first seen: micro precision and recall 0.79; the rule fixes that
+# followed are general ones, listed in that change's report).
+SPEAKERS = load_jsonl("speaker_classes.jsonl") + load_jsonl("speaker_classes_2.jsonl")
 
 
 def test_speaker_fixture_is_varied_and_large() -> None:
     assert sum(len(c["speakers"]) for c in SPEAKERS) >= 60
     styles = {c["style"] for c in SPEAKERS}
     assert {"science", "wire", "press", "quote_before", "quote_after", "pronoun", "repeated"} <= styles
+    kinds = {s["kind"] for c in SPEAKERS for s in c["speakers"]}
+    assert {"named_person", "named_organization", "document", "anonymous", "pronoun"} <= kinds
 
 
 def test_speaker_class_precision_and_recall() -> None:
     result = score_speakers(SPEAKERS)
     assert result["precision"] >= 0.90, result["errors"]
     assert result["recall"] >= 0.90, result["errors"]
+    for kind in ("named_person", "named_organization", "document", "anonymous", "pronoun"):
+        figures = result["per_class"][kind]
+        assert figures["precision"] >= 0.90 and figures["recall"] >= 0.90, (kind, figures, result["errors"])
 
 
 @pytest.mark.parametrize("figure", ["speaker_precision", "speaker_recall", "named_precision", "named_recall",
@@ -93,20 +100,33 @@ def test_anonymous_share_is_over_speakers() -> None:
     assert src.anonymous_share == 0.5
 
 
-def test_every_source_rendered_grouped_with_counts() -> None:
+@pytest.mark.parametrize("fmt", ["terminal", "json", "markdown", "html"])
+def test_every_source_rendered_grouped_with_counts(fmt: str) -> None:
+    import json
+
     from overclaim import check
-    from overclaim.render.markdown import render_markdown
+    from overclaim.render import render
 
     names = ["Ann Lee", "Bob Stone", "Carla Diaz", "Dan Wu", "Eve Park", "Frank Moss", "Gina Ray", "Hal Ford",
              "Ida Bell", "Jon Cole", "Kim Ames"]
-    body = " ".join(f"{n} said the plan would work." for n in names) + " Ann Lee said it again."
+    body = (" ".join(f"{n} said the plan would work." for n in names) + " Ann Lee said it again."
+            " Officials said the plan was late. A city report said the costs had doubled.")
     report = check("The plan will work", body)
     lines = report.sourcing.speaker_lines()
     for n in names:
         assert sum(line.startswith(n) for line in lines) == 1, (n, lines)
     assert any(line.startswith("Ann Lee") and "2 attributions" in line for line in lines)
-    md = render_markdown(report)
-    assert all(n in md for n in names)
+    src = report.sourcing
+    assert (src.named, src.documents, src.anonymous) == (len(names), 1, 1)
+    text = render(report, fmt)
+    if fmt == "json":
+        rendered = json.loads(text)["sourcing"]
+        assert [s["name"] for s in rendered["sources"]] == [s.name for s in src.sources]
+        assert (rendered["named"], rendered["documents"], rendered["anonymous"]) == (len(names), 1, 1)
+        return
+    flat = " ".join(text.split())  # the terminal wraps lines
+    assert all(n in flat for n in names), flat
+    assert f"{len(names)} named, 1 document, 1 anonymous" in flat
 
 
 def test_long_repeated_cue_bodies_finish() -> None:
@@ -159,14 +179,16 @@ def test_seed_post_speakers(seed_report) -> None:
         "a U.S. official",
     ]
     assert anonymous[5].startswith("Some former U.S. officials")
-    named = {s.name for s in src.sources if s.kind != "anonymous"}
-    assert {"the consulting firm Lantia Intelligence", "a White House statement in March"} <= named
-    # The tagger also reads "Trump has blasted Mexico for ..." as Trump's attribution (PolNeAR
-    # annotates criticism as attribution); the rule-based stage did not.
-    assert named - {"the consulting firm Lantia Intelligence", "a White House statement in March"} <= {"Trump"}
+    # The six anonymous and two named sources of the issue; the White House statement is a document (its
+    # own class, not a name), and "Trump has blasted Mexico for ..." is Trump's (PolNeAR annotates
+    # criticism as attribution).
+    named = {s.name for s in src.sources if s.kind in ("named_person", "named_organization", "outlet")}
+    assert named == {"the consulting firm Lantia Intelligence", "Trump"}
+    assert [s.name for s in src.sources if s.kind == "document"] == ["a White House statement in March"]
     told = next(a for a in src.attributions if a.cue.text == "told")
     assert told.speaker.text == "a U.S. official"
-    assert src.anonymous == 6
+    assert (src.anonymous, src.named, src.documents, src.unresolved) == (6, 2, 1, 0)
+    assert src.anonymous_share == round(6 / 9, 4)
     assert src.evidence_anonymous_share > 0.5
     assert any(e.anonymous_source for e in seed_report.evidence)
 

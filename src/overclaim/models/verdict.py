@@ -187,7 +187,8 @@ def features(ctx: Context) -> np.ndarray:
     src = ctx.sourcing
     row["anon_evidence"] = src.evidence_anonymous_share
     row["anon_share"] = src.anonymous_share
-    row["named_sources"] = math.log1p(src.named)
+    # on-record speakers: the model was trained when documents were counted among the named (report 1.2)
+    row["named_sources"] = math.log1p(src.named + src.documents)
     cues = 0
     for e in ctx.evidence:
         cues += sum(1 for _ in refutation_matches(e.span.text))

@@ -230,7 +230,7 @@ def _facts_section(report: Report) -> str:
         ("Headline certainty", f"{c.headline.score:.2f} ({_e(c.headline.label)})"),
         ("Body certainty", f"{c.body.score:.2f} ({_e(c.body.label)})"),
         ("Certainty gap", f"{c.gap:+.2f} <span class='oc-muted'>(positive: the headline is surer)</span>"),
-        ("Sources", f"{src.named} named, {src.anonymous} anonymous ({_pct(src.anonymous_share)} anonymous; "
+        ("Sources", f"{_e(src.count_line())} ({_pct(src.anonymous_share)} anonymous; "
                     f"{_pct(src.evidence_anonymous_share)} of the key evidence)"
                     + ("<ul class='oc-sources'>" + "".join(f"<li>{_e(x)}</li>" for x in src.speaker_lines()) + "</ul>"
                        if src.attributions else "")),

@@ -63,7 +63,7 @@ def render_markdown(report: Report) -> str:
             st = e.stance.label() if e.stance else "-"
             lines.append(f"| {e.index} | {e.relevance:.2f} | {st} | {_md(e.span.text)} |")
     if report.sourcing.attributions:
-        lines += ["", f"Sources: {report.sourcing.named} named, {report.sourcing.anonymous} anonymous."]
+        lines += ["", f"Sources: {report.sourcing.count_line()}."]
         lines += [f"- {_md(line)}" for line in report.sourcing.speaker_lines()]
     if report.matches:
         lines += ["", "Fact-checks:"]

@@ -97,7 +97,7 @@ def build_view(report: Report) -> Group:
     if src.attributions:
         # Every speaker, grouped, with counts (no cut: a silent cut hid sources).
         names = "; ".join(src.speaker_lines())
-        parts.append(_t(f"sources: {src.named} named, {src.anonymous} anonymous: {names}", style="dim"))
+        parts.append(_t(f"sources: {src.count_line()}: {names}", style="dim"))
     for m in report.matches:
         rating = f" [{m.rating}]" if m.rating else ""
         # Only an http(s) URL is shown as one (a terminal may make it clickable); others as quoted text.

@@ -4,16 +4,19 @@ Learned from PolNeAR (political news, 22,501 annotated attributions in its train
 :mod:`overclaim.training.sourcing` and ``artifacts/sourcing/MODEL_CARD.md``):
 
 - a **cue lexicon** learned from the train cue spans (``P(token is part of a cue | token)``): a
-  sentence is tagged only when one of its tokens reaches :data:`TRIGGER_P`, so most sentences cost
-  one set test;
+  sentence is tagged only when one of its tokens reaches :data:`STAGE_TRIGGER_P`, so a sentence
+  without one costs one set test;
 - a **CRF token tagger** (python-crfsuite, averaged perceptron; BIO tags for source, cue and
-  content) over the tokens of those sentences, with word, shape, suffix, cue-lexicon and
-  distance-to-cue features of a two-token window. The stage decodes it with :class:`FastViterbi`
-  (numpy; crfsuite's best paths, with per-word feature sums cached and a post's sentences decoded
-  together): linear in the body's length;
+  content) over the tokens of those sentences, with word, shape, suffix, stem and cue-lexicon
+  features of a three-token window (:data:`VIEWS`), distances to the nearest strong cue and quote
+  mark, the position in the sentence and a few conjunctions. The stage decodes it with
+  :class:`FastViterbi` (numpy; crfsuite's best paths, with per-word feature sums cached and a post's
+  sentences decoded together): linear in the body's length;
 - each tagged cue becomes an attribution, linked to the nearest tagged source in its sentence and
-  the nearest content span; a cue with no tagged source takes the CRF's most probable source span
-  (by its marginals) when there is a likely one, else it is dropped (the report needs a speaker).
+  the nearest content span; a cue with no tagged source takes the token whose source score beats
+  "no role" by the most (from the same Viterbi pass) when it reaches :data:`SOURCE_FALLBACK_MIN`,
+  else it is dropped (the report needs a speaker). A speaker made of function words only ("the",
+  "but") or a number ("about 40 percent of patients") is not one.
 
 Speaker classes (rules over the speaker phrase, :func:`classify`): ``named_person``,
 ``named_organization``, ``outlet``, ``document`` (statement, report, filing, study),
@@ -21,8 +24,8 @@ Speaker classes (rules over the speaker phrase, :func:`classify`): ``named_perso
 and ``pronoun`` ("he", "they", "the researchers"). A pronoun is resolved to the nearest earlier
 compatible named speaker or name (:func:`resolve`) and shown with it (``antecedent``); it is
 never counted as named on its own. Mentions of one speaker ("Jerome Powell", "Powell", a "he"
-resolved to him) are one source (``Sourcing.sources``); ``named`` / ``anonymous`` /
-``anonymous_share`` count sources, not attributions.
+resolved to him) are one source (``Sourcing.sources``); ``named`` (people, organisations, outlets) /
+``documents`` / ``anonymous`` / ``unresolved`` / ``anonymous_share`` count sources, not attributions.
 
 An evidence sentence rests on anonymous sources when it has an anonymous attribution and no
 other; ``evidence_anonymous_share`` weighs those by relevance.
@@ -39,9 +42,10 @@ from functools import lru_cache
 from typing import Any
 
 from overclaim.config import Config
-from overclaim.pipeline import Context
+from overclaim.context import Context
 from overclaim.report import Attribution, Source, Sourcing, Span
-from overclaim.resources import lexicon
+from overclaim.resources import lexicon, stem
+from overclaim.tokens import TOKEN_RE
 
 ARTIFACT = "sourcing"
 # A token with P(cue | token) at least this opens a sentence to the tagger. 0.05 keeps 99.8% of
@@ -49,31 +53,28 @@ ARTIFACT = "sourcing"
 # learn_cue_lexicon on train; the stage's speed is set by how many sentences pass it.
 TRIGGER_P = 0.05
 # The stage tags a sentence only when a token reaches this (stricter than TRIGGER_P, which picks
-# the training sentences): on PolNeAR dev 0.05 / 0.2 / 0.3 give source F1 0.714 / 0.711 / 0.705
-# and cue F1 0.707 / 0.706 / 0.700 with the sourcing stage 35% faster at 0.3.
-STAGE_TRIGGER_P = 0.3
+# the training sentences). On PolNeAR dev with the shipped tagger (CUE_MIN 0.1, fallback on): 0.05 and
+# 0.1 give the same source / cue F1 (0.722 / 0.762); 0.3: 0.721 / 0.752 ("believes", "think", "want"
+# fall below it).
+STAGE_TRIGGER_P = 0.1
 # A "strong" cue token (for the distance-to-cue features): P(cue | token) at least this.
 STRONG_CUE_P = 0.3
-# Posterior fallback: in a sentence with a strong cue where Viterbi tags no cue, a token takes its
-# most probable role when that role's marginal reaches this. Chosen on PolNeAR dev for the L-BFGS
-# model (0.3); the artifact's own value (model["posterior_min"], 1.0 = off for the perceptron) wins.
-POSTERIOR_MIN = 0.3
-# A cue with no tagged source in its sentence takes the CRF's most probable source span when its
-# marginal P(source) reaches this (1.0: off). On PolNeAR dev with the perceptron (10 iterations):
-# off: source F1 0.721, cue F1 0.723; 0.3 and 0.1: 0.720 / 0.730 (perceptron marginals are sharp, so
-# the cut hardly matters); 0.2 is kept between them.
-SOURCE_FALLBACK_MIN = 0.2
+# A cue with no tagged source in its sentence takes the token whose source score beats O by the most
+# (its emission margin, in the CRF's weight units), when that margin reaches this (FALLBACK_OFF: off).
+# On PolNeAR dev (STAGE_TRIGGER_P 0.1, CUE_MIN 0.25): on, source F1 0.725, cue F1 0.762; off: 0.737 /
+# 0.745 (CUE_MIN 0.1). The perceptron's margins are large: cuts from -20 to 100 change F1 by < 0.001.
+SOURCE_FALLBACK_MIN = 0.0
+FALLBACK_OFF = 1e9
 # Tokens each side of the first cue that the fallback reads: 30 holds MAX_SPEAKER_WORDS and the
 # words between a speaker and its cue ("X, who ..., said") in news sentences.
 FALLBACK_WINDOW = 30
 # A tagged cue is kept when one of its words has P(cue | word) at least this in the learned lexicon
-# ("is evaluating plans", "mafia-style" are not cues). On PolNeAR dev (source / cue F1, cue precision):
-# 0 (off): 0.720 / 0.730 / 0.771; 0.1: 0.716 / 0.731 / 0.786; 0.25: 0.714 / 0.730 / 0.809; 0.3: 0.713 /
-# 0.732 / 0.823. 0.25: cue precision up 0.04 for 0.006 source F1 ("is", "has", "plans" stay below it).
+# ("is evaluating plans", "mafia-style" are not cues). On PolNeAR dev with the shipped tagger (source /
+# cue F1, cue precision; STAGE_TRIGGER_P 0.05-0.1, fallback on): 0 (off): 0.717 / 0.752 / 0.735; 0.1:
+# 0.722 / 0.762 / 0.763; 0.25: 0.725 / 0.762 / 0.818.
 CUE_MIN = 0.25
 # A cue that is a finding ("findings suggest", "results show"): the finding is not a speaker.
 FINDING_CUE = re.compile(r"^(?:findings?|results?|evidence|numbers|data)\b", re.I)
-ROLE_TAGS = ("B-S", "I-S", "B-C", "I-C", "B-K", "I-K")
 QUOTES = frozenset("\"“”")
 # Longest speaker phrase kept, in words: PolNeAR sources are at most a clause ("a senior official
 # who spoke on condition of anonymity because he was not authorized to discuss the matter" is 16).
@@ -100,7 +101,7 @@ ORG_WORDS = frozenset(
     "state network agencies prosecutors prosecution international clinic center centre fund institution "
     "coalition alliance federation society ngo".split()
 )
-PREPOSITION = re.compile(r"\s+(?:of|for|at|with|from|in|on|to|close|familiar|briefed|who|inside|within)\s", re.I)
+PREPOSITION = re.compile(r"\s+(?:of|for|at|with|from|in|on|to|by|close|familiar|briefed|who|inside|within)\s", re.I)
 MEDIA_RE = re.compile(r"^(?:the\s+)?(?:[A-Z][\w.-]+\s+)?(?:state\s+)?(?:media|television|TV|radio|news agency)$", re.I)
 SPOKES = frozenset({"spokesman", "spokeswoman", "spokesperson", "representative", "spokespeople"})
 
@@ -122,6 +123,7 @@ def _shape(word: str) -> str:
 
 
 _BUCKETS = (0.6, 0.3, 0.1, 0.02)
+_BUCKET_NAMES = ("0", "1", "2", "3", "n")
 
 
 def _bucket(p: float) -> str:
@@ -132,6 +134,51 @@ def _bucket(p: float) -> str:
 
 
 _DIST = ("1", "2", "3", "4", "5", "6", "6", "9", "9", "9")
+# A word's fields, in this order: lower-cased text, shape, 3-letter suffix, P(cue | word) bucket, Snowball
+# stem. Each feature names its field and the offset of the word it describes ("w-1=said": the previous
+# word is "said").
+FIELDS = ("w", "s", "x", "c", "t")
+# (offset, fields) of the word-level features of a token: three words each side.
+VIEWS: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (0, (0, 1, 2, 3, 4)),
+    (-1, (0, 1, 3, 4)),
+    (1, (0, 1, 3, 4)),
+    (-2, (0, 3)),
+    (2, (0, 3)),
+    (-3, (3,)),
+    (3, (3,)),
+)
+WINDOW = max(abs(o) for o, _ in VIEWS)
+_PREFIXES = tuple(tuple(f"{FIELDS[f]}{o}=" for f in fields) for o, fields in VIEWS)
+# Word info: the five fields, then strong cue (bool) and quote mark (0 none, 1 '"' toggles, 2 '“' opens, 3 '”' closes)
+WordInfo = tuple[str, str, str, str, str, bool, int]
+_PAD: WordInfo = ("<s>", "<s>", "", "n", "<s>", False, 0)
+_QUOTE_KIND = {'"': 1, "“": 2, "”": 3}
+
+
+def _distances(flags: Sequence[bool]) -> tuple[list[int], list[int]]:
+    """Tokens to the nearest flagged token on the left and on the right of each token (99: none)."""
+    n = len(flags)
+    left = [99] * n
+    prv = 99
+    for i in range(n):
+        left[i] = prv
+        prv = 0 if flags[i] else prv + 1
+    right = [99] * n
+    nxt = 99
+    for i in range(n - 1, -1, -1):
+        right[i] = nxt
+        nxt = 0 if flags[i] else nxt + 1
+    return left, right
+
+
+def _dist(d: int) -> str:
+    return _DIST[d] if d < 10 else "f"
+
+
+def _position(i: int, n: int) -> str:
+    """Where a token sits in its sentence: first, second, last, or elsewhere."""
+    return "0" if i == 0 else "e" if i == n - 1 else "1" if i == 1 else "m"
 
 
 class Featurizer:
@@ -139,17 +186,17 @@ class Featurizer:
 
     def __init__(self, cue_p: dict[str, float]) -> None:
         self.cue_p = cue_p
-        self._cache: dict[str, tuple[str, str, str, str, bool]] = {}
+        self._cache: dict[str, WordInfo] = {}
 
-    def word(self, text: str) -> tuple[str, str, str, str, bool]:
-        """(lower, shape, suffix, cue bucket, strong cue) of one token, cached by its text."""
+    def word(self, text: str) -> WordInfo:
+        """The fields of one token (see :data:`FIELDS`), its strong-cue flag and quote kind, cached by its text."""
         got = self._cache.get(text)
         if got is None:
             if len(self._cache) > 100_000:  # bounded: arbitrary input must not grow it without limit
                 self._cache.clear()
             low = text.lower()
             p = self.cue_p.get(low, 0.0)
-            got = (low, _shape(text), low[-3:], _bucket(p), p >= STRONG_CUE_P)
+            got = (low, _shape(text), low[-3:], _bucket(p), stem(low), p >= STRONG_CUE_P, _QUOTE_KIND.get(text, 0))
             self._cache[text] = got
         return got
 
@@ -157,37 +204,33 @@ class Featurizer:
         """Feature strings for each token of one sentence (linear in its length)."""
         info = [self.word(w) for w in words]
         n = len(info)
-        # distance (in tokens) to the nearest strong cue on the right / left, capped
-        right = [99] * n
-        nxt = 99
-        for i in range(n - 1, -1, -1):
-            right[i] = nxt
-            nxt = 0 if info[i][4] else nxt + 1
-        left = [99] * n
-        prv = 99
-        for i in range(n):
-            left[i] = prv
-            prv = 0 if info[i][4] else prv + 1
+        left, right = _distances([x[5] for x in info])
+        qleft, qright = _distances([x[6] > 0 for x in info])
+        pad = _PAD[:5]
+        padded = [pad] * WINDOW + [x[:5] for x in info] + [pad] * WINDOW
         out: list[list[str]] = []
         quote = False
-        pad = ("<s>", "<s>", "", "n", False)
         for i in range(n):
-            lo, sh, suf, cb, _ = info[i]
-            p1 = info[i - 1] if i else pad
-            p2 = info[i - 2] if i > 1 else pad
-            n1 = info[i + 1] if i + 1 < n else pad
-            n2 = info[i + 2] if i + 2 < n else pad
-            if sh in QUOTES:
-                quote = not quote if sh in '"' else sh in "“"
-            r, lft = right[i], left[i]
-            out.append([
-                "w=" + lo, "s=" + sh, "x=" + suf, "c=" + cb,
-                "w-1=" + p1[0], "w+1=" + n1[0], "s-1=" + p1[1], "s+1=" + n1[1],
-                "c-1=" + p1[3], "c+1=" + n1[3], "w-2=" + p2[0], "w+2=" + n2[0],
-                "ss=" + p1[1] + sh + n1[1],
-                "r=" + (_DIST[r] if r < 10 else "f"), "l=" + (_DIST[lft] if lft < 10 else "f"),
+            kind = info[i][6]
+            if kind:
+                quote = (not quote) if kind == 1 else kind == 2
+            feats = []
+            for (o, fields), names in zip(VIEWS, _PREFIXES, strict=True):
+                x = padded[i + WINDOW + o]
+                feats += [name + x[f] for f, name in zip(fields, names, strict=True)]
+            feats += [
+                "ss=" + padded[i + WINDOW - 1][1] + info[i][1] + padded[i + WINDOW + 1][1],
+                "r=" + _dist(right[i]), "l=" + _dist(left[i]),
+                "qr=" + _dist(qright[i]), "ql=" + _dist(qleft[i]),
                 "q=" + ("1" if quote else "0"),
-            ])
+                "b=" + _position(i, n),
+                # conjunctions: the word with its neighbours' cue buckets ("he" before "said"), the shape
+                # with the distance to a strong cue (a capitalised word right before one)
+                "wc+1=" + info[i][0] + "|" + padded[i + WINDOW + 1][3],
+                "wc-1=" + info[i][0] + "|" + padded[i + WINDOW - 1][3],
+                "sr=" + info[i][1] + "|" + _dist(right[i]), "sl=" + info[i][1] + "|" + _dist(left[i]),
+            ]
+            out.append(feats)
         return out
 
 
@@ -216,21 +259,15 @@ def crf_weights(model_bytes: bytes) -> dict[str, Any]:
     return {"labels": labels, "attrs": attrs, "state": state, "trans": trans}
 
 
-# Word-level feature templates of the CRF, by the position of the word relative to the token they
-# describe (see Featurizer.__call__): the token itself, one before, one after, two before, two after.
-_VIEWS = (("w=", "s=", "x=", "c="), ("w-1=", "s-1=", "c-1="), ("w+1=", "s+1=", "c+1="), ("w-2=",), ("w+2=",))
-_PAD = ("<s>", "<s>", "", "n", False)
-
-
 class FastViterbi:
     """The CRF's best tag path (crfsuite's Viterbi) for many sentences at once, with numpy.
 
-    A token's score for each label is the sum of its features' weights. All features but the shape
-    trigram, the distances to the nearest strong cue and the quote flag depend on one word only: their
-    sums are cached per word (five vectors: the word as the token, as its left and right neighbour and
-    as the one two away), so a sentence costs a few array look-ups per token. Sentences of similar length
-    are decoded together (lengths bucketed by powers of two, so padding at most doubles the work).
-    The caches belong to one instance: use one per thread.
+    A token's score for each label is the sum of its features' weights. The word-level features
+    (:data:`VIEWS`) depend on one word each: their sums are cached per word and offset, so a token
+    costs one array look-up per offset; the shape trigram, the distances to the nearest strong cue
+    and quote mark, the quote flag and the position in the sentence are computed with numpy over
+    all tokens at once. Sentences of similar length are decoded together (lengths bucketed by powers
+    of two, so padding at most doubles the work). The caches belong to one instance: use one per thread.
     """
 
     def __init__(self, weights: dict[str, Any], featurize: Featurizer) -> None:
@@ -245,36 +282,62 @@ class FastViterbi:
         self.featurize = featurize
         a = self.attrs.get
         u = self.unknown
-        self._dist_rows = {side: np.array([a(f"{side}={_DIST[d]}", u) for d in range(10)] + [a(f"{side}=f", u)])
-                           for side in ("r", "l")}
+        dist_names = [_dist(d) for d in range(11)]
+        self._dist_rows = {side: np.array([a(f"{side}={d}", u) for d in dist_names])
+                           for side in ("r", "l", "qr", "ql")}
         self._q_rows = np.array([a("q=0", u), a("q=1", u)])
+        self._b_rows = np.array([a(f"b={p}", u) for p in ("0", "1", "m", "e")])
+        self._offsets = np.array([o for o, _ in VIEWS], dtype=np.int64)
+        self._view_index = np.arange(len(VIEWS))
+        self._two = np.arange(2)
         self._reset()
 
     def _reset(self) -> None:
         np = self.np
         self._ids: dict[str, int] = {}
-        self._table = np.zeros((64, 5, len(self.labels)))
+        self._table = np.zeros((64, len(VIEWS), len(self.labels)))
+        # per word id: the weights of "wc+1=" / "wc-1=" for each cue bucket of the neighbour
+        self._conj = np.zeros((64, 2, len(_BUCKET_NAMES), len(self.labels)))
         self._shape_ids: dict[str, int] = {}
-        # per word id: shape id, strong cue (0/1), quote mark (0: none, 1: '"' toggles, 2: '“' opens, 3: '”' closes)
-        self._word_info = np.zeros((64, 3), dtype=np.int64)
+        # per shape id: the weights of "sr=" / "sl=" for each capped distance to a strong cue
+        self._shape_dist = np.zeros((16, 2, 11, len(self.labels)))
+        # per word id: shape id, strong cue (0/1), quote mark (0: none, 1: '"' toggles, 2: '“' opens, 3: '”' closes),
+        # cue bucket index
+        self._word_info = np.zeros((64, 4), dtype=np.int64)
         self._tri: dict[int, int] = {}
         self._add(_PAD, "<s>")
 
-    def _add(self, info: tuple[str, str, str, str, bool], text: str) -> int:
+    def _add(self, info: WordInfo, text: str) -> int:
         np = self.np
         i = len(self._ids)
         if i >= self._table.shape[0]:
             self._table = np.concatenate([self._table, np.zeros_like(self._table)])
+            self._conj = np.concatenate([self._conj, np.zeros_like(self._conj)])
             self._word_info = np.concatenate([self._word_info, np.zeros_like(self._word_info)])
-        lo, sh, suf, cb, strong = info
-        values = ((lo, sh, suf, cb), (lo, sh, cb), (lo, sh, cb), (lo,), (lo,))
-        for v, (names, vals) in enumerate(zip(_VIEWS, values, strict=True)):
-            rows = [r for r in (self.attrs.get(n + x) for n, x in zip(names, vals, strict=True)) if r is not None]
+        get = self.attrs.get
+        text_fields = info[:5]
+        for v, ((_, fields), names) in enumerate(zip(VIEWS, _PREFIXES, strict=True)):
+            rows = [r for r in (get(name + text_fields[f]) for f, name in zip(fields, names, strict=True))
+                    if r is not None]
             if rows:
                 self._table[i, v] = self.state[rows].sum(axis=0)
+        for side, name in enumerate(("wc+1=", "wc-1=")):
+            for b, bucket in enumerate(_BUCKET_NAMES):
+                r = get(name + info[0] + "|" + bucket)
+                if r is not None:
+                    self._conj[i, side, b] = self.state[r]
+        shape = self._shape_ids.get(info[1])
+        if shape is None:
+            shape = self._shape_ids[info[1]] = len(self._shape_ids)
+            if shape >= self._shape_dist.shape[0]:
+                self._shape_dist = np.concatenate([self._shape_dist, np.zeros_like(self._shape_dist)])
+            for side, name in enumerate(("sr=", "sl=")):
+                for d in range(11):
+                    r = get(name + info[1] + "|" + _dist(d))
+                    if r is not None:
+                        self._shape_dist[shape, side, d] = self.state[r]
         self._ids[text] = i
-        self._word_info[i] = (self._shape_ids.setdefault(sh, len(self._shape_ids)), strong,
-                              {'"': 1, "“": 2, "”": 3}.get(sh, 0))
+        self._word_info[i] = (shape, info[5], info[6], _BUCKET_NAMES.index(info[3]))
         return i
 
     def ids(self, words: Sequence[str]) -> list[int]:
@@ -291,55 +354,67 @@ class FastViterbi:
             out.append(i)
         return out
 
-    def _emissions(self, sents: Sequence[list[int]]) -> Any:
-        """Label scores of every token of ``sents`` (word ids), one (tokens, labels) array, sentences joined."""
+    def _distances(self, flag: Any, idx: Any, starts: Any, ends: Any) -> tuple[Any, Any]:
+        """Tokens to the nearest flagged token on the left and on the right, within the sentence, capped at 10."""
         np = self.np
-        n_tok = sum(len(x) for x in sents)
-        padded = np.zeros(n_tok + 4 * len(sents), dtype=np.int64)  # two pad words (id 0) around each sentence
-        pos = np.empty(n_tok, dtype=np.int64)
-        starts = np.empty(n_tok, dtype=np.int64)
-        ends = np.empty(n_tok, dtype=np.int64)
-        k = j = 0
+        n_tok = len(flag)
+        last = np.maximum.accumulate(np.where(flag, idx, -1))
+        prev = np.concatenate([[-1], last[:-1]])
+        dl = np.where(prev >= starts, idx - prev - 1, 10)
+        nxt = np.minimum.accumulate(np.where(flag, idx, n_tok)[::-1])[::-1]
+        following = np.concatenate([nxt[1:], [n_tok]])
+        dr = np.where(following < ends, following - idx - 1, 10)
+        return np.minimum(dl, 10), np.minimum(dr, 10)
+
+    def _emissions(self, sents: Sequence[list[int]]) -> Any:
+        """Label scores of every token of ``sents`` (word ids), one (tokens, labels) array, sentences joined.
+
+        Few numpy calls whatever the number of sentences: one gather for the word-level views, one for
+        the position features' state rows, one each for the two conjunction tables.
+        """
+        np = self.np
+        lens = np.fromiter((len(x) for x in sents), dtype=np.int64, count=len(sents))
+        n_tok = int(lens.sum())
+        pad = [0] * WINDOW  # pad words (id 0) around each sentence
+        flat: list[int] = []
         for x in sents:
-            m = len(x)
-            padded[k + 2 : k + 2 + m] = x
-            pos[j : j + m] = np.arange(k + 2, k + 2 + m)
-            starts[j : j + m] = j
-            ends[j : j + m] = j + m
-            k += m + 4
-            j += m
-        t = self._table
+            flat += pad
+            flat += x
+            flat += pad
+        padded = np.array(flat, dtype=np.int64)
+        idx = np.arange(n_tok)
+        sent = np.repeat(np.arange(len(sents)), lens)
+        starts = np.repeat(np.cumsum(lens) - lens, lens)
+        ends = starts + np.repeat(lens, lens)
+        pos = idx + WINDOW * (2 * sent + 1)
         ids = padded[pos]
-        e = t[ids, 0] + t[padded[pos - 1], 1] + t[padded[pos + 1], 2] + t[padded[pos - 2], 3] + t[padded[pos + 2], 4]
-        # shape trigram of (previous, this, next) token
+        views = padded[pos[:, None] + self._offsets]  # (tokens, views): the word at each offset
+        e = self._table[views, self._view_index].sum(axis=1)
         info = self._word_info
         shape = info[padded, 0]
-        # a fixed base (shape ids stay below 2**20: the word cache, which numbers them, is reset at 100,000)
+        # shape trigram of (previous, this, next) token; a fixed base (shape ids stay below 2**20: the word
+        # cache, which numbers them, is reset at 100,000)
         code = (shape[pos - 1] << 40) | (shape[pos] << 20) | shape[pos + 1]
         names = {v: k for k, v in self._shape_ids.items()}
         uniq, inv = np.unique(code, return_inverse=True)
-        rows = []
+        tri = []
         for c in uniq.tolist():
             r = self._tri.get(c)
             if r is None or len(self._tri) > 100_000:
                 a, b, d = c >> 40, (c >> 20) & 0xFFFFF, c & 0xFFFFF
                 r = self.attrs.get("ss=" + names[a] + names[b] + names[d], self.unknown)
                 self._tri[c] = r
-            rows.append(r)
-        e += self.state[np.asarray(rows, dtype=np.int64)[inv.reshape(-1)]]
-        # distances (tokens) to the nearest strong cue before / after, within the sentence, capped as in Featurizer
-        strong = info[ids, 1].astype(bool)
-        idx = np.arange(n_tok)
-        last = np.maximum.accumulate(np.where(strong, idx, -1))
-        prev_strong = np.concatenate([[-1], last[:-1]])
-        left = np.where(prev_strong >= starts, idx - prev_strong - 1, 10)
-        nxt = np.minimum.accumulate(np.where(strong, idx, n_tok)[::-1])[::-1]
-        next_strong = np.concatenate([nxt[1:], [n_tok]])
-        right = np.where(next_strong < ends, next_strong - idx - 1, 10)
-        e += self.state[self._dist_rows["l"][np.minimum(left, 10)]]
-        e += self.state[self._dist_rows["r"][np.minimum(right, 10)]]
-        # inside-quote flag: '"' toggles, '“' opens, '”' closes (the mark itself takes the new state)
+            tri.append(r)
+        # distances (tokens) to the nearest strong cue and quote mark before / after, capped as in Featurizer
+        dl, dr = self._distances(info[ids, 1].astype(bool), idx, starts, ends)
         quote_kind = info[ids, 2]
+        ql, qr = self._distances(quote_kind > 0, idx, starts, ends)
+        # position in the sentence: first, second, last, elsewhere (a one-token sentence's token is first)
+        p = np.full(n_tok, 2, dtype=np.int64)
+        p[idx == ends - 1] = 3
+        p[idx == starts + 1] = 1
+        p[idx == starts] = 0
+        # inside-quote flag: '"' toggles, '“' opens, '”' closes (the mark itself takes the new state)
         q = np.zeros(n_tok, dtype=np.int64)
         if quote_kind.any():
             marks = np.flatnonzero(quote_kind).tolist()
@@ -353,19 +428,39 @@ class FastViterbi:
                 stop = marks[i + 1] if i + 1 < len(marks) and marks[i + 1] < sent_end else sent_end
                 if inside:
                     q[mark:stop] = 1
-        e += self.state[self._q_rows[q]]
+        d = self._dist_rows
+        rows = np.stack([np.asarray(tri, dtype=np.int64)[inv.reshape(-1)], d["l"][dl], d["r"][dr],
+                         d["ql"][ql], d["qr"][qr], self._b_rows[p], self._q_rows[q]], axis=1)
+        e += self.state[rows].sum(axis=1)
+        # conjunctions: word x the neighbours' cue buckets, shape x the distances to a strong cue
+        bucket = info[padded, 3]
+        e += self._conj[ids[:, None], self._two, np.stack([bucket[pos + 1], bucket[pos - 1]], axis=1)].sum(axis=1)
+        e += self._shape_dist[shape[pos][:, None], self._two, np.stack([dr, dl], axis=1)].sum(axis=1)
         return e
 
-    def tag(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:
-        """The best tag sequence of each sentence (token texts), as crfsuite's ``Tagger.tag`` gives it."""
+    def tag(self, sents: Sequence[Sequence[str]], margins: list[Any] | None = None) -> list[list[str]]:
+        """The best tag sequence of each sentence (token texts), as crfsuite's ``Tagger.tag`` gives it.
+
+        Args:
+            sents: token texts of each sentence.
+            margins: when given, filled with each sentence's source margins (one array a sentence: per
+                token, its best source label's emission score minus the O label's).
+        """
         np = self.np
         word_ids = [self.ids(w) for w in sents]
         out: list[list[str]] = [[] for _ in sents]
         todo = [i for i, x in enumerate(word_ids) if x]
+        if margins is not None:
+            margins[:] = [np.zeros(0)] * len(sents)
         if not todo:
             return out
         e = self._emissions([word_ids[i] for i in todo])
         offsets = np.cumsum([0] + [len(word_ids[i]) for i in todo])
+        if margins is not None:
+            lab = {x: i for i, x in enumerate(self.labels)}
+            margin = np.maximum(e[:, lab["B-S"]], e[:, lab["I-S"]]) - e[:, lab["O"]]
+            for k, i in enumerate(todo):
+                margins[i] = margin[offsets[k] : offsets[k + 1]]
         lengths = [len(word_ids[i]) for i in todo]
         buckets: dict[int, list[int]] = {}
         if max(lengths) * len(todo) <= 4 * sum(lengths):
@@ -373,7 +468,7 @@ class FastViterbi:
         else:  # lengths by powers of two: padding at most doubles the work (long adversarial sentences)
             for k, n in enumerate(lengths):
                 buckets.setdefault(n.bit_length(), []).append(k)
-        trans = self.trans[None]
+        trans = self.trans
         n_lab = len(self.labels)
         maximum = np.maximum.reduce
         for group in buckets.values():
@@ -382,16 +477,21 @@ class FastViterbi:
             em = np.zeros((width, len(group), n_lab))
             for r, k in enumerate(group):
                 em[: lens[r], r] = e[offsets[k] : offsets[k + 1]]
+            # step t: scores[t, j] = max_i(scores[t-1, i] + trans[i, j] + em[t, j]); the emission is added to
+            # the transitions once for all steps, so a step is two numpy calls (the loop's cost is their overhead)
+            te = em[:, :, None, :] + trans
             scores = np.empty((width, len(group), n_lab))
-            back = np.zeros((width, len(group), n_lab), dtype=np.int64)
             scores[0] = em[0]
+            prev = scores[:, :, :, None]
             cand = np.empty((len(group), n_lab, n_lab))
             add = np.add
             for t in range(1, width):
-                add(scores[t - 1][:, :, None], trans, out=cand)
-                cand.argmax(axis=1, out=back[t])  # the method: np.argmax's Python wrapper costs as much
+                add(prev[t - 1], te[t], out=cand)
                 maximum(cand, axis=1, out=scores[t])
-                scores[t] += em[t]
+            # back pointers of every step at once: the best previous label for each label
+            back = np.zeros((width, len(group), n_lab), dtype=np.int64)
+            if width > 1:
+                back[1:] = (prev[:-1] + te[1:]).argmax(axis=2)
             ends = scores[lens - 1, np.arange(len(group))].argmax(axis=1).tolist()
             labels = self.labels
             for r, k in enumerate(group):
@@ -426,7 +526,6 @@ class AttributionTagger:
         cut = model.get("stage_trigger_p", STAGE_TRIGGER_P)
         self.triggers = frozenset(w for w, p in self.cue_p.items() if p >= cut)
         self.featurize = Featurizer(self.cue_p)
-        self.posterior_min: float = model.get("posterior_min", POSTERIOR_MIN)
         self.source_fallback_min: float = model.get("source_fallback_min", SOURCE_FALLBACK_MIN)
         self.cue_min: float = model.get("cue_min", CUE_MIN)
         self._model_bytes: bytes = model["crf"]
@@ -451,54 +550,34 @@ class AttributionTagger:
             self._local.crf = crf
         return crf
 
-    def _tag_many(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int, str]], list[str]]]:
-        """Tokens ``(start, end, text)`` and tags of each sentence, decoded together (:class:`FastViterbi`)."""
-        from overclaim.stages.segment import TOKEN_RE
-
+    def _tag_many(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int, str]], list[str], Any]]:
+        """Tokens ``(start, end, text)``, tags and source margins of each sentence, decoded together."""
         toks = [[(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)] for text in texts]
-        tags = self._viterbi.tag([[t[2] for t in x] for x in toks])
-        out = []
-        for x, y in zip(toks, tags, strict=True):
-            if x and self.posterior_min < 1.0 and "B-C" not in y:
-                y = self._posterior(x, y)
-            out.append((x, y))
-        return out
-
-    def _set(self, toks: Sequence[tuple[int, int, str]]) -> Any:
-        """The thread's crfsuite tagger, set on one sentence (for marginals)."""
-        crf = self._crf
-        crf.set(self.featurize([t[2] for t in toks]))
-        return crf
-
-    def _posterior(self, toks: Sequence[tuple[int, int, str]], tags: list[str]) -> list[str]:
-        word = self.featurize.word
-        if not any(word(t[2])[4] for t in toks):
-            return tags
-        # Viterbi prefers "no attribution" in many plain sentences ("Reuters reported that ...")
-        # whose tokens still carry a fair posterior: take each token's best role above POSTERIOR_MIN.
-        crf = self._set(toks)
-        tags = list(tags)
-        for i in range(len(toks)):
-            best, p = max(((lab, crf.marginal(lab, i)) for lab in ROLE_TAGS), key=lambda x: x[1])
-            if p >= self.posterior_min:
-                tags[i] = best
-        return tags
+        margins: list[Any] = []
+        tags = self._viterbi.tag([[t[2] for t in x] for x in toks], margins)
+        return list(zip(toks, tags, margins, strict=True))
 
     def _tag(self, text: str) -> tuple[list[tuple[int, int, str]], list[str]]:
         """Tokens ``(start, end, text)`` of one sentence and their tags."""
-        return self._tag_many([text])[0]
+        toks, tags, _ = self._tag_many([text])[0]
+        return toks, tags
 
     @staticmethod
     def _merge(text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []
+        prev = "O"
         for (s, e, _), tag in zip(toks, tags, strict=True):
             if tag == "O":
+                prev = tag
                 continue
             role = tag[2:]
-            if tag[0] == "I" and out and out[-1][0] == role and _joined(text, out[-1][2], s):
+            # "B-S B-S": a source split in two ("the" + "campaign") is one speaker; cues and contents keep B
+            glued = tag[0] == "I" or (role == "S" and prev[2:] == "S")
+            if glued and out and out[-1][0] == role and _joined(text, out[-1][2], s):
                 out[-1] = (role, out[-1][1], e)
             else:
                 out.append((role, s, e))
+            prev = tag
         return out
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
@@ -506,32 +585,31 @@ class AttributionTagger:
         toks, tags = self._tag(text)
         return self._merge(text, toks, tags)
 
-    def _fallback_source(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]
-                         ) -> tuple[int, int] | None:
-        """The most probable source span by the CRF's marginals, for a sentence whose cue has no tagged source.
+    def _fallback_source(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str],
+                         margins: Any) -> tuple[int, int] | None:
+        """The likeliest source span by the CRF's token scores, for a sentence whose cue has no tagged source.
 
-        The token with the highest P(B-S) + P(I-S) outside the tagged cues, grown over its neighbours
-        while theirs stays at least half of :attr:`source_fallback_min`; None when the best is below it.
+        The token whose best source label beats O by the most (its emission margin; the Viterbi pass
+        computed it) outside the tagged cues, grown over its neighbours while theirs is at least
+        :attr:`source_fallback_min` less one; None when the best is below :attr:`source_fallback_min`.
         Only the tokens within :data:`FALLBACK_WINDOW` of the first cue are read (a speaker is near its
         cue), so a giant sentence costs no more than a normal one.
         """
         first = next(i for i, t in enumerate(tags) if t.endswith("-C"))
         start = max(0, first - FALLBACK_WINDOW)
-        toks = toks[start : first + FALLBACK_WINDOW + 1]
-        tags = tags[start : first + FALLBACK_WINDOW + 1]
-        crf = self._set(toks)
-        probs = [0.0 if tags[i].endswith("-C") else crf.marginal("B-S", i) + crf.marginal("I-S", i)
-                 for i in range(len(toks))]
-        best = max(range(len(toks)), key=probs.__getitem__)
-        if probs[best] < self.source_fallback_min:
+        stop = min(len(toks), first + FALLBACK_WINDOW + 1)
+        scores = [-1e9 if tags[i].endswith("-C") else float(margins[i]) for i in range(start, stop)]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] < self.source_fallback_min:
             return None
         lo = hi = best
-        grow = self.source_fallback_min / 2
-        while lo > 0 and probs[lo - 1] >= grow and _joined(text, toks[lo - 1][1], toks[lo][0]):
+        grow = self.source_fallback_min - 1.0
+        while lo > 0 and scores[lo - 1] >= grow and _joined(text, toks[start + lo - 1][1], toks[start + lo][0]):
             lo -= 1
-        while hi + 1 < len(toks) and probs[hi + 1] >= grow and _joined(text, toks[hi][1], toks[hi + 1][0]):
+        while hi + 1 < len(scores) and scores[hi + 1] >= grow and _joined(text, toks[start + hi][1],
+                                                                           toks[start + hi + 1][0]):
             hi += 1
-        return _strip(text, toks[lo][0], toks[hi][1])
+        return _strip(text, toks[start + lo][0], toks[start + hi][1])
 
     def find(self, text: str) -> list[Found]:
         """Every attribution in one sentence, in text order (offsets into ``text``)."""
@@ -544,13 +622,16 @@ class AttributionTagger:
         if self.cue_min <= 0.0:
             return True
         p = self.cue_p.get
-        return any(p(w.lower(), 0.0) >= self.cue_min for w in cue.split())
+        # by token, as the lexicon was learned: "said:" is "said" and ":"
+        return any(p(m.group().lower(), 0.0) >= self.cue_min for m in TOKEN_RE.finditer(cue))
 
     def find_many(self, texts: Sequence[str]) -> list[list[Found]]:
         """Every attribution in each sentence, in text order (offsets into that sentence's text)."""
-        return [self._found(text, toks, tags) for text, (toks, tags) in zip(texts, self._tag_many(texts), strict=True)]
+        return [self._found(text, toks, tags, margins)
+                for text, (toks, tags, margins) in zip(texts, self._tag_many(texts), strict=True)]
 
-    def _found(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str]) -> list[Found]:
+    def _found(self, text: str, toks: Sequence[tuple[int, int, str]], tags: Sequence[str], margins: Any
+               ) -> list[Found]:
         if "B-C" not in tags and "I-C" not in tags:
             return []
         spans = self._merge(text, toks, tags)
@@ -560,8 +641,8 @@ class AttributionTagger:
         valid = {(s, e) for s, e in sources if e > s and _valid_speaker(text[s:e], s == 0)}
         cues = [(s, e) for r, s, e in spans if r == "C" and self._cue_like(text[s:e])]
         contents = [(s, e) for r, s, e in spans if r == "K"]
-        if cues and not sources and self.source_fallback_min < 1.0:
-            fb = self._fallback_source(text, toks, tags)
+        if cues and not sources and self.source_fallback_min < FALLBACK_OFF:
+            fb = self._fallback_source(text, toks, tags, margins)
             if fb is not None and fb[1] > fb[0] and _valid_speaker(text[fb[0] : fb[1]], fb[0] == 0):
                 sources, valid = [fb], {fb}
         out: list[Found] = []
@@ -596,8 +677,9 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 # Not sources even when the tagger marks them: quantities ("63 percent of teens") and findings
 # ("Our findings suggest", "The results show"), which PolNeAR-style tagging picks up from "suggest"/"show".
-NOT_SOURCE = re.compile(r"^(?:\W*\d[\d.,%]*\s*(?:%|percent|per cent)?\b|(?:our|the|these|its|their|his|her)\s+"
-                        r"(?:findings?|results?|evidence|numbers)$)", re.I)
+NOT_SOURCE = re.compile(r"^(?:(?:(?:about|around|nearly|almost|roughly|over|under|only|just|some|(?:more|less|fewer)"
+                        r"\s+than)\s+)?\W*\d[\d.,%]*\s*(?:%|percent|per cent)?\b|"
+                        r"(?:our|the|these|its|their|his|her)\s+(?:findings?|results?|evidence|numbers)$)", re.I)
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
@@ -619,13 +701,26 @@ def _common_plural(word: str) -> bool:
     return low.endswith("s") and not low.endswith("ss") and zipf(low[:-1]) >= 4.0
 
 
+# Words that cannot make a speaker alone ("the", "but", "in"): articles, conjunctions, prepositions.
+# Pronouns, relative ones included ("who", "which": PolNeAR's sources), are not among them.
+FUNCTION_WORDS = frozenset("the a an and but or nor so yet in on at for of to with from by as if when while because "
+                           "about after before than then also not into over under".split())
+
+
 def _valid_speaker(text: str, opens_sentence: bool = False) -> bool:
-    """A speaker has a letter, is not a bare title, and is a phrase, not a clause (at most MAX_SPEAKER_WORDS)."""
+    """A speaker has a letter and a word other than a function word, is no bare title, and is not a clause.
+
+    A clause: more than MAX_SPEAKER_WORDS words.
+    """
     words = text.split()
     if not words or len(words) > MAX_SPEAKER_WORDS or not _LETTER.search(text) or NOT_SOURCE.match(text):
         return False
-    if opens_sentence and len(words) == 1 and words[0].lower() not in patterns()[0] and _common_plural(words[0]):
+    if all(w.lower().strip(".,") in FUNCTION_WORDS for w in words):
         return False
+    low = words[0].lower()
+    if (opens_sentence and len(words) == 1 and low not in patterns()[0] and _singular(low) not in DOCUMENT_HEADS
+            and _common_plural(words[0])):
+        return False  # "Discussions have ranged"; "Officials said", "Polls suggest" are sources
     return not (len(words) == 1 and words[0].lower().strip(".") in TITLES)
 
 
@@ -654,6 +749,9 @@ BACKREF_HEADS = frozenset(
     "researchers scientists authors investigators team company firm group organization organisation agency "
     "campaign candidate senator congressman congresswoman governor mayor lawmaker nominee president "
     "researcher scientist author".split()
+    # the common noun of a kind of organisation names none by itself ("the bank", "the ministry")
+    + "bank ministry department office commission council committee bureau institute university board "
+    "foundation corporation union association fund institution coalition alliance federation society".split()
 )
 PERSON_BACKREF = frozenset("candidate senator congressman congresswoman governor mayor lawmaker nominee president "
                            "researcher scientist author".split())
@@ -713,14 +811,17 @@ def classify(speaker: str) -> str:
         return "anonymous"
     head = _head(text)
     hl = head.lower()
-    if hl in DOCUMENT_HEADS:
+    if hl in DOCUMENT_HEADS or _singular(hl) in DOCUMENT_HEADS:
         return "document"
     m = PREPOSITION.search(text + " ")
     core_words = (text[: m.start()] if m else text).split()
     first = core_words[0] if core_words else text.split()[0]
-    # proper-noun words before the head ("Mayo Clinic researchers", "U.S. officials")
-    named_mods = [w for w in core_words[:-1] if w[:1].isupper() and w.lower() not in DETERMINERS]
-    if hl in EXPERT_HEADS and named_mods:
+    # proper-noun words before the head ("Mayo Clinic researchers", "U.S. officials"); a capitalised
+    # quantifier opening a sentence ("Some doctors") names nothing
+    named_mods = [w for w in core_words[:-1] if w[:1].isupper() and w.lower() not in DETERMINERS | QUANTIFIERS]
+    # experts of a named institution, before or after the head ("researchers at the University of Tokyo")
+    named_after = m is not None and any(w[:1].isupper() for w in text[m.end() :].split())
+    if hl in EXPERT_HEADS and (named_mods or named_after):
         return "named_organization"
     if hl in anon_heads and (not head[:1].isupper() or head == first or first.lower() in QUANTIFIERS):
         return "anonymous"
@@ -736,6 +837,15 @@ def classify(speaker: str) -> str:
     if head[:1].isupper():
         return "named_organization" if first.lower() == "the" else "named_person"
     return "named_organization" if lower.startswith(("the ", "its ")) else "anonymous"
+
+
+def _singular(word: str) -> str:
+    """A plural noun's singular by its ending ("polls" -> "poll", "studies" -> "study"); other words as they are."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def _name_key(text: str) -> str:
@@ -857,6 +967,17 @@ class SourceFinder:
                 if kind == "pronoun":
                     idx = None
                     found = resolve(phrase, named_before, ctx.body.clean, base + f.speaker[0])
+                    if found is None and phrase.lower() == "it" and named_before \
+                            and sources[named_before[-1][2]].get("guessed"):
+                        # "Apple said ... It said ...": the one-word name taken for a person without evidence
+                        # is what "it" refers to, an organisation
+                        prior = named_before[-1]
+                        named_before[-1] = (prior[0], "named_organization", prior[2], prior[3])
+                        sources[prior[2]]["kind"] = "named_organization"
+                        sources[prior[2]]["guessed"] = False
+                        for j in sources[prior[2]]["attributions"]:
+                            attributions[j].kind = "named_organization"
+                        found = (len(named_before) - 1, -1)
                     if found is not None and found[1] == -1:
                         idx = named_before[found[0]][2]
                         antecedent = sources[idx]["span"]
@@ -886,13 +1007,16 @@ class SourceFinder:
                         idx = keys.get(("named", key))
                     else:
                         idx = keys.get(("anonymous", key))
+                guessed = False
                 if kind == "named_person" and idx is None and " " not in phrase.strip():
                     kind = _single_name_kind(phrase.strip(), sentence.text[f.cue[1] :], ctx.body.clean)
+                    guessed = kind == "named_person"  # no evidence either way: a later "it" may say otherwise
                 speaker = ctx.body.span(base + f.speaker[0], base + f.speaker[1])
                 if idx is None:
                     idx = len(sources)
                     group = "anonymous" if kind == "anonymous" else "pronoun" if kind == "pronoun" else "named"
-                    sources.append({"name": phrase, "kind": kind, "span": speaker, "attributions": []})
+                    sources.append({"name": phrase, "kind": kind, "span": speaker, "attributions": [],
+                                    "guessed": guessed})
                     key = _name_key(phrase)
                     keys.setdefault((group, key), idx)
                     if kind == "named_person" and key:
@@ -923,7 +1047,8 @@ class SourceFinder:
         ]
         anonymous = sum(1 for s in out_sources if s.kind == "anonymous")
         unresolved = sum(1 for s in out_sources if s.kind == "pronoun")
-        named = len(out_sources) - anonymous - unresolved
+        documents = sum(1 for s in out_sources if s.kind == "document")
+        named = len(out_sources) - anonymous - unresolved - documents
         total = weight_anon = 0.0
         for e in ctx.evidence:
             kinds = kinds_by_sentence.get(e.index, set())
@@ -935,6 +1060,7 @@ class SourceFinder:
             attributions=attributions,
             sources=out_sources,
             named=named,
+            documents=documents,
             anonymous=anonymous,
             unresolved=unresolved,
             anonymous_share=round(anonymous / len(out_sources), 4) if out_sources else 0.0,
