@@ -291,7 +291,7 @@ def test_resume_cuts_a_half_written_last_line(tmp_path, posts_file, reference, c
 def test_parquet_output_resumes_from_complete_parts(tmp_path, posts_file, reference, monkeypatch):
     import pyarrow.parquet as pq
 
-    import overclaim.batch as batch
+    import overclaim.batch.writers as batch
 
     monkeypatch.setattr(batch, "PARQUET_PART_ROWS", 50)
     out = tmp_path / "o.parquet"
@@ -376,7 +376,7 @@ def crashing_chunk(job, chunk):
 
 @pytest.mark.slow  # three worker pools start one after another: 20-50 s on a loaded 2-core machine
 def test_a_record_that_kills_its_worker_costs_only_that_record(tmp_path, posts_file, reference, monkeypatch):
-    import overclaim.batch as batch
+    import overclaim.batch.pool as batch
 
     monkeypatch.setattr(batch, "_chunk_function", crashing_chunk)
     lines = posts_file.read_bytes().splitlines(keepends=True)
@@ -397,7 +397,7 @@ def test_a_record_that_kills_its_worker_costs_only_that_record(tmp_path, posts_f
 
 
 def test_a_missing_model_stops_the_batch_instead_of_failing_every_record(tmp_path, posts_file, monkeypatch):
-    import overclaim.batch as batch
+    import overclaim.batch.pool as batch
     from overclaim.errors import ModelError
 
     def broken(job):

@@ -135,7 +135,7 @@ def test_a_folder_holding_only_the_output_has_no_input(tmp_path):
 
 @pytest.mark.parametrize("out_name", ["o.jsonl", "o.parquet"])
 def test_a_store_that_fails_once_loses_no_report_on_resume(tmp_path, monkeypatch, out_name):
-    import overclaim.batch as batch
+    import overclaim.batch.writers as batch
     from overclaim.store.reports import ReportStore
 
     monkeypatch.setattr(batch, "PARQUET_PART_ROWS", 2)  # a part file per chunk

@@ -140,7 +140,7 @@ def test_a_batch_with_a_panicking_post_gives_it_an_error_record(tmp_path, panick
 
 
 def test_the_batch_worker_turns_a_panic_outside_the_pipeline_into_an_error_record(monkeypatch):
-    import overclaim.batch as batch
+    import overclaim.batch.worker as batch
 
     panic = _real_panic_type()
     job = batch.Job()

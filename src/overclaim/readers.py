@@ -12,10 +12,12 @@ Formats:
 - a URL (:func:`read_url`): the page fetched with the SSRF-guarded fetcher, then read as ``html``.
 
 Every problem is raised as an :class:`~overclaim.errors.InputError` that names the
-file, the line and the field. The rules are the batch's (:mod:`overclaim.batch`):
-NUL characters and lone surrogates are refused in any field, a UTF-16/32 file is named as
-such, a CSV row must have as many fields as its header, and JSON too deep or with a number
-too long for Python is ``malformed``.
+file, the line and the field. ``check`` and the batch (:mod:`overclaim.batch`) share these
+rules, written here once: NUL characters and lone surrogates are refused in any field, a
+UTF-16/32 file is named as such, a CSV row must have as many fields as its header, and JSON
+too deep or with a number too long for Python is ``malformed``. The batch streams big files
+record by record through :func:`parse_json_line`, :func:`csv_header` and :func:`iter_csv_file`
+(and reads Parquet, a format of many records only: :data:`RECORD_EXTENSIONS`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from overclaim.errors import (
     BinaryInputError,
@@ -61,12 +63,25 @@ EXTENSIONS: dict[str, Format] = {
     ".html": "html",
     ".htm": "html",
 }
+# Formats of files holding many records, streamed record by record by the batch; Parquet
+# (columnar, read with pyarrow) only there: `check` refuses it as an unknown format.
+RecordFormat = Literal["jsonl", "csv", "parquet"]
+RECORD_EXTENSIONS: dict[str, RecordFormat] = {
+    **{suffix: cast(RecordFormat, fmt) for suffix, fmt in EXTENSIONS.items() if fmt in ("jsonl", "csv")},
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 POST_FIELDS = ("headline", "body", "id", "url", "outlet", "published")
 # Largest single input read whole (a batch streams instead): 50 MB.
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 # Largest CSV field: the batch's MAX_LINE_BYTES (16 MB; a test keeps them equal), far above
 # a body (cut at Config.max_body_chars = 200k characters) and above the csv module's 128 KB.
 MAX_CSV_FIELD = 16 * 1024 * 1024
+# A JSONL line is binary junk rather than text when the first 4 KB hold a NUL byte or more than
+# this share of control characters (tab and line ends aside): a line of text has almost none,
+# a line cut out of a binary file has many.
+BINARY_CONTROL_SHARE = 0.10
+_CONTROL = frozenset(range(0, 32)) - {9, 10, 13}
 # Byte-order marks of the encodings refused with their name (UTF-32 first: its LE mark starts
 # with UTF-16's).
 _WIDE_BOMS = (
@@ -102,6 +117,30 @@ def loads_json(text: str | bytes, source: str = "<input>", line: int | None = No
     try:
         return json.loads(text)
     except (RecursionError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise json_error(exc, source, line) from exc
+
+
+def parse_json_line(data: bytes, source: str, line: int) -> Any:
+    """One line of a JSONL file, as read from it (bytes), parsed; the batch reads its input here.
+
+    Raises:
+        BinaryInputError: the line is binary data (see :data:`BINARY_CONTROL_SHARE`).
+        EncodingError: the line is not UTF-8 (names the byte and its column).
+        MalformedInputError: the line is not JSON (see :func:`json_error`).
+    """
+    sample = data[:4096]
+    if b"\x00" in sample or sum(b in _CONTROL for b in sample) > BINARY_CONTROL_SHARE * len(sample):
+        raise BinaryInputError("is binary data, not a JSON line", source=source, line=line)
+    try:
+        text = data.decode("utf-8-sig" if line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {exc.start + 1})",
+                            source=source, line=line) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:  # the line's own number, whatever line of its text JSON names
+        raise MalformedInputError(f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=line) from exc
+    except (RecursionError, ValueError) as exc:  # too deep; a number over Python's 4,300 digits
         raise json_error(exc, source, line) from exc
 
 
@@ -606,21 +645,22 @@ def iter_jsonl(text: str, source: str = "<input>", mapping: Mapping[str, str] | 
         yield post_from_record(record, source=source, line=n, mapping=mapping)
 
 
-def iter_csv(text: str, source: str = "<input>", mapping: Mapping[str, str] | None = None) -> Iterator[Post]:
-    """Posts from CSV with a header row; ``mapping`` maps post fields to column names.
+class CsvRow(NamedTuple):
+    """One row of a CSV file: its first line, its values by column, and the error that refuses it, if any.
 
-    Raises:
-        MalformedInputError: a bad header (see :func:`check_csv_header`), a broken row, or a
-            row with more or fewer fields than the header.
+    A row with more or fewer fields than the header keeps the values it has (an id to name it by).
     """
-    # Process-wide, as the batch sets it; only ever raised (a field of 128 KB is a long article).
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, [])
-    except csv.Error as exc:
-        raise MalformedInputError(f"broken CSV header: {exc}", source=source, line=1) from exc
-    check_csv_header(header, mapping, source)
+
+    line: int
+    values: dict[str, str] | None
+    error: MalformedInputError | None = None
+
+
+def csv_rows(reader: Any, header: list[str], source: str) -> Iterator[CsvRow]:
+    """The rows after the header of a :func:`csv.reader`; a broken row is an error row and reading goes on.
+
+    Blank lines are not rows.
+    """
     while True:
         start = reader.line_num + 1
         try:
@@ -628,13 +668,72 @@ def iter_csv(text: str, source: str = "<input>", mapping: Mapping[str, str] | No
         except StopIteration:
             return
         except csv.Error as exc:
-            raise MalformedInputError(f"broken CSV row: {exc}", source=source, line=start) from exc
+            yield CsvRow(start, None, MalformedInputError(f"broken CSV row: {exc}", source=source, line=start))
+            continue
         if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # a blank line, as the batch skips it
+            continue
         if len(row) != len(header):
-            raise MalformedInputError(f"row has {len(row)} fields, the header has {len(header)}",
-                                      source=source, line=start)
-        yield post_from_record(dict(zip(header, row, strict=True)), source=source, line=start, mapping=mapping)
+            error = MalformedInputError(f"row has {len(row)} fields, the header has {len(header)}",
+                                        source=source, line=start)
+            yield CsvRow(start, dict(zip(header, row, strict=False)), error)
+            continue
+        yield CsvRow(start, dict(zip(header, row, strict=True)))
+
+
+def _raise_csv_field_limit() -> None:
+    # Process-wide; only ever raised (a field of the csv module's 128 KB is a long article).
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
+
+
+def iter_csv(text: str, source: str = "<input>", mapping: Mapping[str, str] | None = None) -> Iterator[Post]:
+    """Posts from CSV with a header row; ``mapping`` maps post fields to column names.
+
+    Raises:
+        MalformedInputError: a bad header (see :func:`check_csv_header`), a broken row, or a
+            row with more or fewer fields than the header.
+    """
+    _raise_csv_field_limit()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise MalformedInputError(f"broken CSV header: {exc}", source=source, line=1) from exc
+    check_csv_header(header, mapping, source)
+    for row in csv_rows(reader, header, source):
+        if row.error is not None:
+            raise row.error
+        yield post_from_record(row.values, source=source, line=row.line, mapping=mapping)
+
+
+def csv_header(path: str | Path, source: str, mapping: Mapping[str, str] | None = None) -> list[str]:
+    """The header row of a CSV file, checked as ``check`` checks it (:func:`check_csv_header`).
+
+    Raises:
+        EncodingError: the file is UTF-16 or UTF-32.
+        MalformedInputError: the header lacks a (mapped) column or has one twice.
+    """
+    with open(path, "rb") as raw:
+        refuse_wide_encodings(raw.read(4), source)
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        header = next(csv.reader(f), [])
+    check_csv_header(header, mapping, source)
+    return header
+
+
+def iter_csv_file(path: str | Path, source: str) -> Iterator[CsvRow]:
+    """The rows of a CSV file, streamed (memory stays flat); check its header first with :func:`csv_header`.
+
+    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``), so the row that
+    holds them is refused (by :func:`post_from_record`), not the whole file.
+    """
+    _raise_csv_field_limit()
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            return
+        yield from csv_rows(reader, header, source)
 
 
 def read_bytes(path: str | Path) -> tuple[bytes, str]:
