@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -71,8 +71,6 @@ from overclaim.errors import (
     reraise_control_flow,
 )
 from overclaim.fetch import (
-    FETCH_MAX_BYTES,
-    FETCH_TIMEOUT_S,
     AddressPolicy,
     FetchedPage,
     fetch_url,
@@ -80,96 +78,14 @@ from overclaim.fetch import (
 )
 from overclaim.pipeline import STAGES, Checker, gc_paused
 from overclaim.report import SCHEMA_VERSION, FactCheckMatch, Post, Report, report_schema
-from overclaim.store.db import DEFAULT_DB
 from overclaim.store.factchecks import FactCheckFilter
 from overclaim.version import __version__
 from overclaim.web.examples import EXAMPLE_HTML, EXAMPLE_TEXT, load_examples
+from overclaim.web.settings import ServiceSettings
 
 log = logging.getLogger("overclaim.web")
 T = TypeVar("T")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-
-@dataclass(frozen=True)
-class ServiceSettings:
-    """Limits and options of the service; ``overclaim serve`` sets them from its options.
-
-    Every field can also come from an ``OVERCLAIM_<FIELD>`` environment variable
-    (see :meth:`from_env`), which is how ``serve --workers N`` passes them on.
-    """
-
-    # Report store (SQLite path or database URL); None keeps no reports.
-    db: str | None = DEFAULT_DB
-    # Pipeline profile (Config.profile): "default", or "fast" without the entailment cross-encoder.
-    profile: str = "default"
-    # Fact-check store for matches; None means the same database as ``db``.
-    factchecks: str | None = None
-    # API key required on every /v1 route (X-API-Key or Authorization: Bearer); None: open.
-    api_key: str | None = None
-    # Allow {"url": ...} in /v1/check (SSRF-guarded fetch, see overclaim.fetch).
-    allow_fetch: bool = False
-    # Largest request body. 2 MB holds a post at the pipeline's 200k-character body
-    # cap in any script (up to 4 bytes a character is 800 KB) with room for a batch.
-    max_request_bytes: int = 2_000_000
-    # Most posts in one /v1/batch request.
-    max_batch: int = 100
-    # Seconds one check (or one whole batch) may take before the answer is 504. With check
-    # processes, a group of posts still running past its posts' limits has its processes replaced.
-    check_timeout_s: float = 30.0
-    batch_timeout_s: float = 120.0
-    # Seconds the client has to send its whole request body, counted from its headers (slower
-    # senders get 408, however often a byte arrives). 30 s takes the 2 MB cap at 67 KB/s; a post of
-    # a few KB needs well under 1 KB/s.
-    read_timeout_s: float = 30.0
-    # Checks run at once in worker threads; the others queue in order. The pipeline
-    # is CPU-bound Python, so threads share one core (GIL) and more of them only
-    # interleave: on the load test (50 clients, 15 s, 2 runs each) 1 thread gave
-    # 52-53 req/s and p99 1.3-3.8 s, 4 threads 39-50 req/s and p99 4.8-5.7 s (loaded
-    # 2-core machine). Use more processes (serve --workers) to use more cores.
-    check_threads: int = 1
-    # Processes that run the checks of /v1/check, /v1/batch and the page, fed from one
-    # queue by the HTTP process (0: checks run in the HTTP process's threads). Each
-    # takes the next check as soon as it is free, so the load stays even whatever the
-    # clients do; `serve --workers N` instead splits connections between N whole
-    # servers, unevenly (figures in benchmarks/results/load_test*.json). At least one by
-    # default: a check in the HTTP process's threads can hold the GIL for as long as it
-    # runs (a C regex, a parser), which froze every route, /healthz included, and kept the
-    # time limit from answering (a 30 s limit answered after 102 s); a check process past
-    # its limit is replaced instead. 0 is for tests that pass their own checker.
-    check_processes: int = 1
-    # URL fetch limits.
-    fetch_timeout_s: float = FETCH_TIMEOUT_S
-    fetch_max_bytes: int = FETCH_MAX_BYTES
-    # Load the models when the service starts rather than on the first request.
-    warm_up: bool = True
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> ServiceSettings:
-        """Settings from ``OVERCLAIM_<FIELD>`` environment variables (defaults elsewhere)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"OVERCLAIM_{f.name.upper()}")
-            if raw is None:
-                continue
-            default = getattr(cls, f.name)
-            if isinstance(default, bool):
-                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            elif isinstance(default, int):
-                values[f.name] = int(raw)
-            elif isinstance(default, float):
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = raw or None
-        return cls(**values)
-
-    def to_env(self) -> dict[str, str]:
-        """The settings as ``OVERCLAIM_<FIELD>`` variables (for worker processes)."""
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f"OVERCLAIM_{f.name.upper()}"] = "" if value is None else str(value)
-        return out
 
 
 # --- request and response models (for validation of /v1/match and the OpenAPI docs) ---
@@ -483,7 +399,7 @@ def _start_check_process(settings: ServiceSettings, config: Config, skip: frozen
     global _PROCESS_SERVICE, _PROCESS_ERROR
     try:
         checker = Checker(config, factchecks=settings.factchecks or settings.db, skip=skip)
-        service = Service(replace(settings, check_processes=0), checker, public_only)
+        service = Service(settings.model_copy(update={"check_processes": 0}), checker, public_only)
         checker.warm_up()
     except OverclaimError as exc:
         _PROCESS_ERROR = exc
