@@ -157,7 +157,7 @@ class GilHoldingJob(PostJob):
 
 def _serve_default_service(port: int, db: str) -> None:
     """Run in a process of its own: the service as created by default, its route jobs GIL-holding."""
-    import overclaim.web.app as web_app
+    import overclaim.web.api as web_app
 
     web_app.PostJob = GilHoldingJob  # type: ignore[misc]  # (the route builds its jobs from this name)
     app = create_app(ServiceSettings(db=db, check_timeout_s=1.0))
