@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -36,7 +35,7 @@ def client_for(settings, checker) -> Callable[..., contextlib.AbstractAsyncConte
     @contextlib.asynccontextmanager
     async def make(*, app_checker=None, fetch_policy=None, **changes) -> AsyncIterator[httpx.AsyncClient]:
         kwargs = {"fetch_policy": fetch_policy} if fetch_policy is not None else {}
-        app = create_app(replace(settings, **changes), checker=app_checker or checker, **kwargs)
+        app = create_app(settings.model_copy(update=changes), checker=app_checker or checker, **kwargs)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

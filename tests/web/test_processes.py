@@ -155,7 +155,7 @@ async def test_a_group_past_its_time_limit_has_its_processes_replaced(tmp_path, 
 
 
 async def test_a_pool_that_does_not_start_in_time_is_replaced(tmp_path, seed, monkeypatch):
-    import overclaim.web.app as web_app
+    import overclaim.web.dispatch as web_app
 
     settings = ServiceSettings(db=str(tmp_path / "service.sqlite"), warm_up=False, check_processes=1)
     app = create_app(settings, checker=Checker(CONFIG))
@@ -182,7 +182,7 @@ async def test_start_waits_for_every_process(tmp_path):
     try:
         await service.start_processes()
         # Both processes have their models: a job that needs them runs at once in each.
-        from overclaim.web.app import _ready
+        from overclaim.web.dispatch import _ready
 
         pids = {service.pool.submit(_ready) for _ in range(4)}
         assert len({job.result(timeout=2) for job in pids}) == 2
@@ -196,7 +196,7 @@ def test_a_stuck_pool_fails_its_queued_jobs_as_broken_not_cancelled():
     import multiprocessing
     import time
 
-    from overclaim.web.app import _discard
+    from overclaim.web.dispatch import _discard
 
     pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     jobs = [pool.submit(time.sleep, 60) for _ in range(4)]
@@ -210,7 +210,7 @@ def test_a_stuck_pool_fails_its_queued_jobs_as_broken_not_cancelled():
 async def test_close_does_not_wait_for_a_check_that_does_not_end(tmp_path):
     import time
 
-    from overclaim.web.app import CLOSE_GRACE_S
+    from overclaim.web.dispatch import CLOSE_GRACE_S
 
     service = create_app(ServiceSettings(db=str(tmp_path / "s.sqlite"), warm_up=False, check_processes=1),
                          checker=Checker(CONFIG)).state.service

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -126,7 +125,7 @@ def test_the_header_limit_does_not_cut_a_request_being_answered(settings, checke
 
 def test_a_body_sent_a_byte_at_a_time_hits_one_total_limit(settings, checker):
     # 1 byte every 0.25 s, under a 1 s limit: a limit on each receive never trips; one on the body does.
-    app = create_app(replace(settings, read_timeout_s=1.0), checker=checker)
+    app = create_app(settings.model_copy(update={"read_timeout_s": 1.0}), checker=checker)
     with live_server(app) as port, socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 500\r\n\r\n")
@@ -158,7 +157,7 @@ class GilHoldingJob(PostJob):
 
 def _serve_default_service(port: int, db: str) -> None:
     """Run in a process of its own: the service as created by default, its route jobs GIL-holding."""
-    import overclaim.web.app as web_app
+    import overclaim.web.api as web_app
 
     web_app.PostJob = GilHoldingJob  # type: ignore[misc]  # (the route builds its jobs from this name)
     app = create_app(ServiceSettings(db=db, check_timeout_s=1.0))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -91,7 +90,7 @@ def serve(
     }
     if workers == 1:
         if processes:
-            app_ = create_app(replace(settings, warm_up=False))
+            app_ = create_app(settings.model_copy(update={"warm_up": False}))
             # Start the check processes and load their models before listening: a missing
             # model is a one-line error from the process that met it, not a traceback.
             try:
@@ -101,7 +100,7 @@ def serve(
                 raise
             uvicorn.run(app_, **common)  # type: ignore[arg-type]
             return
-        app_ = create_app(replace(settings, warm_up=False))
+        app_ = create_app(settings.model_copy(update={"warm_up": False}))
         # Load the models before listening: a missing model is a one-line error, not a traceback.
         app_.state.service.checker.warm_up()
         uvicorn.run(app_, **common)  # type: ignore[arg-type]

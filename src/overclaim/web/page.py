@@ -4,16 +4,16 @@
 ``body``, or an ``html_file`` upload, or a page ``url`` when the service fetches, as
 ``serve --allow-fetch``) checks the post and shows the report under the form. A URL is
 fetched and read as ``POST /v1/check {"url": ...}`` and ``overclaim check URL`` do it
-(:meth:`~overclaim.web.app.Service.fetch_job`, :func:`overclaim.readers.post_from_page`);
+(:meth:`~overclaim.web.service.Service.fetch_job`, :func:`overclaim.readers.post_from_page`);
 with pasted text, the address is recorded as the report's source. The page works without
 JavaScript; one same-origin script (``static/overclaim.js``) adds Ctrl+Enter (Cmd+Enter)
 to submit and a size check before sending.
 
 An error is shown in plain words at the field it concerns (:func:`plain_error`), and the
 form is given back with every character that was typed, even when the form was over the
-size limit (the service still reads a form up to :data:`~overclaim.web.app.PAGE_KEEP_FACTOR`
+size limit (the service still reads a form up to :data:`PAGE_KEEP_FACTOR`
 times the limit, only to give its text back). A stored report gets a visible link that opens
-it without the API key (:meth:`~overclaim.web.app.Service.report_links`).
+it without the API key (:meth:`~overclaim.web.service.Service.report_links`).
 
 All user text is escaped (Jinja2 autoescape for the form, and :mod:`overclaim.render.html`
 for the report). ``GET /docs`` is the API reference, rendered from the OpenAPI schema on the
@@ -22,15 +22,13 @@ server, so nothing loads from a CDN.
 
 from __future__ import annotations
 
-import hmac
 import html
 import json
 import re
-from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from starlette.datastructures import UploadFile
@@ -50,10 +48,20 @@ from overclaim.render.html import render_fragment
 from overclaim.render.safe import safe_url
 from overclaim.report import Post, Report, verdict_name
 from overclaim.version import __version__
-from overclaim.web.app import BODY_BYTES_KEY, PAGE_KEEP_FACTOR, PostJob
+from overclaim.web.auth import key_matches
+from overclaim.web.jobs import PostJob
 
 if TYPE_CHECKING:
-    from overclaim.web.app import Service
+    from overclaim.web.service import Service
+
+# The page's form (POST /) is still read up to this many times max_request_bytes when it is over
+# the limit, only to give its text back with the error (nothing over the limit is checked): a
+# pasted article a little over 2 MB is not lost. A design choice, not a measurement: the text a
+# person pastes is rarely more than a few times what fits, and 4 x 2 MB a request is little memory.
+PAGE_KEEP_FACTOR = 4
+# The ASGI scope key where the body limit (web.middleware.body_limit) leaves how many body bytes it
+# has let through.
+BODY_BYTES_KEY = "overclaim.body_bytes"
 
 # The form's fields as people call them (the start of an error sentence about one).
 FIELD_NAMES = {
@@ -167,7 +175,7 @@ def _too_large(service: Service, sizes: dict[str, int]) -> InputTooLargeError:
 
 async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, dict[str, str]]:
     """What to check, from the form: a ready post, or an upload to read (where the check runs)."""
-    # The whole body is capped by the guard middleware (PAGE_KEEP_FACTOR times max_request_bytes for
+    # The whole body is capped by the body limit middleware (PAGE_KEEP_FACTOR times max_request_bytes for
     # the page), so one field may take all of it (Starlette's own 1 MB a part refused a 1.5 MB article
     # with a JSON answer).
     limit = service.settings.max_request_bytes
@@ -192,7 +200,7 @@ async def _post_from_form(request: Request, service: Service) -> tuple[PostJob, 
     if service.settings.api_key is not None:
         if not isinstance(key, str) or not key:
             raise _FormError(AuthError("this service needs its API key: enter it below", field="api_key"), refill)
-        if not hmac.compare_digest(key.encode(), service.settings.api_key.encode()):
+        if not key_matches(key, service.settings.api_key):
             raise _FormError(AuthError("is wrong", field="api_key"), refill)
     if url and safe_url(url) is None:
         raise _FormError(WrongTypeError("must be a web address starting with http:// or https://", field="url"),
@@ -245,43 +253,49 @@ def _field_of(exc: OverclaimError, job: PostJob) -> str | None:
     return _FORM_FIELD.get(exc.field or "")
 
 
-def add_page_routes(app: FastAPI, service: Service, require_key: Callable[[Request], Awaitable[None]]) -> None:
-    """Register ``GET /``, ``POST /`` and ``GET /docs`` on ``app``."""
+router = APIRouter(include_in_schema=False)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def page() -> HTMLResponse:
-        return HTMLResponse(render_page(service))
 
-    @app.post("/", response_class=HTMLResponse, include_in_schema=False)
-    async def page_check(request: Request) -> HTMLResponse:
-        try:
-            job, refill = await _post_from_form(request, service)
-        except _FormError as exc:
-            return _page_with_error(service, exc.error, exc.field, exc.refill)
-        try:
-            report_id, text = await service.check_job(job, service.settings.check_timeout_s)
-        except OverclaimError as exc:
-            return _page_with_error(service, exc, _field_of(exc, job), refill)
-        report = Report.model_validate_json(text)
-        page_url = json_url = None
-        if report_id:
-            page_path, json_path = service.report_links(report_id)
-            base = str(request.base_url).rstrip("/")
-            page_url, json_url = base + page_path, base + json_path
-        return HTMLResponse(
-            render_page(
-                service,
-                report_html=render_fragment(report, report_id=report_id, page_url=page_url, json_url=json_url),
-                verdict=verdict_name(report.verdict.label),
-                headline=report.post.headline,
-                body=report.post.body,
-                url=report.post.url or "",
-            )
+@router.get("/", response_class=HTMLResponse)
+async def page(request: Request) -> HTMLResponse:
+    """The empty form."""
+    return HTMLResponse(render_page(request.app.state.service))
+
+
+@router.post("/", response_class=HTMLResponse)
+async def page_check(request: Request) -> HTMLResponse:
+    """Check the form's post: the page with the report under the form, or with the error at its field."""
+    service: Service = request.app.state.service
+    try:
+        job, refill = await _post_from_form(request, service)
+    except _FormError as exc:
+        return _page_with_error(service, exc.error, exc.field, exc.refill)
+    try:
+        report_id, text = await service.check_job(job, service.settings.check_timeout_s)
+    except OverclaimError as exc:
+        return _page_with_error(service, exc, _field_of(exc, job), refill)
+    report = Report.model_validate_json(text)
+    page_url = json_url = None
+    if report_id:
+        page_path, json_path = service.report_links(report_id)
+        base = str(request.base_url).rstrip("/")
+        page_url, json_url = base + page_path, base + json_path
+    return HTMLResponse(
+        render_page(
+            service,
+            report_html=render_fragment(report, report_id=report_id, page_url=page_url, json_url=json_url),
+            verdict=verdict_name(report.verdict.label),
+            headline=report.post.headline,
+            body=report.post.body,
+            url=report.post.url or "",
         )
+    )
 
-    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return HTMLResponse(render_docs(app.openapi()))
+
+@router.get("/docs", response_class=HTMLResponse)
+async def docs(request: Request) -> HTMLResponse:
+    """The API reference (:func:`render_docs`)."""
+    return HTMLResponse(render_docs(request.app.openapi()))
 
 
 _CODE_SPAN = re.compile(r"``(.+?)``|`([^`]+)`")
