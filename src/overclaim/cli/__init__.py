@@ -1,8 +1,8 @@
 """The ``overclaim`` command line: a thin adapter over the library.
 
 Each area registers its commands from its own module (``cli/<area>.py``) on the
-apps defined here: ``app`` (top level), ``train_app`` (``overclaim train ...``)
-and ``eval_app`` (``overclaim eval ...``). Errors from :mod:`overclaim.errors`
+apps of :mod:`overclaim.cli.apps`: ``app`` (top level), ``train_app`` (``overclaim train ...``)
+and ``eval_app`` (``overclaim eval ...``); this package imports them all. Errors from :mod:`overclaim.errors`
 print as one line on stderr and exit with their ``exit_code`` (2 for bad input).
 """
 
@@ -13,20 +13,11 @@ import sys
 
 import typer
 
+from overclaim.cli.apps import app as app
+from overclaim.cli.apps import eval_app as eval_app
+from overclaim.cli.apps import train_app as train_app
 from overclaim.cli.output import flush_or_drop_stdout, os_reason
 from overclaim.errors import OverclaimError
-
-app = typer.Typer(
-    name="overclaim",
-    help="Show, with evidence, where a headline says more than its article does.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-train_app = typer.Typer(help="Rebuild the models that ship in the package (fixed seed, CPU).", no_args_is_help=True)
-eval_app = typer.Typer(help="Score a model on any file of the documented format.", no_args_is_help=True)
-app.add_typer(train_app, name="train")
-app.add_typer(eval_app, name="eval")
 
 # Modules that register commands, in help order. Add yours here.
 COMMAND_MODULES = [

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overclaim.cli import app
+from overclaim.cli.apps import app
 from overclaim.cli.options import FactchecksOption, Profile, ProfileOption
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from overclaim.cli import eval_app, train_app
+from overclaim.cli.apps import eval_app, train_app
 
 HEDGING_DATA = Path("../shared/data/hedging/wiki_weasel_train.csv")
 EMERGENT_DATA = Path("../shared/data/emergent/emergent_train.csv")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from overclaim.cli import app
+from overclaim.cli.apps import app
 from overclaim.cli.options import (
     FactchecksOption,
     LanguageOption,

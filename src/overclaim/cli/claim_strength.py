@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from overclaim.cli import eval_app, train_app
+from overclaim.cli.apps import eval_app, train_app
 
 CLAIM_STRENGTH_DATA = Path("../shared/data/claim_strength/annotated_pubmed.csv")
 INSCIOUT_DATA = Path("../shared/data/claim_strength/insciout_train.jsonl")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from overclaim.cli import eval_app, train_app
+from overclaim.cli.apps import eval_app, train_app
 
 DataOption = Annotated[
     Path,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from overclaim.cli import app, eval_app, train_app
+from overclaim.cli.apps import app, eval_app, train_app
 from overclaim.cli.options import (
     LanguageOption,
     MaxAgeOption,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from overclaim.cli import app
+from overclaim.cli.apps import app
 from overclaim.cli.options import Profile, ProfileOption, deprecated_spelling, one_spelling
 from overclaim.errors import InputError
 from overclaim.store.db import DEFAULT_DB

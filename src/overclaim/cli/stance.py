@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from overclaim.cli import eval_app, train_app
+from overclaim.cli.apps import eval_app, train_app
 
 DEFAULT_DATA = Path("../shared/data/fnc1")
 
