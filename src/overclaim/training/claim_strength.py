@@ -242,7 +242,7 @@ def train(
     import sklearn
 
     from overclaim.stages.certainty import LinearScorer
-    from overclaim.training.headline_certainty import write_artifact
+    from overclaim.training.cards import write_artifact
 
     texts, labels = load_data(path)
     figures = cross_validate(texts, labels, folds=folds, seed=seed) if folds else {}
@@ -289,16 +289,8 @@ def train(
         "model reads the relation's wording only, not whether the study could support it. Speed measured "
         "with the pipeline's LinearScorer under shared load.",
     }
-    write_artifact(model, card, out_dir, MODEL_NAME)
-    out = Path(out_dir) if out_dir is not None else None
-    (_card_dir(out) / "MODEL_CARD.md").write_text(model_card_md(card), encoding="utf-8")
+    write_artifact(model, card, out_dir, model_card_md)
     return card
-
-
-def _card_dir(out: Path | None) -> Path:
-    from overclaim.resources import artifact_dir
-
-    return out if out is not None else artifact_dir(MODEL_NAME)
 
 
 def model_card_md(card: dict[str, Any]) -> str:

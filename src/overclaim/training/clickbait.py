@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
-import json
 import platform
 import time
 from collections.abc import Sequence
@@ -198,7 +197,8 @@ def train(
     """
     import sklearn
 
-    from overclaim.resources import artifact_dir, load_artifact, save_model
+    from overclaim.resources import artifact_dir
+    from overclaim.training.cards import write_artifact
 
     headlines, labels = load_data(folder)
     figures: dict[str, Any] = {}
@@ -209,7 +209,6 @@ def train(
     figures["headlines_per_second"] = round(wall)
     figures["headlines_per_cpu_second"] = round(cpu)
     out = Path(out_dir) if out_dir is not None else artifact_dir(MODEL_NAME)
-    save_model(model, out)
     card: dict[str, Any] = {
         "model": MODEL_NAME,
         "task": "P(headline is clickbait)",
@@ -243,9 +242,7 @@ def train(
             "soon begin ...!') scores about 0.03; the sensational markers carry that kind of alarm."
         ),
     }
-    (out / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "MODEL_CARD.md").write_text(_model_card_md(card), encoding="utf-8")
-    load_artifact.cache_clear()
+    write_artifact(model, card, out, _model_card_md)
     return card
 
 

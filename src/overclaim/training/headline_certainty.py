@@ -60,6 +60,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from overclaim.errors import DataError
+from overclaim.training.cards import write_artifact
 
 MODEL_NAME = "headline_certainty"
 DEFAULT_DATA = Path("../shared/data/emergent/emergent_train.csv")
@@ -430,17 +431,6 @@ def timed(run: Any, items: int) -> tuple[Any, int | None]:
     return result, (round(items / seconds) if seconds > 0 else None)
 
 
-def write_artifact(model: Any, card: dict[str, Any], out_dir: str | Path | None, command: str) -> None:
-    """Write the model file, card.json and MODEL_CARD.md for ``card["model"]`` and clear the load cache."""
-    from overclaim.resources import artifact_dir, load_artifact, save_model
-
-    out = Path(out_dir) if out_dir is not None else artifact_dir(card["model"])
-    save_model(model, out)
-    (out / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "MODEL_CARD.md").write_text(model_card_md(card, command), encoding="utf-8")
-    load_artifact.cache_clear()
-
-
 def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, seed: int = SEED,
           folds: int = FOLDS) -> dict[str, Any]:
     """Fit on all of ``path``, cross-validate, write the model file, card.json and MODEL_CARD.md.
@@ -493,7 +483,7 @@ def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, se
         "without P(clickbait)). Needs the hedging and clickbait models (P(uncertain) and P(clickbait) are "
         "features): retrain this model after those. Speed measured under shared load.",
     }
-    write_artifact(model, card, out_dir, "headline-certainty")
+    write_artifact(model, card, out_dir, lambda c: model_card_md(c, "headline-certainty"))
     return card
 
 

@@ -256,7 +256,8 @@ def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, se
     """
     import sklearn
 
-    from overclaim.training.headline_certainty import write_artifact
+    from overclaim.training.cards import write_artifact
+    from overclaim.training.headline_certainty import model_card_md
 
     texts, labels = load_data(path)
     figures = cross_validate(texts, labels, folds=folds, seed=seed) if folds else {}
@@ -292,5 +293,5 @@ def train(path: str | Path = DEFAULT_DATA, out_dir: str | Path | None = None, se
         "The threshold was chosen with the same CV, so its figures are slightly optimistic. Speed measured "
         "under shared load.",
     }
-    write_artifact(model, card, out_dir, "hedging")
+    write_artifact(model, card, out_dir, lambda c: model_card_md(c, "hedging"))
     return card

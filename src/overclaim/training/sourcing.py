@@ -506,7 +506,8 @@ def train(path: str | Path = DEFAULT_TRAIN, *, dev: str | Path | None = DEFAULT_
     import pycrfsuite
 
     from overclaim.stages import sourcing as stage
-    from overclaim.training.headline_certainty import write_artifact
+    from overclaim.training.cards import write_artifact
+    from overclaim.training.headline_certainty import model_card_md
 
     model, facts = build(path, seed=seed, iterations=iterations)
     figures: dict[str, Any] = {}
@@ -542,7 +543,7 @@ def train(path: str | Path = DEFAULT_TRAIN, *, dev: str | Path | None = DEFAULT_
         "slightly optimistic; the test split is scored apart. Speaker classes are rules over the tagged "
         "phrase (stages/sourcing.py), not learned.",
     }
-    write_artifact(model, card, out_dir, "sourcing")
+    write_artifact(model, card, out_dir, lambda c: model_card_md(c, "sourcing"))
     # The shared card writer names the certainty stage and the training file; this card is the sourcing
     # stage's, scored on dev.
     from overclaim.resources import artifact_dir

@@ -14,7 +14,6 @@ used for the final figures in the model card.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -310,7 +309,8 @@ def train(
     ``rows(data: FncData) -> np.ndarray``: columns appended to every pair's features (the
     entailment aggregates of ``stance_entail``), for training, validation and the test figures.
     """
-    from overclaim.resources import artifact_dir, save_model
+    from overclaim.resources import artifact_dir
+    from overclaim.training.cards import write_artifact
 
     started = time.perf_counter()
     data_dir = Path(data_dir)
@@ -376,9 +376,8 @@ def train(
         log(f"test: FNC {card['test']['fnc_score']}, macro-F1 {card['test']['macro_f1']}, F1 {card['test']['f1']}")
 
     target = Path(out) if out else artifact_dir(name)
-    card["artifact_bytes"] = save_model(model, target).stat().st_size
-    (target / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    (target / "MODEL_CARD.md").write_text(model_card_markdown(card), encoding="utf-8")
+    card["artifact_bytes"] = 0  # the model file's size, filled in as it is written
+    write_artifact(model, card, target, model_card_markdown)
     return card
 
 
