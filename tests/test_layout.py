@@ -190,3 +190,23 @@ def test_the_version_is_written_once_and_read_by_the_package_report_and_build() 
     project = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "overclaim.version.__version__"}
+
+
+def test_every_stage_follows_the_one_protocol() -> None:
+    """Each stage of STAGES is a Stage: the pipeline calls batch() on every one, no per-stage fallback."""
+    import importlib
+
+    from overclaim.pipeline import STAGES
+    from overclaim.stages.base import Stage
+
+    for name, spec in STAGES:
+        module, cls_name = spec.split(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        assert issubclass(cls, Stage), f"stage {name} ({spec}) does not derive from overclaim.stages.base.Stage"
+
+
+def test_a_stage_that_defines_neither_method_is_refused() -> None:
+    from overclaim.stages.base import Stage
+
+    with pytest.raises(TypeError, match="must define __call__"):
+        type("Empty", (Stage,), {})

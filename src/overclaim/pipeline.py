@@ -19,7 +19,7 @@ import importlib
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
 from overclaim.config import DEFAULT_CONFIG, Config
 from overclaim.context import Context
@@ -35,19 +35,10 @@ from overclaim.report import (
     StanceProbabilities,
     Verdict,
 )
+from overclaim.stages.base import Stage
 from overclaim.text import TextView
 from overclaim.tokens import Sentence, Token  # noqa: F401 - re-exported: stages imported them from here
 from overclaim.version import __version__
-
-
-class Stage(Protocol):
-    """One analysis step."""
-
-    name: str
-
-    def __call__(self, ctx: Context) -> None:
-        """Read from and add to ``ctx``."""
-
 
 # Stage name -> "module:Class". The order is the order they run in.
 STAGES: list[tuple[str, str]] = [
@@ -213,12 +204,7 @@ class Checker:
         """
         contexts = [self._context(post) for post in posts]
         for stage in self.stages:
-            batch = getattr(stage, "batch", None)
-            if batch is not None:
-                batch(contexts)
-            else:
-                for ctx in contexts:
-                    stage(ctx)
+            stage.batch(contexts)
         return contexts
 
     def _context(self, post: Post) -> Context:

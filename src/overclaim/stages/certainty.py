@@ -17,6 +17,7 @@ original text, of kinds hedge, booster, negation, question, conditional, attribu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import Certainty, CertaintyScore, Cue, EvidenceSentence
 from overclaim.resources import lexicon
+from overclaim.stages.base import Stage
 from overclaim.text import TextView
 from overclaim.tokens import APOSTROPHE_WORD_RE, Sentence
 
@@ -280,7 +282,7 @@ class LinearScorer:
         return [v / total for v in e]
 
 
-class CertaintyScorer:
+class CertaintyScorer(Stage):
     """Score headline and evidence certainty with the two models and the cue lexicons."""
 
     name = "certainty"
@@ -321,11 +323,7 @@ class CertaintyScorer:
             probabilities=probabilities,
         )
 
-    def __call__(self, ctx: Context) -> None:
-        """Set ``ctx.certainty`` and each evidence sentence's certainty, hedged flag and cues."""
-        self.batch([ctx])
-
-    def batch(self, contexts: list[Context]) -> None:
+    def batch(self, contexts: Sequence[Context]) -> None:
         """What :meth:`__call__` does, for several posts.
 
         Their evidence sentences are scored by the hedging model together

@@ -14,12 +14,14 @@ Writes ``ctx.claim_strength`` (:class:`~overclaim.report.ClaimStrengthComparison
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.models.claim_strength import ClaimStrengthModel, StrengthResult
 from overclaim.report import ClaimStrength, ClaimStrengthComparison, EvidenceSentence, StrengthCue
+from overclaim.stages.base import Stage
 from overclaim.text import TextView
 
 # An evidence sentence carries the claim when its relevance is at least this share of the most
@@ -56,7 +58,7 @@ def to_report(
     )
 
 
-class ClaimStrengthScorer:
+class ClaimStrengthScorer(Stage):
     """Score the headline's and the evidence sentences' claim strength."""
 
     name = "claim_strength"
@@ -65,11 +67,7 @@ class ClaimStrengthScorer:
         self.config = config
         self.model = ClaimStrengthModel()
 
-    def __call__(self, ctx: Context) -> None:
-        """Set ``ctx.claim_strength`` and each evidence sentence's ``claim_strength``."""
-        self.batch([ctx])
-
-    def batch(self, contexts: list[Context]) -> None:
+    def batch(self, contexts: Sequence[Context]) -> None:
         """What :meth:`__call__` does, for several posts, with one model call for all their texts."""
         texts: list[str] = []
         plans: list[list[tuple[EvidenceSentence, int]]] = []

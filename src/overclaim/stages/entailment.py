@@ -31,6 +31,7 @@ import numpy as np
 from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import EntailmentProbabilities, EvidenceSentence, StanceProbabilities
+from overclaim.stages.base import Stage
 
 # Names of the per-post aggregate features, in column order (see aggregate_features).
 AGGREGATE_NAMES: tuple[str, ...] = (
@@ -83,7 +84,7 @@ def aggregate_features(read: Sequence[int], probs: np.ndarray, relevance: Sequen
     return row
 
 
-class EntailmentScorer:
+class EntailmentScorer(Stage):
     """Fill ``EvidenceSentence.entailment`` and ``ctx.extras['entailment_features']``; re-rank evidence."""
 
     name = "entailment"
@@ -101,11 +102,7 @@ class EntailmentScorer:
             self._model = load_entailer()
         return self._model
 
-    def __call__(self, ctx: Context) -> None:
-        """Score one post."""
-        self.batch([ctx])
-
-    def batch(self, contexts: list[Context]) -> None:
+    def batch(self, contexts: Sequence[Context]) -> None:
         """Score the candidate sentences of several posts in one model call."""
         plan: list[tuple[Context, list[int]]] = []
         pairs: list[tuple[str, str]] = []

@@ -18,6 +18,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import EvidenceSentence
 from overclaim.resources import stem, zipf
+from overclaim.stages.base import Stage
 from overclaim.tokens import Token
 
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {"says", "said", "say", "new", "just", "update", "breaking", "s"}
@@ -62,7 +63,7 @@ def is_content_word(lower: str) -> bool:
     return len(lower) >= 2 and lower not in STOP_WORDS
 
 
-class EvidenceRanker:
+class EvidenceRanker(Stage):
     """Rank body sentences by relevance to the headline and keep the best."""
 
     name = "evidence"

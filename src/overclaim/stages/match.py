@@ -59,6 +59,7 @@ from overclaim.errors import ExtraNotInstalledError
 from overclaim.pipeline import Context
 from overclaim.report import FactCheckMatch
 from overclaim.resources import stem, zipf
+from overclaim.stages.base import Stage
 from overclaim.store.factchecks import FactCheck, FactCheckFilter, FactCheckStore
 
 ARTIFACT = "claim_matching"
@@ -1004,7 +1005,7 @@ def clean_text(text: str, config: Config | None = None) -> str:
 NO_MATCH_NOTE = "No stored fact-check covers this claim (none reached the same-claim threshold)."
 
 
-class FactCheckMatcher:
+class FactCheckMatcher(Stage):
     """Pipeline stage: fill ``ctx.matches`` from the fact-check store, if one is given.
 
     Args:

@@ -51,6 +51,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import DisguisedWord
 from overclaim.resources import lexicon, zipf
+from overclaim.stages.base import Stage
 from overclaim.text import Replacement, TextView
 from overclaim.tokens import LETTER_WORD_RE
 
@@ -1040,7 +1041,7 @@ def _disguised_words(view: TextView, disguises: list[_Disguise]) -> list[Disguis
     return out
 
 
-class Normalizer:
+class Normalizer(Stage):
     """De-obfuscate headline and body; log every edit and every disguised word."""
 
     name = "normalize"

@@ -35,6 +35,7 @@ from typing import Any
 from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import NumberFinding
+from overclaim.stages.base import Stage
 from overclaim.text import TextView
 
 # Values within this relative difference match: covers rounding in copy ("19.6%" -> "20%",
@@ -407,7 +408,7 @@ def find_numbers(headline: TextView, body: TextView, reader: QuantityReader | No
     return findings
 
 
-class NumberChecker:
+class NumberChecker(Stage):
     """Set ``ctx.numbers``: the headline's quantities against the body's."""
 
     name = "numbers"

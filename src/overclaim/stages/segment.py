@@ -22,6 +22,7 @@ import sentencex
 from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.errors import panics_as_errors
+from overclaim.stages.base import Stage
 from overclaim.tokens import (  # noqa: F401 - TOKEN_RE, WORD_RE, tokenize re-exported for older imports
     TOKEN_RE,
     WORD_RE,
@@ -99,7 +100,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-class Segmenter:
+class Segmenter(Stage):
     """Split the clean body into sentences and tokenize headline and sentences."""
 
     name = "segment"

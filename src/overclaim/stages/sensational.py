@@ -35,6 +35,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import Marker, Sensational
 from overclaim.resources import lexicon, load_artifact, stem, zipf
+from overclaim.stages.base import Stage
 
 MODEL_NAME = "clickbait"
 
@@ -510,7 +511,7 @@ def clickbait_probabilities(headlines: Sequence[str]) -> list[float]:
     return [round(p, 4) for p in _scorer().many(headlines)]
 
 
-class SensationalDetector:
+class SensationalDetector(Stage):
     """Flag sensational markers in the headline and score it with the clickbait model."""
 
     name = "sensational"

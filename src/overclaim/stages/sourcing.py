@@ -45,6 +45,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import Attribution, Source, Sourcing, Span
 from overclaim.resources import lexicon, stem
+from overclaim.stages.base import Stage
 from overclaim.tokens import TOKEN_RE
 
 ARTIFACT = "sourcing"
@@ -924,7 +925,7 @@ def _single_name_kind(name: str, after_cue: str, body: str) -> str:
     return "named_person"
 
 
-class SourceFinder:
+class SourceFinder(Stage):
     """Extract attributions from the body, group them by speaker and count named and anonymous sources."""
 
     name = "sourcing"

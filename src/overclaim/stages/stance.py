@@ -32,6 +32,7 @@ the model alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ from overclaim.config import Config
 from overclaim.context import Context
 from overclaim.report import Stance, StanceProbabilities
 from overclaim.resources import load_artifact
+from overclaim.stages.base import Stage
 
 ARTIFACT = "stance"
 # Boosters averaged for the per-sentence stances (the body gets all of them): tree evaluation
@@ -125,7 +127,7 @@ def _probabilities(row: np.ndarray) -> StanceProbabilities:
     return StanceProbabilities(agree=a, disagree=d, discuss=c, unrelated=u)
 
 
-class StanceDetector:
+class StanceDetector(Stage):
     """Set ``ctx.stance`` and the stance of every evidence sentence."""
 
     name = "stance"
@@ -150,11 +152,7 @@ class StanceDetector:
         """Name and version reported in ``Stance.model``."""
         return f"stance-{getattr(self.model, 'version', '?')}"
 
-    def __call__(self, ctx: Context) -> None:
-        """Fill ``ctx.stance`` and ``EvidenceSentence.stance``."""
-        self.batch([ctx])
-
-    def batch(self, contexts: list[Context]) -> None:
+    def batch(self, contexts: Sequence[Context]) -> None:
         """Fill the stances of several posts, scoring their feature rows in two model calls.
 
         Gives each post what :meth:`__call__` would: rows are scored one by one inside the model,

@@ -33,6 +33,7 @@ from overclaim.config import Config
 from overclaim.models.verdict import FEATURE_CODES, Decision, features, load_verdict_model, refutation_matches
 from overclaim.pipeline import Context
 from overclaim.report import VERDICT_DEFINITIONS, EvidenceSentence, Reason, Span, Verdict, VerdictLabel
+from overclaim.stages.base import Stage
 
 ALL_LABELS: frozenset[str] = frozenset(VERDICT_DEFINITIONS)
 # Which verdicts each reason code may argue for. Informational codes (they never decide) go with
@@ -94,7 +95,7 @@ def _pct(p: float) -> str:
     return f"{round(100 * p)}%"
 
 
-class VerdictMaker:
+class VerdictMaker(Stage):
     """Decide the verdict and write the reasons."""
 
     name = "verdict"
