@@ -278,6 +278,9 @@ CONTENT_FREE_DRAWN = 160
 # its own swapped (near-verbatim, yet another claim: label 0), and its title as the post (the same
 # claim in other words: label 1 for the claim and its copies).
 CLAIM_POSTS = 600
+# A stored claim re-posted as it stands (label 1), so that a post repeating a claim word for word
+# reads as the same claim and not as a swapped copy (as the swapped claims alone taught).
+COPY_PREFIXES = ("", "BREAKING: ", "\U0001f6a8 ", "Wow. ", "So apparently ")
 # Candidates per small store drawn from a query's candidates (a fact-checker's own store of a few records).
 SMALL_STORE_SIZES = (1, 2, 3, 5)
 
@@ -334,7 +337,7 @@ def hard_negatives(
     query's candidates as the whole store, :data:`SMALL_STORE_SIZES`) for the train, held-out and
     swapped queries, so that a lone candidate's lead over no rival does not read as a match. And
     :data:`CLAIM_POSTS` stored claims as posts: with a word of their own swapped (label 0), and
-    their title (label 1 for the claim and its copies).
+    their title or the claim re-posted word for word (label 1 for the claim and its copies).
     """
     rng = np.random.default_rng(seed)
     by_id = {fc.claim_id: fc for fc in claims}
@@ -358,10 +361,12 @@ def hard_negatives(
         if swapped is not None:
             swaps.append(query_candidates(matcher, f"claim{n}", swapped[0], (), kind=f"claim_{swapped[1]}",
                                           source=source))
+        same = copies.get(fc.claim_id, frozenset({fc.claim_id}))
         if fc.title:
-            same = copies.get(fc.claim_id, frozenset({fc.claim_id}))
             out.append(query_candidates(matcher, f"title{n}", fc.title, same, kind="claim_title", source=source,
                                         same=same))
+        repost = COPY_PREFIXES[n % len(COPY_PREFIXES)] + fc.claim.rstrip(".")
+        out.append(query_candidates(matcher, f"copy{n}", repost, same, kind="claim_copy", source=source, same=same))
     out.extend(swaps)
     tweet_words = sorted({w for g in groups for w in content_words(strip_signature(g.text)) if w.isalpha()})
     drawn = rng.choice(tweet_words, size=min(CONTENT_FREE_DRAWN, len(tweet_words)), replace=False)
@@ -1024,6 +1029,34 @@ TRIED_EMBED = (
 )
 
 
+def _abstention_md(card: Mapping[str, Any]) -> list[str]:
+    """The model card's section on what is shown: dev at the shown threshold, and the train-CV table it was read off."""
+    fig = card["figures"]
+    dev = fig["dev"]
+    table = fig.get("train_cv_abstention")
+    if not table or "false_match_rate" not in dev:
+        return []
+    kinds = [k for k in table[0] if k.endswith("_any_shown") and k != "held_out_any_shown"]
+    lines = [
+        "## What is shown (abstention)",
+        "",
+        f"Dev at the shown threshold {dev['shown_threshold']} (`Config.match_min_probability`, top "
+        f"{card.get('top_k', 3)}): shown precision {dev['shown_precision']}, shown recall {dev['shown_recall']}, "
+        f"false-match rate {dev['false_match_rate']} (queries shown any match once their right claims and "
+        "their verbatim copies are held out of the store).",
+        "",
+        f"Train CV (5 folds, calibrator out of fold; queries made: {json.dumps(card.get('abstention_counts', {}))}):",
+        "",
+        "| threshold | shown precision | shown recall | false-match rate | " + " | ".join(
+            k.removesuffix("_any_shown") + " shown" for k in kinds) + " |",
+        "|---" * (4 + len(kinds)) + "|",
+    ]
+    for row in table:
+        lines.append(f"| {row['threshold']} | {row['train_shown_precision']} | {row['train_shown_recall']} | "
+                     f"{row['false_match_rate']} | " + " | ".join(str(row[k]) for k in kinds) + " |")
+    return [*lines, ""]
+
+
 def _model_card_md(card: Mapping[str, Any]) -> str:
     fig = card["figures"]
     dev = fig["dev"]
@@ -1092,6 +1125,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
         f"Candidate recall on train: {json.dumps(fig['train_candidate_recall'])}.",
         f"Calibration (dev, top 5 per query): {json.dumps(dev['calibration_top5'])}.",
         "",
+        *_abstention_md(card),
         "Reference (CLEF 2020 Task 2 test set, MAP@5): best team about 0.93, second 0.91.",
         "Queries/s were measured on a shared 2-core machine under load.",
         "",
