@@ -123,7 +123,6 @@ def test_check_many_pauses_the_garbage_collector_and_restores_it(enabled_before)
 
     from overclaim import Checker
     from overclaim.report import Post
-
     from overclaim.stages.base import Stage
 
     seen: list[bool] = []

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from overclaim import Checker
-from overclaim.config import Config
+from overclaim.config import DEFAULT_CONFIG, Config
 from overclaim.pipeline import STAGES
 from overclaim.stages.match import (
     FEATURES,
@@ -198,19 +198,30 @@ def test_calibration_features_lead():
     assert x[:, 1].tolist() == [2.0, -2.0, -2.5]
 
 
+# Loose paraphrases that the abstaining calibrator (issue 22) no longer shows at the shown threshold:
+# the shark tweet 0.18 ("freeway" for "highway" reads as a swapped word), the Fyre tweet 0.19 (it
+# leaves out most of the claim). The price of at most 10% false matches: CLEF 2020 dev shown recall
+# 0.82 -> 0.55 at shown precision 0.97 (see the claim_matching model card).
+LOOSE = "loose paraphrase under the shown threshold (abstention trade-off)"
+
+
 @pytest.mark.parametrize(
     "text,claim_id",
     [
         ("Obama gave Syria $195 million to celebrate a Muslim holiday!!", "c1"),
         ("🚨 The US military will begin air strikes against Mexican drug cartels this week!", "c3"),
-        ("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4"),
-        ("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2"),
+        pytest.param("Look at this shark swimming on the freeway in Houston #HurricaneHarvey", "c4",
+                     marks=pytest.mark.xfail(strict=True, reason=LOOSE)),
+        pytest.param("#FyreFestival attendees stranded in the Bahamas, total chaos", "c2",
+                     marks=pytest.mark.xfail(strict=True, reason=LOOSE)),
+        ("Photo shows a shark swimming on a flooded Houston highway after Hurricane Harvey", "c4"),
     ],
 )
 def test_matches_same_claim(matcher, text, claim_id):
-    matches = matcher.match(text, top_k=3, min_probability=0.5)
+    shown = DEFAULT_CONFIG.match_min_probability
+    matches = matcher.match(text, top_k=3, min_probability=shown)
     assert matches and matches[0].claim_id == claim_id
-    assert 0.5 <= matches[0].probability <= 1.0
+    assert shown <= matches[0].probability <= 1.0
     assert matches[0].rating == dict((i, r) for i, _, _, r in CLAIMS)[claim_id]
 
 
@@ -219,9 +230,10 @@ def test_matches_same_claim(matcher, text, claim_id):
     ["My cat likes to sleep in the sun all afternoon", "Quarterly earnings rose for the software company"],
 )
 def test_unrelated_text_shows_nothing(matcher, text):
-    assert matcher.match(text, min_probability=0.5) == []
+    shown = DEFAULT_CONFIG.match_min_probability
+    assert matcher.match(text, min_probability=shown) == []
     ranked = matcher.rank(text)
-    assert all(c.probability < 0.5 for c in ranked)
+    assert all(c.probability < shown for c in ranked)
 
 
 def test_probabilities_ordered_with_scores(matcher):
@@ -263,7 +275,7 @@ def test_disguised_repost_is_a_near_duplicate(matcher):
     clean = clean_text(caption)
     assert "Terrorist" in clean
     best = matcher.rank(clean)[0]
-    assert best.factcheck.claim_id == "c9" and best.probability >= 0.5
+    assert best.factcheck.claim_id == "c9" and best.probability >= DEFAULT_CONFIG.match_min_probability
     assert best.near_duplicate is not None and best.near_duplicate >= 0.5
     assert best.to_match().claim_id == "c9"
 
@@ -298,3 +310,32 @@ def test_empty_store_is_not_searched_until_it_fills(tmp_path, monkeypatch):
     stage._ask_at = 0.0
     report = checker.check("Obama gave Syria $195 million to celebrate a Muslim holiday", "Some body text.")
     assert [m.claim_id for m in report.matches][:1] == ["c1"]
+
+
+def test_excluded_claims_are_ranked_as_if_not_stored(matcher):
+    text = "Update: air strikes will soon begin against Mexican narco terrorists"
+    full = [c.factcheck.claim_id for c in matcher.rank(text)]
+    assert set(full[:2]) == {"c9", "c3"}
+    held = matcher.rank(text, exclude={"c9"})
+    assert "c9" not in [c.factcheck.claim_id for c in held]
+    assert held[0].factcheck.claim_id == "c3" and held[0].near_duplicate is None
+
+
+def test_abstain_features_see_a_swapped_name_number_and_word():
+    from overclaim.stages.match import ABSTAIN_FEATURES, abstain_features
+
+    stored = [FactCheck(claim_id="b", claim="Joe Biden said he would ban gas-powered cars by 2030.",
+                        title="Did Joe Biden Say He Would Ban Gas Cars by 2030?")]
+
+    def feats(text):
+        return dict(zip(ABSTAIN_FEATURES, abstain_features(expand(text), stored)[0], strict=True))
+
+    same = feats("So Joe Biden said he would ban gas-powered cars by 2030")
+    assert same["name_swap"] == same["swap"] == same["key_missing"] == 0.0 and same["c_cover_claim"] == 1.0
+    name = feats("So Barack Obama said he would ban gas-powered cars by 2030")
+    assert name["name_swap"] > 0 and name["q_names_missing"] >= 1 and name["key_missing"] > 0
+    number = feats("So Joe Biden said he would ban gas-powered cars by 2050")
+    assert number["numbers_clash"] == 1.0 and number["q_numbers_missing"] == 1.0
+    word = feats("So Joe Biden said he would ban gas-powered trucks by 2030")
+    assert word["swap"] > 0 and word["key_missing"] > 0
+    assert feats("video")["q_content"] < same["q_content"]

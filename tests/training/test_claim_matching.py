@@ -11,6 +11,9 @@ from overclaim.training.claim_matching import (
     ranking_metrics,
     read_claims,
     read_qrels,
+    same_claims,
+    swapped_query,
+    verbatim_copies,
 )
 
 CLEF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "claim_matching"
@@ -66,6 +69,68 @@ def test_evaluate_files(clef_files):
     assert result["queries_per_second"] > 0
 
 
+def test_evaluate_files_reports_what_is_shown_and_false_matches_with_the_right_claim_held_out(clef_files):
+    result = evaluate_files(*clef_files)
+    assert {"shown_threshold", "shown_precision", "shown_recall", "false_match_rate"} <= result.keys()
+    # Only the right claims share a topic with the tweets: whatever is shown is right.
+    assert result["shown_precision"] in (1.0, None) and result["shown_threshold"] > 0
+    # At threshold 0 every candidate is shown: with its own claim held out, the Obama query has no
+    # candidate left (no other claim shares a word with it); the shark query still finds the
+    # Katrina claim through "hurricane". Had the right claims stayed, both would be shown something.
+    anything = evaluate_files(*clef_files, threshold=0.0)
+    assert anything["false_match_rate"] == 0.5
+    assert anything["shown_recall"] == 1.0
+
+
+def test_a_verbatim_copy_of_the_right_claim_is_held_out_with_it_and_counts_as_right(tmp_path):
+    claims = tmp_path / "claims.tsv"
+    claims.write_text(
+        "\tvclaim\ttitle\n"
+        "0\tMark Twain said, 'Do not fear the enemy, fear the media.'\tDid Twain Say This?\n"
+        "1\tMark Twain said, \"Do not fear the enemy, fear the media.\"\tTwain on the Media\n",
+        encoding="utf-8",
+    )
+    queries = tmp_path / "queries.tsv"
+    queries.write_text("\ttweet_content\n10\tDo not fear the enemy, fear the media. Mark Twain\n", encoding="utf-8")
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("10\t0\t0\t1\n", encoding="utf-8")
+    assert verbatim_copies(read_claims(claims)) == {"0": frozenset({"0", "1"}), "1": frozenset({"0", "1"})}
+    result = evaluate_files(queries, qrels, claims, threshold=0.0)
+    assert result["false_match_rate"] == 0.0  # the copy left with the claim: nothing else is stored
+    assert result["shown_precision"] == 1.0  # both shown, the copy counted right
+
+
+def test_same_claims_adds_copies_only_of_the_right_claims():
+    copies = {"a": frozenset({"a", "b"}), "b": frozenset({"a", "b"}), "c": frozenset({"c"})}
+    assert same_claims({"a"}, copies) == {"a", "b"}
+    assert same_claims({"c", "d"}, copies) == {"c", "d"}
+
+
+# Words of every frequency band, so a word of any rarity has others near it to be swapped for.
+VOCABULARY = ["water", "milk", "tea", "juice", "beer", "spinach", "granite", "tractor", "teapot", "walnut", "kidney",
+              "lung", "cancer", "raises", "causes", "prevents", "liver", "brain"]
+
+
+@pytest.mark.parametrize(
+    "text,gold,kind,gone",
+    [
+        ("Joe Biden wants to ban gas cars", "Biden said he would ban gas cars.", "swap_name", "Biden"),
+        ("they will ban gas cars by 2030 ok", "A ban on gas cars by 2030.", "swap_number", "2030"),
+        ("drinking coffee lowers heart disease", "Coffee lowers the risk of heart disease.", "swap_word", None),
+    ],
+)
+def test_swapped_query_changes_what_the_claim_is_about(text, gold, kind, gone):
+    import numpy as np
+
+    new, what = swapped_query(text, gold, ["obama", "pelosi"], VOCABULARY,
+                              np.random.default_rng(0))
+    assert what == kind and new != text
+    if gone:
+        assert gone not in new
+    # Exactly one word differs, the rest is the post as it was.
+    assert len(set(new.split()) ^ set(text.split())) == 2
+
+
 def test_eval_cli_json(clef_files):
     from overclaim.cli import app
 
@@ -74,6 +139,10 @@ def test_eval_cli_json(clef_files):
                                    "--claims", str(claims), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["map@5"] == 1.0
+    res = CliRunner().invoke(app, ["eval", "claim-matching", "--queries", str(queries), "--qrels", str(qrels),
+                                   "--claims", str(claims), "--min-probability", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["false_match_rate"] == 0.5
 
 
 @pytest.mark.parametrize(

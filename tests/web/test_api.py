@@ -10,6 +10,7 @@ import time
 import jsonschema
 import pytest
 
+from overclaim.config import DEFAULT_CONFIG
 from overclaim.pipeline import Checker
 from overclaim.report import Report, report_schema
 
@@ -304,7 +305,7 @@ async def test_match_finds_a_stored_factcheck(client_for, settings):
     from overclaim.store.factchecks import FactCheck, FactCheckStore
 
     FactCheckStore(settings.db).add([
-        FactCheck(claim_id="c1", claim="The US will launch air strikes against Mexican drug cartels",
+        FactCheck(claim_id="c1", claim="Air strikes will soon begin against Mexican narco terrorists",
                   rating="False", reviewer="Checkers", url="https://factcheck.example/c1"),
         FactCheck(claim_id="c2", claim="Vaccines contain microchips", rating="False"),
         FactCheck(claim_id="c3", claim="The city council approved a new budget for schools", rating="True"),
@@ -314,7 +315,8 @@ async def test_match_finds_a_stored_factcheck(client_for, settings):
     assert r.status_code == 200
     matches = r.json()["matches"]
     assert [m["claim_id"] for m in matches] == ["c1"]
-    assert matches[0]["rating"] == "False" and 0.5 <= matches[0]["probability"] <= 1
+    shown = DEFAULT_CONFIG.match_min_probability
+    assert matches[0]["rating"] == "False" and shown <= matches[0]["probability"] <= 1
 
 
 @pytest.mark.parametrize(

@@ -163,7 +163,8 @@ def match(
     old_store: OldStoreOption = None,
     top_k: Annotated[int, typer.Option("--top", "-k", help="Most matches shown.")] = 3,
     min_probability: Annotated[
-        float | None, typer.Option("--min-probability", help="Hide matches under this (default: config, 0.5).")
+        float | None,
+        typer.Option("--min-probability", help="Hide matches under this (default: the shown threshold, config)."),
     ] = None,
     embeddings: EmbeddingsOption = False,
     language: LanguageOption = None,
@@ -211,19 +212,31 @@ def eval_claim_matching(
         "../shared/data/claim_matching/verified_claims.docs.tsv"
     ),
     embeddings: EmbeddingsOption = False,
+    min_probability: Annotated[
+        float | None,
+        typer.Option("--min-probability", help="Shown threshold for the shown figures (default: config)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """MAP@1/3/5, recall@5 and queries/s of claim matching on CLEF CheckThat!-format files."""
+    """MAP@1/3/5, recall@5, queries/s, and what is shown: shown precision and the false-match rate.
+
+    The false-match rate is the share of queries shown any match once their right claims (and
+    verbatim copies of them) are held out of the store.
+    """
     from overclaim.training.claim_matching import evaluate_files
 
-    result = evaluate_files(queries, qrels, claims, embeddings=embeddings)
+    result = evaluate_files(queries, qrels, claims, embeddings=embeddings, threshold=min_probability)
     if as_json:
         _echo_json(result)
         return
+    precision = result["shown_precision"]
     typer.echo(
         f"{result['queries']} queries over {result['claims']} claims: MAP@1 {result['map@1']:.4f}  "
         f"MAP@3 {result['map@3']:.4f}  MAP@5 {result['map@5']:.4f}  recall@5 {result['recall@5']:.4f}  "
-        f"{result['queries_per_second']} queries/s"
+        f"{result['queries_per_second']} queries/s\n"
+        f"shown at {result['shown_threshold']:.2f}: precision "
+        + (f"{precision:.4f}" if precision is not None else "n/a (nothing shown)")
+        + f"  recall {result['shown_recall']:.4f}  false-match rate {result['false_match_rate']:.4f}"
     )
 
 

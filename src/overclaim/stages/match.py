@@ -15,10 +15,15 @@ Three steps, all offline:
    cosines of the post with the claim and title under a static word-embedding model
    (WordLlama, weights inside its wheel, numpy only), trained on CLEF CheckThat! 2020 Task 2
    train (``overclaim train claim-matching``).
-3. **Calibration**: a logistic model maps the ranker score (and its lead over the next
-   candidate) to the probability that the fact-check is about the *same claim*. Matches
-   under ``config.match_min_probability`` are not shown: users complain about false
-   matches more than about misses.
+3. **Calibration**: a small gradient-boosted model maps the ranker score, its lead over the
+   next candidate, absolute pair features and features that tell the same claim from the same
+   topic (:data:`ABSTAIN_FEATURES`: a name, number or word of the post put for one of the
+   candidate's, how much the post says at all) to the probability that the fact-check is about
+   the *same claim*. It is trained on posts whose claim is stored and on posts whose claim is not
+   (CLEF train tweets with their claims held out of the store, names, numbers and words swapped,
+   content-free posts, stores of a few records), so a post with no stored claim gets a low
+   probability. Matches under ``config.match_min_probability`` (the shown threshold) are not
+   shown: users complain about false matches more than about misses.
 
 With the optional ``embeddings`` extra, the 20 claims nearest the post by MiniLM cosine join
 the candidates, and the re-ranker also sees cosines of the whole post, of its best-matching
@@ -46,7 +51,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -55,8 +60,8 @@ from typing import Any
 import numpy as np
 
 from overclaim.config import Config
+from overclaim.context import Context
 from overclaim.errors import ExtraNotInstalledError
-from overclaim.pipeline import Context
 from overclaim.report import FactCheckMatch
 from overclaim.resources import stem, zipf
 from overclaim.stages.base import Stage
@@ -395,6 +400,90 @@ def calibration_features(scores: np.ndarray) -> np.ndarray:
     return np.column_stack([scores, scores - best_other])
 
 
+# Inputs of the same-claim calibrator that tell "the same claim" from "the same topic", whatever the
+# store's size (the ranker's score and lead are relative to the other candidates: a lone candidate in
+# a five-record store leads by a mile). Per pair, from the post (signature left out) and the
+# candidate's claim and title:
+# - ``q_names_missing``: capitalised names of the post (not sentence-initial) found nowhere in the
+#   candidate; ``q_numbers_missing``: the post's numbers the candidate lacks; ``numbers_clash``: both
+#   have numbers and share none (2030 vs 2050); ``name_swap``: the smaller of the rarity weights of
+#   the rarest post name the candidate lacks and the rarest candidate name the post lacks (Obama for Biden);
+# - ``q_missing_max`` / ``c_missing_max``: rarity weight of the rarest post word the candidate lacks,
+#   and of the rarest claim word the post lacks; ``swap``: the smaller of the two (one word put for
+#   another: tea for coffee); ``key_missing``: rarity weight of the rarest word that the candidate's
+#   claim and title both hold (its subject) and the post lacks;
+# - ``q_weight`` / ``q_content``: the post's total rarity weight and log count of content words
+#   (a one-word post such as "video" says too little to be any claim);
+# - ``c_cover_claim``: rarity-weighted share of the claim's own words in the post (both ways of
+#   coverage are in the pair features: the post's words in the candidate, the candidate's in the post).
+ABSTAIN_FEATURES = (
+    "q_names_missing", "q_numbers_missing", "numbers_clash", "name_swap", "q_missing_max", "c_missing_max", "swap",
+    "key_missing",
+    "q_weight", "q_content", "c_cover_claim",
+)
+# Columns of the re-ranker's features the calibrator also reads (absolute, not relative to the rivals).
+CALIBRATOR_PAIR_FEATURES = (
+    "cover_query_claim", "cover_claim", "cover_query_both", "cover_both", "bigram_share", "fuzz_set_claim",
+    "fuzz_set_title", "fuzzy_rare", "numbers_shared", "numbers_missing", "year_match", "names_shared",
+    "names_missing", "jaccard", "query_words", "claim_words",
+)
+# And the cosines, when the re-ranker has them (static WordLlama ones, or MiniLM and e5 with embeddings).
+CALIBRATOR_COSINES = ("wl_claim", "wl_title", "wl_mean", "cos_claim", "cos_title", "cos_best", "sent_mean",
+                      "adapt_mean", "e5_mean", "e5a_mean")
+
+
+def abstain_features(query: str, candidates: Sequence[FactCheck]) -> np.ndarray:
+    """Columns :data:`ABSTAIN_FEATURES` for an expanded post and its candidate fact-checks."""
+    body = strip_signature(query)
+    q = _Side.of(body, with_shingles=False)
+    q_names = {n for n in q.names if _weight(n) >= 3.0}
+    q_weight = sum(q.stems.values())
+    rows = []
+    for fc in candidates:
+        text = f"{fc.claim} {fc.title or ''}"
+        cand = _Side.of(text, with_shingles=False)
+        claim = _Side.of(fc.claim, with_shingles=False)
+        q_lacking = [_weight(n) for n in q_names if _stem(n) not in cand.stems and n not in cand.lower]
+        c_lacking = [_weight(n) for n in cand.names if _weight(n) >= 3.0 and _stem(n) not in q.stems
+                     and n not in q.lower]
+        q_missing = [w for s, w in q.stems.items() if s not in cand.stems]
+        c_missing = [w for s, w in claim.stems.items() if s not in q.stems]
+        q_max = max(q_missing, default=0.0)
+        c_max = max(c_missing, default=0.0)
+        covered = sum(w for s, w in claim.stems.items() if s in q.stems)
+        title = _Side.of(fc.title, with_shingles=False) if fc.title else claim
+        key_missing = max((w for s, w in claim.stems.items() if s in title.stems and s not in q.stems), default=0.0)
+        rows.append([
+            float(len(q_lacking)),
+            float(len(q.numbers - cand.numbers)),
+            1.0 if q.numbers and cand.numbers and not q.numbers & cand.numbers else 0.0,
+            min(max(q_lacking, default=0.0), max(c_lacking, default=0.0)),
+            q_max,
+            c_max,
+            min(q_max, c_max),
+            key_missing,
+            q_weight,
+            math.log1p(len(q.stems)),
+            covered / (sum(claim.stems.values()) or 1.0),
+        ])
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(ABSTAIN_FEATURES))
+
+
+def calibrator_columns(feature_names: Sequence[str]) -> list[str]:
+    """Names of the calibrator's inputs for a re-ranker with ``feature_names``."""
+    kept = [n for n in (*CALIBRATOR_PAIR_FEATURES, *CALIBRATOR_COSINES) if n in feature_names]
+    return ["score", "lead", *kept, *ABSTAIN_FEATURES]
+
+
+def calibrator_inputs(
+    scores: np.ndarray, feats: np.ndarray, feature_names: Sequence[str], abstain: np.ndarray
+) -> np.ndarray:
+    """The calibrator's input matrix (columns :func:`calibrator_columns`) for one post's candidates."""
+    index = {n: i for i, n in enumerate(feature_names)}
+    kept = [index[n] for n in calibrator_columns(feature_names)[2 : -len(ABSTAIN_FEATURES)]]
+    return np.hstack([calibration_features(scores), feats[:, kept], abstain])
+
+
 # --- optional sentence embeddings (``pip install 'overclaim[embeddings]'``) -------------------
 
 # Claims added to the candidates by embedding nearest neighbours (cosine, brute force).
@@ -620,11 +709,26 @@ class ClaimEmbeddings:
         """The same claims with the e5 matrices in the MiniLM places (for the e5 cosines and adapter)."""
         return ClaimEmbeddings(self.ids, self.e5_claims, self.e5_titles, self.e5_claims, self.e5_titles)
 
-    def nearest(self, qvec: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` claims closest to ``qvec`` (best cosine with claim or title), best first."""
+    def subset(self, claim_ids: Sequence[str]) -> ClaimEmbeddings:
+        """The embeddings of ``claim_ids`` alone (a smaller store of known claims)."""
+        rows = [self.index[c] for c in claim_ids]
+        return ClaimEmbeddings(list(claim_ids), self.claims[rows], self.titles[rows], self.e5_claims[rows],
+                               self.e5_titles[rows])
+
+    def rows_of(self, claim_ids: Collection[str]) -> np.ndarray:
+        """Row numbers of the known ids among ``claim_ids``."""
+        return np.array(sorted(self.index[c] for c in claim_ids if c in self.index), dtype=np.int64)
+
+    def nearest(self, qvec: np.ndarray, k: int, skip: Collection[str] = ()) -> list[tuple[str, float]]:
+        """The ``k`` claims closest to ``qvec`` (best cosine with claim or title), best first, ``skip`` left out."""
         if not self.ids or k <= 0:
             return []
         sims = np.maximum(self.claims @ qvec, self.titles @ qvec)
+        if skip:
+            sims[self.rows_of(skip)] = -np.inf
+            k = min(k, len(sims) - len(self.rows_of(skip)))
+            if k <= 0:
+                return []
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top], kind="stable")]
@@ -660,9 +764,11 @@ def _rank_and_gap(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cosine_block(
-    embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequence[str]
+    embedded: ClaimEmbeddings, qvec: np.ndarray, claim_ids: Sequence[str], skip: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Claim and title cosines, their mean, its log rank and lead, and its log rank among all stored claims.
+
+    Rows ``skip`` of ``embedded`` count as not stored (claims held out of the store).
 
     Returns:
         Those 6 columns, and the rank among all stored claims itself.
@@ -671,12 +777,15 @@ def _cosine_block(
     mean = (claim_cos + title_cos) / 2
     log_rank, gap = _rank_and_gap(mean)
     everything = embedded.mean_cosines(qvec)
+    if skip is not None and len(skip):
+        everything[skip] = -np.inf
     global_rank = (everything[None, :] > mean[:, None].astype(np.float32)).sum(axis=1) + 1
     return np.column_stack([claim_cos, title_cos, mean, log_rank, gap, np.log(global_rank)]), global_rank
 
 
 def e5_features(
     embedded: ClaimEmbeddings, e5vec: np.ndarray | None, claim_ids: Sequence[str], adapter: np.ndarray | None = None,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Columns :data:`E5_FEATURES` for the candidates ``claim_ids`` of a post with e5 vector ``e5vec``.
 
@@ -686,14 +795,14 @@ def e5_features(
     if e5vec is None:
         return np.full((len(claim_ids), len(E5_FEATURES)), np.nan)
     space = embedded.e5_space
-    plain, _ = _cosine_block(space, e5vec, claim_ids)
-    adapted, _ = _cosine_block(space, adapt(e5vec, adapter), claim_ids)
+    plain, _ = _cosine_block(space, e5vec, claim_ids, skip)
+    adapted, _ = _cosine_block(space, adapt(e5vec, adapter), claim_ids, skip)
     return np.hstack([plain, adapted])
 
 
 def embedding_features(
     embedded: ClaimEmbeddings, qvec: np.ndarray | QueryEmbedding, claim_ids: Sequence[str],
-    adapter: np.ndarray | None = None, e5_adapter: np.ndarray | None = None,
+    adapter: np.ndarray | None = None, e5_adapter: np.ndarray | None = None, skip: Collection[str] = (),
 ) -> np.ndarray:
     """Columns :data:`EMBED_FEATURES` for the candidates ``claim_ids`` (in retrieval order) of a post.
 
@@ -703,6 +812,7 @@ def embedding_features(
         claim_ids: the candidates, in retrieval order (their lexical rank feeds ``adapt_rrf``).
         adapter: the trained ``384 x 384`` MiniLM query adapter; none (identity) when ``None``.
         e5_adapter: the same for e5 post vectors.
+        skip: stored claims that count as not stored (held out), for the ranks among all stored claims.
     """
     query = qvec if isinstance(qvec, QueryEmbedding) else QueryEmbedding(qvec, np.zeros((0, len(qvec))))
     n = len(claim_ids)
@@ -725,13 +835,14 @@ def embedding_features(
         sent_claim, sent_title, sent_mean = claim_cos, title_cos, whole_mean
     sent_comb = whole_mean + sent_mean
     sent_log_rank, sent_gap = _rank_and_gap(sent_comb)
-    adapted, global_rank = _cosine_block(embedded, adapt(query.whole, adapter), claim_ids)
+    skip_rows = embedded.rows_of(skip) if skip else None
+    adapted, global_rank = _cosine_block(embedded, adapt(query.whole, adapter), claim_ids, skip_rows)
     rrf = 1.0 / (60.0 + np.arange(1, n + 1)) + 1.0 / (60.0 + global_rank)
     return np.column_stack([
         claim_cos, title_cos, best, cos_log_rank, cos_gap,
         sent_claim, sent_title, sent_mean, sent_comb, sent_log_rank, sent_gap,
         adapted, rrf,
-        e5_features(embedded, query.e5, claim_ids, e5_adapter),
+        e5_features(embedded, query.e5, claim_ids, e5_adapter, skip_rows),
     ])
 
 
@@ -913,11 +1024,14 @@ class ClaimMatcher:
     def features(
         self, query: str, found: Sequence[tuple[FactCheck, float]],
         qvec: np.ndarray | QueryEmbedding | None = None, post: str | None = None,
+        embedded: ClaimEmbeddings | None = None, skip: Collection[str] = (),
     ) -> np.ndarray:
         """Feature matrix of ``found`` for the expanded ``query`` (and its embeddings, with embeddings).
 
         ``post`` is the text before :func:`expand` (see :func:`pair_features`). The model's
-        ``adapter`` (if any) maps the post embedding for the ``adapt_*`` features.
+        ``adapter`` (if any) maps the post embedding for the ``adapt_*`` features. ``embedded``
+        stands for the store's claim embeddings (training: a smaller store), and stored claims
+        ``skip`` count as absent from it.
         """
         feats = pair_features(query, found, post=post)
         if not self.embeddings:
@@ -925,21 +1039,29 @@ class ClaimMatcher:
         feats = feats[:, : len(EMBED_PAIR_FEATURES)]
         if qvec is None:
             return feats
-        cos = embedding_features(self.claim_embeddings, qvec, [fc.claim_id for fc, _ in found],
-                                 adapter=self.model.get("adapter"), e5_adapter=self.model.get("e5_adapter"))
+        cos = embedding_features(embedded or self.claim_embeddings, qvec, [fc.claim_id for fc, _ in found],
+                                 adapter=self.model.get("adapter"), e5_adapter=self.model.get("e5_adapter"),
+                                 skip=skip)
         return np.hstack([feats, cos])
 
     def _retrieve(
-        self, text: str, where: FactCheckFilter | None = None
+        self, text: str, where: FactCheckFilter | None = None, exclude: Collection[str] = ()
     ) -> tuple[str, list[tuple[FactCheck, float]], dict[str, float], QueryEmbedding | None]:
+        """Expanded query, candidates, near-duplicate Jaccards and query embedding.
+
+        Stored claims ``exclude`` are treated as not stored (evaluation and training hold a query's
+        own claims out this way; the index's word statistics still count them, a negligible change).
+        """
         query = expand(text)
-        found = self.store.search(query_terms(query), limit=self.candidates * (FILTERED_SEARCH_FACTOR if where else 1))
-        if where:
-            found = [pair for pair in found if where.accepts(pair[0])][: self.candidates]
+        limit = self.candidates * (FILTERED_SEARCH_FACTOR if where else 1) + len(exclude)
+        found = self.store.search(query_terms(query), limit=limit)
+        found = [
+            (fc, score) for fc, score in found if fc.claim_id not in exclude and (not where or where.accepts(fc))
+        ][: self.candidates]
         seen = {fc.claim_id for fc, _ in found}
         near: dict[str, float] = {}
         for fc, jaccard in self.store.near_duplicates(text, min_jaccard=NEAR_DUPLICATE_JACCARD):
-            if where and not where.accepts(fc):
+            if fc.claim_id in exclude or (where and not where.accepts(fc)):
                 continue
             near[fc.claim_id] = jaccard
             if fc.claim_id not in seen:
@@ -948,7 +1070,7 @@ class ClaimMatcher:
         qvec = None
         if self.embeddings:
             qvec = QueryEmbedding.of(query)
-            for cid, _cos in self.claim_embeddings.nearest(qvec.whole, EMBED_NEIGHBOURS):
+            for cid, _cos in self.claim_embeddings.nearest(qvec.whole, EMBED_NEIGHBOURS, skip=exclude):
                 if cid not in seen and (neighbour := self.store.get(cid)) is not None and (
                     not where or where.accepts(neighbour)
                 ):
@@ -956,21 +1078,38 @@ class ClaimMatcher:
                     seen.add(cid)
         return query, found, near, qvec
 
-    def rank(self, text: str, where: FactCheckFilter | None = None) -> list[ScoredCandidate]:
+    def probabilities(
+        self, query: str, factchecks: Sequence[FactCheck], feats: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """Calibrated same-claim probabilities of one post's candidates from their features and ranker scores.
+
+        A bundle without ``calibrator_columns`` (trained before the calibrator learned to abstain) reads
+        the score and its lead only.
+        """
+        model = self.model
+        if "calibrator_columns" not in model:
+            x = calibration_features(scores)
+        else:
+            x = calibrator_inputs(scores, feats, self.feature_names, abstain_features(query, factchecks))
+        return np.asarray(model["calibrator"].predict_proba(x)[:, 1], dtype=np.float64)
+
+    def rank(
+        self, text: str, where: FactCheckFilter | None = None, exclude: Collection[str] = ()
+    ) -> list[ScoredCandidate]:
         """All candidates for ``text``, re-ranked best first, with calibrated probabilities.
 
         ``where`` keeps only the fact-checks it accepts (language, age, publisher) among the
         candidates, before they are scored: the search runs as in a store holding only those,
         so a second publisher's review of the same claim is not ranked (and calibrated) under
-        the first's.
+        the first's. Stored claims ``exclude`` are treated as not stored (see :meth:`_retrieve`).
         """
-        query, found, near, qvec = self._retrieve(text, where)
+        query, found, near, qvec = self._retrieve(text, where, exclude)
         if not found:
             return []
         model = self.model
-        feats = self.features(query, found, qvec, post=text)
+        feats = self.features(query, found, qvec, post=text, skip=exclude)
         scores = np.asarray(model["ranker"].predict(feats), dtype=np.float64)
-        probs = model["calibrator"].predict_proba(calibration_features(scores))[:, 1]
+        probs = self.probabilities(query, [fc for fc, _ in found], feats, scores)
         order = np.argsort(-scores, kind="stable")
         return [
             ScoredCandidate(found[i][0], found[i][1], float(scores[i]), float(probs[i]),

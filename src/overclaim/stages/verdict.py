@@ -30,8 +30,8 @@ from __future__ import annotations
 from typing import Any
 
 from overclaim.config import Config
+from overclaim.context import Context
 from overclaim.models.verdict import FEATURE_CODES, Decision, features, load_verdict_model, refutation_matches
-from overclaim.pipeline import Context
 from overclaim.report import VERDICT_DEFINITIONS, EvidenceSentence, Reason, Span, Verdict, VerdictLabel
 from overclaim.stages.base import Stage
 
@@ -377,8 +377,11 @@ class VerdictMaker(Stage):
             out.append(Reason(code="disguised_words",
                               text=f"Disguised spellings, often used to dodge moderation filters: {words}.",
                               spans=[d.span for d in ctx.disguised_words]))
-        if ctx.matches:
-            m = ctx.matches[0]
+        # Only a match at or above the shown threshold (the match stage shows no other; a caller
+        # who fills ctx.matches from a lower threshold does not make it a reason either).
+        shown = [m for m in ctx.matches if m.probability >= ctx.config.match_min_probability]
+        if shown:
+            m = shown[0]
             rating = f" rated “{m.rating}”" if m.rating else ""
             out.append(Reason(code="fact_checked",
                               text=f"A fact-check{rating} may cover this claim ({_pct(m.probability)} same claim): "

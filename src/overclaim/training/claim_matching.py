@@ -33,7 +33,7 @@ import platform
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +43,8 @@ import numpy as np
 
 from overclaim.errors import DataError, FileNotFound
 from overclaim.stages.match import (
+    _NAME_RE,
+    _NUM_RE,
     ARTIFACT,
     CANDIDATES,
     E5_MODEL,
@@ -54,9 +56,16 @@ from overclaim.stages.match import (
     ClaimEmbeddings,
     ClaimMatcher,
     QueryEmbedding,
-    calibration_features,
+    _stem,
+    _weight,
+    abstain_features,
+    calibrator_columns,
+    calibrator_inputs,
+    content_words,
     embedding_features,
+    expand,
     static_encoder,
+    strip_signature,
 )
 from overclaim.store.factchecks import FactCheck, FactCheckStore
 
@@ -179,6 +188,27 @@ def ranking_metrics(rankings: Mapping[str, Sequence[str]], qrels: Mapping[str, s
     return out
 
 
+def verbatim_copies(claims: Iterable[FactCheck]) -> dict[str, frozenset[str]]:
+    """Claim id -> ids of the claims with the same words (case, quotes and punctuation aside), itself included.
+
+    The CLEF 2020 claims file holds 184 such sets (369 claims, mostly one text with straight and
+    one with curly quotes); 190 of 800 train and 49 of 197 dev queries have a claim with a copy. A
+    query whose judged claim is held out of the store still has its copy there, which is the same
+    claim, not a false match: copies are held out together and count as right.
+    """
+    import re
+
+    by_text: dict[str, list[str]] = defaultdict(list)
+    for fc in claims:
+        by_text[" ".join(re.findall(r"[^\W_]+", fc.claim.lower()))].append(fc.claim_id)
+    return {cid: frozenset(ids) for ids in by_text.values() for cid in ids}
+
+
+def same_claims(relevant: Iterable[str], copies: Mapping[str, frozenset[str]]) -> set[str]:
+    """``relevant`` with their verbatim copies (:func:`verbatim_copies`)."""
+    return {c for r in relevant for c in copies.get(r, frozenset({r}))}
+
+
 def build_store(claims: Iterable[FactCheck], folder: str | Path) -> FactCheckStore:
     """A fresh SQLite store in ``folder`` holding ``claims``."""
     store = FactCheckStore(str(Path(folder) / "claims.sqlite"))
@@ -188,27 +218,205 @@ def build_store(claims: Iterable[FactCheck], folder: str | Path) -> FactCheckSto
 
 @dataclass
 class QueryCandidates:
-    """One query's candidates, their features and labels."""
+    """One query's candidates, their features and labels.
+
+    Abstention training adds queries made from a train query (``source``, its index among the
+    train groups): the same query with its claims held out of the store (``skip``), a copy with
+    a name, number or word swapped, a content-free query, or a small store (``subset``: the only
+    stored claims). ``abstain`` holds their :data:`~overclaim.stages.match.ABSTAIN_FEATURES`.
+    """
 
     qid: str
     ids: list[str]
     features: np.ndarray
     labels: np.ndarray
     embedding: QueryEmbedding | None = None
+    abstain: np.ndarray | None = None
+    found: list[tuple[FactCheck, float]] | None = None
+    text: str = ""
+    source: int = -1
+    skip: frozenset[str] = frozenset()
+    subset: list[str] | None = None
+    kind: str = "train"
+    same: np.ndarray | None = None
+
+    @property
+    def same_claim(self) -> np.ndarray:
+        """Labels counting a verbatim copy of a right claim as right (the calibrator's labels)."""
+        return self.labels if self.same is None else self.same
 
 
-def candidates_for(matcher: ClaimMatcher, split: ClefSplit) -> list[QueryCandidates]:
-    """Retrieve and featurize candidates for every query with judgements (in id order)."""
-    out = []
+def query_candidates(
+    matcher: ClaimMatcher, qid: str, text: str, relevant: Collection[str], exclude: Collection[str] = (),
+    kind: str = "train", source: int = -1, same: Collection[str] = (),
+) -> QueryCandidates:
+    """Retrieve and featurize the candidates of one query (claims ``exclude`` held out of the store).
+
+    ``same``: claims that count as right for the calibrator besides ``relevant`` (their verbatim copies).
+    """
+    query, found, _, qvec = matcher._retrieve(text, exclude=exclude)
+    feats = matcher.features(query, found, qvec, post=text, skip=exclude)
+    ids = [fc.claim_id for fc, _ in found]
+    labels = np.array([1 if cid in relevant else 0 for cid in ids], dtype=np.int32)
+    same_labels = np.array([1 if cid in relevant or cid in same else 0 for cid in ids], dtype=np.int32)
+    return QueryCandidates(qid, ids, feats, labels, qvec, abstain_features(query, [fc for fc, _ in found]),
+                           found=found, text=text, source=source, skip=frozenset(exclude), kind=kind,
+                           same=same_labels)
+
+
+# Content-free posts for abstention training: a word or two that states no claim (as in "video" or
+# "lol" matched at 0.87-0.94 before); more single words are drawn from the train tweets.
+CONTENT_FREE = (
+    "video", "lol", "wow", "omg", "breaking", "news", "breaking news", "this", "true", "fake", "fake news",
+    "watch", "look", "must watch", "thread", "photo", "unbelievable", "amazing", "sad", "why", "listen",
+    "read this", "wtf", "hmm", "share", "retweet", "facts", "crazy", "so true", "no way", "hoax", "today",
+    "update", "please share", "the truth", "wake up", "interesting", "lies", "viral", "real",
+)
+# Single words drawn from the train tweets as content-free posts (besides CONTENT_FREE).
+CONTENT_FREE_DRAWN = 160
+# Stored claims made into posts for abstention training: the claim with a name, number or word of
+# its own swapped (near-verbatim, yet another claim: label 0), and its title as the post (the same
+# claim in other words: label 1 for the claim and its copies).
+CLAIM_POSTS = 600
+# A stored claim re-posted as it stands (label 1), so that a post repeating a claim word for word
+# reads as the same claim and not as a swapped copy (as the swapped claims alone taught).
+COPY_PREFIXES = ("", "BREAKING: ", "\U0001f6a8 ", "Wow. ", "So apparently ")
+# Candidates per small store drawn from a query's candidates (a fact-checker's own store of a few records).
+SMALL_STORE_SIZES = (1, 2, 3, 5)
+
+
+def swapped_query(text: str, gold: str, names: Sequence[str], vocabulary: Sequence[str],
+                  rng: np.random.Generator) -> tuple[str, str] | None:
+    """``text`` with a name, else a number, else a word (drawn) that it shares with ``gold`` put for another.
+
+    The claim then differs from ``gold`` in who, how many or what (Obama for Biden, tea for coffee).
+
+    Returns:
+        The new text and what was swapped (``swap_name``, ``swap_number``, ``swap_word``), or ``None``.
+    """
+    import re
+
+    body = strip_signature(text)
+    gold_lower = gold.lower()
+    gold_stems = {_stem(w) for w in content_words(gold)}
+    shared_names = [n for n in dict.fromkeys(_NAME_RE.findall(body)) if n.lower() in gold_lower]
+    if shared_names:
+        old = shared_names[int(rng.integers(len(shared_names)))]
+        pool = [n for n in names if n.lower() not in gold_lower]
+        new = pool[int(rng.integers(len(pool)))].capitalize()
+        return re.sub(rf"\b{re.escape(old)}\b", new, text), "swap_name"
+    shared_numbers = [n for n in dict.fromkeys(_NUM_RE.findall(body))
+                      if re.search(rf"\b{re.escape(n)}\b", gold)]
+    if shared_numbers:
+        old = shared_numbers[int(rng.integers(len(shared_numbers)))]
+        digits = old.replace(",", "").replace(".", "")
+        new = str(int(digits) * 3 + 7) if digits.isdigit() else "12"
+        return re.sub(rf"\b{re.escape(old)}\b", new, text), "swap_number"
+    shared = [w for w in dict.fromkeys(content_words(body))
+              if w.isalpha() and _stem(w) in gold_stems and _weight(w) >= 2.5]
+    if not shared:
+        return None
+    old = shared[int(rng.integers(len(shared)))]
+    pool = [w for w in vocabulary if abs(_weight(w) - _weight(old)) <= 1.0 and _stem(w) not in gold_stems]
+    if not pool:
+        return None
+    new = pool[int(rng.integers(len(pool)))]
+    return re.sub(rf"\b{re.escape(old)}\b", new, text, flags=re.IGNORECASE), "swap_word"
+
+
+def hard_negatives(
+    matcher: ClaimMatcher, split: ClefSplit, groups: Sequence[QueryCandidates], claims: Sequence[FactCheck],
+    seed: int = SEED,
+) -> list[QueryCandidates]:
+    """Queries that match no stored claim, each tied to a train group (``source``) for its CV fold.
+
+    Every train query with its claims (and their verbatim copies) held out of the store; a copy of
+    each with a name, number or word its claim holds swapped for another (:func:`swapped_query`; its
+    candidates all labelled 0: the stored claim is no longer the same claim); content-free posts
+    (:data:`CONTENT_FREE` and :data:`CONTENT_FREE_DRAWN` single words of the train tweets); and small stores (a few of a
+    query's candidates as the whole store, :data:`SMALL_STORE_SIZES`) for the train, held-out and
+    swapped queries, so that a lone candidate's lead over no rival does not read as a match. And
+    :data:`CLAIM_POSTS` stored claims as posts: with a word of their own swapped (label 0), and
+    their title or the claim re-posted word for word (label 1 for the claim and its copies).
+    """
+    rng = np.random.default_rng(seed)
+    by_id = {fc.claim_id: fc for fc in claims}
+    copies = verbatim_copies(claims)
+    names = sorted({n.lower() for fc in claims for n in _NAME_RE.findall(fc.claim) if _weight(n.lower()) >= 4.0})
+    vocabulary = sorted({w for fc in claims for w in content_words(fc.claim) if w.isalpha() and len(w) > 3})
+    out: list[QueryCandidates] = []
+    swaps: list[QueryCandidates] = []
+    for i, g in enumerate(groups):
+        relevant = split.qrels[g.qid]
+        out.append(query_candidates(matcher, g.qid, g.text, (), exclude=same_claims(relevant, copies),
+                                    kind="held_out", source=i))
+        gold = " ".join(f"{by_id[c].claim} {by_id[c].title or ''}" for c in sorted(relevant) if c in by_id)
+        swapped = swapped_query(g.text, gold, names, vocabulary, rng)
+        if swapped is not None:
+            swaps.append(query_candidates(matcher, g.qid, swapped[0], (), kind=swapped[1], source=i))
+    for n, row in enumerate(rng.choice(len(claims), size=min(CLAIM_POSTS, len(claims)), replace=False)):
+        fc = claims[int(row)]
+        source = int(rng.integers(len(groups)))
+        swapped = swapped_query(fc.claim, f"{fc.claim} {fc.title or ''}", names, vocabulary, rng)
+        if swapped is not None:
+            swaps.append(query_candidates(matcher, f"claim{n}", swapped[0], (), kind=f"claim_{swapped[1]}",
+                                          source=source))
+        same = copies.get(fc.claim_id, frozenset({fc.claim_id}))
+        if fc.title:
+            out.append(query_candidates(matcher, f"title{n}", fc.title, same, kind="claim_title", source=source,
+                                        same=same))
+        repost = COPY_PREFIXES[n % len(COPY_PREFIXES)] + fc.claim.rstrip(".")
+        out.append(query_candidates(matcher, f"copy{n}", repost, same, kind="claim_copy", source=source, same=same))
+    out.extend(swaps)
+    tweet_words = sorted({w for g in groups for w in content_words(strip_signature(g.text)) if w.isalpha()})
+    drawn = rng.choice(tweet_words, size=min(CONTENT_FREE_DRAWN, len(tweet_words)), replace=False)
+    for n, text in enumerate([*CONTENT_FREE, *drawn]):
+        out.append(query_candidates(matcher, f"free{n}", str(text), (), kind="content_free",
+                                    source=int(rng.integers(len(groups)))))
+    for g in [*groups, *out[: len(groups)], *swaps]:
+        small = small_store(matcher, g, rng)
+        if small is not None:
+            out.append(small)
+    return out
+
+
+def small_store(matcher: ClaimMatcher, g: QueryCandidates, rng: np.random.Generator) -> QueryCandidates | None:
+    """``g``'s query against a store of a few of its candidates (its right claim kept, if it has one)."""
+    if not g.found:
+        return None
+    size = SMALL_STORE_SIZES[int(rng.integers(len(SMALL_STORE_SIZES)))]
+    positives = [i for i, y in enumerate(g.same_claim) if y]
+    others = [i for i in range(min(10, len(g.ids))) if i not in positives]
+    take = positives[:1] + [int(i) for i in rng.permutation(others)[: size - len(positives[:1])]]
+    take.sort()
+    if not take:
+        return None
+    found = [g.found[i] for i in take]
+    ids = [g.ids[i] for i in take]
+    embedded = matcher.claim_embeddings.subset(ids) if matcher.embeddings else None
+    query = expand(g.text)
+    feats = matcher.features(query, found, g.embedding, post=g.text, embedded=embedded)
+    return QueryCandidates(g.qid, ids, feats, g.labels[take], g.embedding,
+                           abstain_features(query, [fc for fc, _ in found]), found=found, text=g.text,
+                           source=g.source, subset=ids, kind=f"small_{g.kind}", same=g.same_claim[take])
+
+
+
+def candidates_for(
+    matcher: ClaimMatcher, split: ClefSplit, copies: Mapping[str, frozenset[str]] | None = None,
+) -> list[QueryCandidates]:
+    """Retrieve and featurize candidates for every query with judgements (in id order).
+
+    ``copies`` (:func:`verbatim_copies`) makes a right claim's copies right for the calibrator.
+    """
+    out: list[QueryCandidates] = []
     for qid in sorted(split.qrels, key=lambda q: (len(q), q)):
         text = split.queries.get(qid)
         if text is None:
             continue
-        query, found, _, qvec = matcher._retrieve(text)
-        feats = matcher.features(query, found, qvec, post=text)
-        ids = [fc.claim_id for fc, _ in found]
-        labels = np.array([1 if cid in split.qrels[qid] else 0 for cid in ids], dtype=np.int32)
-        out.append(QueryCandidates(qid, ids, feats, labels, qvec))
+        relevant = split.qrels[qid]
+        same = same_claims(relevant, copies) if copies else ()
+        out.append(query_candidates(matcher, qid, text, relevant, source=len(out), same=same))
     return out
 
 
@@ -254,16 +462,21 @@ CV_REPEATS = 3
 def cross_validate(
     groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], params: Mapping[str, Any],
     repeats: int = 1, views: Sequence[Sequence[QueryCandidates]] | None = None,
-) -> tuple[dict[str, float], list[np.ndarray]]:
+    extras: Sequence[QueryCandidates] = (),
+) -> tuple[dict[str, float], list[np.ndarray], list[np.ndarray]]:
     """Grouped 5-fold CV on train (``repeats`` different splits, metrics averaged).
 
     ``views`` (from :func:`cv_views`) gives each repeat its own copy of the groups, whose
     out-of-fold features were made over that repeat's folds; ``groups`` serves every repeat otherwise.
+    ``extras`` (abstention queries, :func:`hard_negatives`) are scored in the first split by the
+    ranker of their source query's fold, which never saw that query.
 
     Returns:
-        The metrics over all queries and the out-of-fold scores per query of the first split.
+        The metrics over all queries, the out-of-fold scores per query of the first split, and
+        the scores of ``extras``.
     """
     first: list[np.ndarray] | None = None
+    extra_scores: list[np.ndarray] = [np.zeros(len(g.ids)) for g in extras]
     runs = []
     for repeat in range(repeats):
         run = groups if views is None else views[repeat]
@@ -274,11 +487,15 @@ def cross_validate(
             for i in fold:
                 if len(run[i].ids):
                     oof[i] = ranker.predict(run[i].features)
+            if repeat == 0:
+                for j, g in enumerate(extras):
+                    if g.source in held and len(g.ids):
+                        extra_scores[j] = ranker.predict(g.features)
         rankings = {g.qid: _ranked_ids(g, s) for g, s in zip(run, oof, strict=True)}
         runs.append(ranking_metrics(rankings, {g.qid: qrels[g.qid] for g in run}))
         first = first or oof
     assert first is not None
-    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, first
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, first, extra_scores
 
 
 # Query adapter (``embeddings``): a 384 x 384 matrix A, post embedding q -> unit(q + q A), trained
@@ -348,29 +565,31 @@ def _fit_adapters(
 
 
 def oof_adapter_features(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings, seed: int = SEED
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings, seed: int = SEED,
+    extras: Sequence[QueryCandidates] = (),
 ) -> None:
     """Fill the ``adapt_*`` and ``e5a_*`` columns with out-of-fold adapters (the 5 folds of ``seed``).
 
     A query's adapter features come from adapters that never saw it, so the ranker learns
-    how far to trust them on unseen posts.
+    how far to trust them on unseen posts. ``extras`` get the adapters of their source query's fold.
     """
     pairs = _adapter_pairs(groups, qrels, embedded)
     for fold in _folds(len(groups), seed=seed):
         held = set(fold.tolist())
         adapter, e5_adapter = _fit_adapters(groups, [(i, row) for i, row in pairs if i not in held], embedded)
-        for i in fold:
-            g = groups[i]
+        for g in [*(groups[i] for i in fold), *(g for g in extras if g.source in held)]:
             if g.embedding is not None and len(g.ids):
-                g.features[:, -len(EMBED_FEATURES):] = embedding_features(embedded, g.embedding, g.ids,
-                                                                          adapter=adapter, e5_adapter=e5_adapter)
+                space = embedded.subset(g.subset) if g.subset is not None else embedded
+                g.features[:, -len(EMBED_FEATURES):] = embedding_features(
+                    space, g.embedding, g.ids, adapter=adapter, e5_adapter=e5_adapter, skip=g.skip)
 
 
 def add_adapter_features(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
+    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings,
+    extras: Sequence[QueryCandidates] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill the adapter columns out of fold (:func:`oof_adapter_features`); return both adapters fit on all pairs."""
-    oof_adapter_features(groups, qrels, embedded)
+    oof_adapter_features(groups, qrels, embedded, extras=extras)
     return _fit_adapters(groups, _adapter_pairs(groups, qrels, embedded), embedded)
 
 
@@ -392,13 +611,119 @@ def cv_views(
     return views
 
 
-def fit_calibrator(groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray]) -> Any:
-    """Logistic map from (ranker score, lead over the next best) to P(same claim), on out-of-fold scores."""
-    from sklearn.linear_model import LogisticRegression
+# Candidates per query the calibrator is fit on: the ranker's best ones, the only ones ever shown.
+CALIBRATION_TOP = 5
+# The calibrator: gradient-boosted trees over calibrator_columns (score, lead, absolute pair
+# features, cosines, ABSTAIN_FEATURES), small and shallow so its probabilities stay smooth.
+CALIBRATOR_PARAMS: dict[str, Any] = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 7,
+                                     "min_child_samples": 40, "subsample": 0.8, "subsample_freq": 1,
+                                     "colsample_bytree": 0.8, "reg_lambda": 1.0}
 
-    x = np.vstack([calibration_features(s) for g, s in zip(groups, scores, strict=True) if len(g.ids)])
-    y = np.concatenate([g.labels for g in groups if len(g.ids)])
-    return LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+
+def calibrator_data(
+    groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray], feature_names: Sequence[str],
+    top: int = CALIBRATION_TOP,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrator inputs, labels and group index of each query's ``top`` candidates by ranker score."""
+    xs, ys, owners = [], [], []
+    for n, (g, s) in enumerate(zip(groups, scores, strict=True)):
+        if not len(g.ids):
+            continue
+        assert g.abstain is not None
+        order = np.argsort(-s, kind="stable")[:top]
+        xs.append(calibrator_inputs(s, g.features, feature_names, g.abstain)[order])
+        ys.append(g.same_claim[order])
+        owners.append(np.full(len(order), n))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(owners)
+
+
+def fit_calibrator(x: np.ndarray, y: np.ndarray) -> Any:
+    """P(same claim) from :func:`calibrator_data` rows (out-of-fold ranker scores)."""
+    import lightgbm as lgb
+
+    return lgb.LGBMClassifier(objective="binary", random_state=SEED, n_jobs=1, verbose=-1, deterministic=True,
+                              force_row_wise=True, **CALIBRATOR_PARAMS).fit(x, y)
+
+
+def shown_figures(
+    groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray], probs: Sequence[np.ndarray],
+    relevant: Mapping[str, Collection[str]], threshold: float, top_k: int = 3,
+) -> dict[str, float]:
+    """What a user is shown (the ``top_k`` best by score at or above ``threshold``), over queries.
+
+    ``shown_precision``: share of shown matches that are a right claim; ``shown_recall``: share of
+    queries shown a right claim; ``any_shown``: share of queries shown anything (for queries whose
+    claims are held out of the store, this is the false-match rate).
+    """
+    shown = right = found = anything = 0
+    for g, s, p in zip(groups, scores, probs, strict=True):
+        order = np.argsort(-s, kind="stable")[:top_k]
+        picked = [g.ids[i] for i in order if p[i] >= threshold]
+        hits = sum(1 for c in picked if c in relevant.get(g.qid, ()))
+        shown += len(picked)
+        right += hits
+        found += hits > 0
+        anything += bool(picked)
+    n = max(len(groups), 1)
+    return {"shown_precision": right / shown if shown else 1.0, "shown_recall": found / n, "any_shown": anything / n}
+
+
+def cv_calibration(
+    groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray], feature_names: Sequence[str],
+    folds: int = 5,
+) -> list[np.ndarray]:
+    """Out-of-fold calibrated probabilities of every candidate of ``groups`` (folds by source query).
+
+    Thresholds are chosen on these: the calibrator that made them never saw the query, nor any
+    query made from it.
+    """
+    x, y, owner = calibrator_data(groups, scores, feature_names)
+    source = np.array([g.source for g in groups])
+    fold_of = np.zeros(max(source.max() + 1, 1), dtype=np.int64)
+    for k, fold in enumerate(_folds(len(fold_of), k=folds)):
+        fold_of[fold] = k
+    row_fold = fold_of[source[owner]]
+    out = [np.zeros(len(g.ids)) for g in groups]
+    for k in range(folds):
+        model = fit_calibrator(x[row_fold != k], y[row_fold != k])
+        for n, g in enumerate(groups):
+            if fold_of[g.source] == k and len(g.ids):
+                assert g.abstain is not None
+                inputs = calibrator_inputs(scores[n], g.features, feature_names, g.abstain)
+                out[n] = model.predict_proba(inputs)[:, 1]
+    return out
+
+
+# Thresholds tabulated on train CV (the shown threshold, Config.match_min_probability, is read off it).
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+
+
+def abstention_table(
+    groups: Sequence[QueryCandidates], scores: Sequence[np.ndarray], probs: Sequence[np.ndarray],
+    qrels: Mapping[str, set[str]], copies: Mapping[str, frozenset[str]],
+) -> list[dict[str, Any]]:
+    """Train-CV figures per threshold, the shown threshold's menu.
+
+    Shown precision and recall of the train queries, and the share shown any match of each kind of
+    query that matches no stored claim (``held_out``: the false-match rate).
+    """
+    right = {q: same_claims(r, copies) for q, r in qrels.items()}
+    kinds = sorted({g.kind for g in groups})
+    table = []
+    for t in THRESHOLDS:
+        row: dict[str, Any] = {"threshold": t}
+        for kind in kinds:
+            idx = [i for i, g in enumerate(groups) if g.kind == kind]
+            fig = shown_figures([groups[i] for i in idx], [scores[i] for i in idx], [probs[i] for i in idx],
+                                right, t)
+            if kind in ("train", "small_train"):
+                row[f"{kind}_shown_precision"] = round(fig["shown_precision"], 4)
+                row[f"{kind}_shown_recall"] = round(fig["shown_recall"], 4)
+            else:
+                row[f"{kind}_any_shown"] = round(fig["any_shown"], 4)
+        row["false_match_rate"] = row.get("held_out_any_shown")
+        table.append(row)
+    return table
 
 
 def calibration_report(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> dict[str, Any]:
@@ -422,15 +747,30 @@ def calibration_report(probabilities: np.ndarray, labels: np.ndarray, bins: int 
 
 
 def evaluate(
-    matcher: ClaimMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]]
+    matcher: ClaimMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
+    copies: Mapping[str, frozenset[str]] | None = None, threshold: float | None = None, top_k: int | None = None,
 ) -> dict[str, Any]:
-    """Rank every judged query with ``matcher``; MAP@k, recall@5, calibration and queries/s."""
+    """Rank every judged query with ``matcher``; MAP@k, recall@5, calibration, queries/s, and what is shown.
+
+    What is shown: the ``top_k`` best matches at or above ``threshold`` (the config's
+    ``match_top_k`` and ``match_min_probability`` when ``None``), as the ``match`` stage shows them.
+    ``shown_precision`` is the share of shown matches that are a right claim (a verbatim copy of
+    one, :func:`verbatim_copies` with ``copies``, counts as right); ``shown_recall`` the share of
+    queries shown a right claim. ``false_match_rate``: each query ranked again with its right claims
+    (and their copies) held out of the store, the share shown any match. MAP@k counts the qrels only.
+    """
+    from overclaim.config import DEFAULT_CONFIG
+
+    threshold = DEFAULT_CONFIG.match_min_probability if threshold is None else threshold
+    top_k = DEFAULT_CONFIG.match_top_k if top_k is None else top_k
     rankings: dict[str, list[str]] = {}
     probs: list[float] = []
     labels: list[int] = []
     judged = [q for q in qrels if q in queries]
     if not judged:
         raise DataError("no query in the qrels is in the queries file")
+    right = {q: same_claims(qrels[q], copies or {}) for q in judged}
+    shown = shown_right = found = 0
     started = time.perf_counter()
     for qid in judged:
         ranked = matcher.rank(queries[qid])
@@ -438,10 +778,21 @@ def evaluate(
         for c in ranked[:5]:
             probs.append(c.probability)
             labels.append(int(c.factcheck.claim_id in qrels[qid]))
+        picked = [c.factcheck.claim_id for c in ranked[:top_k] if c.probability >= threshold]
+        hits = sum(1 for cid in picked if cid in right[qid])
+        shown, shown_right, found = shown + len(picked), shown_right + hits, found + (hits > 0)
     elapsed = time.perf_counter() - started
+    false_matches = 0
+    for qid in judged:
+        ranked = matcher.rank(queries[qid], exclude=right[qid])
+        false_matches += any(c.probability >= threshold for c in ranked[:top_k])
     out: dict[str, Any] = {"queries": len(judged)}
     out.update({k: round(v, 4) for k, v in ranking_metrics(rankings, {q: qrels[q] for q in judged}).items()})
     out["calibration_top5"] = {k: round(v, 4) for k, v in calibration_report(np.array(probs), np.array(labels)).items()}
+    out["shown_threshold"] = threshold
+    out["shown_precision"] = round(shown_right / shown, 4) if shown else None
+    out["shown_recall"] = round(found / len(judged), 4)
+    out["false_match_rate"] = round(false_matches / len(judged), 4)
     out["queries_per_second"] = round(len(judged) / elapsed, 1)
     out["ms_per_query"] = round(1000 * elapsed / len(judged), 2)
     return out
@@ -455,14 +806,15 @@ def embeddings_cache(claims_file: str | Path) -> Path:
 
 def evaluate_files(
     queries: str | Path, qrels: str | Path, claims: str | Path, model: dict[str, Any] | None = None,
-    embeddings: bool = False,
+    embeddings: bool = False, threshold: float | None = None,
 ) -> dict[str, Any]:
     """Evaluate the shipped (or given) model on any CLEF-format queries/qrels/claims files.
 
     With ``embeddings`` the ``claim_matching_embed`` re-ranker and the sentence-embedding
     candidates are used (the ``embeddings`` extra); claim embeddings are computed before
     the timed loop (and cached by file content), query embeddings inside it. The embedding
-    models (WordLlama for the lexical re-ranker) are loaded before the timed loop.
+    models (WordLlama for the lexical re-ranker) are loaded before the timed loop. ``threshold``:
+    the shown threshold (the config's when ``None``); see :func:`evaluate`.
     """
     if embeddings:
         from overclaim.stages.match import require_embeddings
@@ -482,7 +834,7 @@ def evaluate_files(
             matcher.rank("warm up the sentence encoder")
         else:
             static_encoder()  # loaded outside the timed loop too
-        result = evaluate(matcher, query_map, qrel_map)
+        result = evaluate(matcher, query_map, qrel_map, copies=verbatim_copies(claim_list), threshold=threshold)
         store.engine.dispose()
     result["claims"] = len(claim_list)
     result["embeddings"] = embeddings
@@ -507,7 +859,8 @@ def train(
     Returns:
         The model card (data, seed, chosen parameters, CV and dev figures).
     """
-    from overclaim.resources import artifact_dir, save_model
+    from overclaim.resources import artifact_dir
+    from overclaim.training.cards import write_artifact
 
     started = time.perf_counter()
     data_dir = Path(data_dir)
@@ -519,30 +872,35 @@ def train(
     with tempfile.TemporaryDirectory(prefix="overclaim-cm-") as tmp:
         store = build_store(claims, tmp)
         matcher = ClaimMatcher(store, model={}, embeddings=embeddings, embeddings_path=cache)
-        groups = candidates_for(matcher, train_split)
-        adapters = add_adapter_features(groups, train_split.qrels, matcher.claim_embeddings) if embeddings else None
+        copies = verbatim_copies(claims)
+        groups = candidates_for(matcher, train_split, copies)
+        extras = hard_negatives(matcher, train_split, groups, claims)
+        adapters = (add_adapter_features(groups, train_split.qrels, matcher.claim_embeddings, extras=extras)
+                    if embeddings else None)
         views = cv_views(groups, train_split.qrels, matcher.claim_embeddings) if embeddings else None
         recall = {
             k: float(np.mean([g.labels[:k].any() for g in groups])) for k in (1, 5, 10, 20, CANDIDATES)
         }
-        best: tuple[float, dict[str, Any], dict[str, float], list[np.ndarray]] | None = None
+        best: tuple[float, dict[str, Any], dict[str, float], list[np.ndarray], list[np.ndarray]] | None = None
         cv_table = []
         for params in grid or (EMBED_PARAM_GRID if embeddings else PARAM_GRID):
-            metrics, oof = cross_validate(groups, train_split.qrels, params, repeats=CV_REPEATS, views=views)
+            metrics, oof, extra_oof = cross_validate(groups, train_split.qrels, params, repeats=CV_REPEATS,
+                                                     views=views, extras=extras)
             cv_table.append({"params": dict(params), **{k: round(v, 4) for k, v in metrics.items()}})
             if best is None or metrics["map@5"] > best[0]:
-                best = (metrics["map@5"], dict(params), metrics, oof)
+                best = (metrics["map@5"], dict(params), metrics, oof, extra_oof)
         assert best is not None
-        _, params, cv_metrics, oof = best
+        _, params, cv_metrics, oof, extra_oof = best
         ranker = _fit_ranker(groups, params)
-        calibrator = fit_calibrator(groups, oof)
-        oof_probs = np.concatenate(
-            [calibrator.predict_proba(calibration_features(s))[:, 1] for g, s in zip(groups, oof, strict=True)
-             if len(g.ids)]
-        )
-        oof_labels = np.concatenate([g.labels for g in groups if len(g.ids)])
-        bundle = {"ranker": ranker, "calibrator": calibrator, "features": list(matcher.feature_names),
-                  "candidates": CANDIDATES, "embeddings": embeddings}
+        names = list(matcher.feature_names)
+        every, every_scores = [*groups, *extras], [*oof, *extra_oof]
+        cv_probs = cv_calibration(every, every_scores, names)
+        abstention = abstention_table(every, every_scores, cv_probs, train_split.qrels, copies)
+        calibrator = fit_calibrator(*calibrator_data(every, every_scores, names)[:2])
+        oof_probs = np.concatenate([p for g, p in zip(groups, cv_probs, strict=False) if len(g.ids)])
+        oof_labels = np.concatenate([g.same_claim for g in groups if len(g.ids)])
+        bundle = {"ranker": ranker, "calibrator": calibrator, "features": names,
+                  "calibrator_columns": calibrator_columns(names), "candidates": CANDIDATES, "embeddings": embeddings}
         if adapters is not None:
             bundle["adapter"], bundle["e5_adapter"] = adapters
         dev_matcher = ClaimMatcher(store, model=bundle, embeddings=embeddings, embeddings_path=cache)
@@ -550,10 +908,9 @@ def train(
             dev_matcher.rank("warm up the sentence encoder")
         else:
             static_encoder()
-        dev = evaluate(dev_matcher, dev_split.queries, dev_split.qrels)
+        dev = evaluate(dev_matcher, dev_split.queries, dev_split.qrels, copies=copies)
         store.engine.dispose()
     out = Path(out_dir) if out_dir else artifact_dir(name)
-    save_model(bundle, out)
     card = {
         "model": name,
         "task": "claim matching: is a stored fact-check about the same claim as a post?",
@@ -573,7 +930,16 @@ def train(
                f"({EMBED_MODEL}, brute force over float16 claim and title embeddings)" if embeddings else "")
         ),
         "ranker": {"type": "lightgbm.LGBMRanker (lambdarank)", "params": params},
-        "calibrator": "logistic regression on (ranker score, lead over next best), out-of-fold train scores",
+        "calibrator": (
+            f"LightGBM binary classifier {json.dumps(CALIBRATOR_PARAMS)} on the {CALIBRATION_TOP} best candidates "
+            "of each train query by out-of-fold ranker score, over the ranker score, its lead, absolute pair "
+            "features, cosines and features of same claim vs same topic (" + ", ".join(calibrator_columns(names))
+            + "); fit on the train queries and on queries that match no stored claim: each train query with its "
+            "claims and their verbatim copies held out of the store, a copy with a name, number or word of its "
+            "claim swapped, content-free posts, and small stores of 1-5 of a query's candidates; and stored "
+            "claims as posts: with a word of their own swapped (0), their title and the claim re-posted (1)"
+        ),
+        "abstention_counts": {k: sum(1 for g in extras if g.kind == k) for k in sorted({g.kind for g in extras})},
         "features": list(matcher.feature_names),
         "embeddings": f"{EMBED_MODEL}; {E5_MODEL}" if embeddings else None,
         "static_embeddings": None if embeddings else STATIC_MODEL,
@@ -588,14 +954,14 @@ def train(
             "train_candidate_recall": {f"recall@{k}": round(v, 4) for k, v in recall.items()},
             "train_cv": {k: round(v, 4) for k, v in cv_metrics.items()},
             "train_cv_calibration": {k: round(v, 4) for k, v in calibration_report(oof_probs, oof_labels).items()},
+            "train_cv_abstention": abstention,
             "dev": dev,
         },
         "cv_grid": cv_table,
         "training_seconds": round(time.perf_counter() - started, 1),
         "platform": f"python {platform.python_version()}, CPU",
     }
-    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    (out / "MODEL_CARD.md").write_text(_model_card_md(card), encoding="utf-8")
+    write_artifact(bundle, card, out, _model_card_md)
     return card
 
 
@@ -658,6 +1024,34 @@ TRIED_EMBED = (
     "Earlier: fine-tuning MiniLM's last layer, cleaning tweets before embedding, other LightGBM "
     "objectives and regularisation.",
 )
+
+
+def _abstention_md(card: Mapping[str, Any]) -> list[str]:
+    """The model card's section on what is shown: dev at the shown threshold, and the train-CV table it was read off."""
+    fig = card["figures"]
+    dev = fig["dev"]
+    table = fig.get("train_cv_abstention")
+    if not table or "false_match_rate" not in dev:
+        return []
+    kinds = [k for k in table[0] if k.endswith("_any_shown") and k != "held_out_any_shown"]
+    lines = [
+        "## What is shown (abstention)",
+        "",
+        f"Dev at the shown threshold {dev['shown_threshold']} (`Config.match_min_probability`, top "
+        f"{card.get('top_k', 3)}): shown precision {dev['shown_precision']}, shown recall {dev['shown_recall']}, "
+        f"false-match rate {dev['false_match_rate']} (queries shown any match once their right claims and "
+        "their verbatim copies are held out of the store).",
+        "",
+        f"Train CV (5 folds, calibrator out of fold; queries made: {json.dumps(card.get('abstention_counts', {}))}):",
+        "",
+        "| threshold | shown precision | shown recall | false-match rate | " + " | ".join(
+            k.removesuffix("_any_shown") + " shown" for k in kinds) + " |",
+        "|---" * (4 + len(kinds)) + "|",
+    ]
+    for row in table:
+        lines.append(f"| {row['threshold']} | {row['train_shown_precision']} | {row['train_shown_recall']} | "
+                     f"{row['false_match_rate']} | " + " | ".join(str(row[k]) for k in kinds) + " |")
+    return [*lines, ""]
 
 
 def _model_card_md(card: Mapping[str, Any]) -> str:
@@ -728,6 +1122,7 @@ def _model_card_md(card: Mapping[str, Any]) -> str:
         f"Candidate recall on train: {json.dumps(fig['train_candidate_recall'])}.",
         f"Calibration (dev, top 5 per query): {json.dumps(dev['calibration_top5'])}.",
         "",
+        *_abstention_md(card),
         "Reference (CLEF 2020 Task 2 test set, MAP@5): best team about 0.93, second 0.91.",
         "Queries/s were measured on a shared 2-core machine under load.",
         "",
