@@ -64,7 +64,8 @@ def store(run_cli, tmp_path):
 def test_match_json_carries_the_metadata_and_takes_filters(run_cli, store):
     code, out, err = run_cli("match", SENATOR, "--factchecks", store, "--json")
     assert code == 0, err
-    [best] = json.loads(out)
+    best, *others = json.loads(out)  # PolitiFact first; FactCheck.org reviewed the same claim
+    assert [m["reviewer"] for m in others] == ["FactCheck.org"]
     assert {k: best[k] for k in ("reviewer", "claimant", "claim_date", "review_date", "language")} == {
         "reviewer": "PolitiFact", "claimant": "Viral image", "claim_date": "2024-02-01T00:00:00Z",
         "review_date": "2024-02-03T14:00:00Z", "language": "en"}

@@ -20,7 +20,7 @@ def filled(settings):
 
 @pytest.mark.parametrize(
     "filters, reviewers",
-    [({}, ["PolitiFact"]), ({"publisher": "factcheck.org"}, ["FactCheck.org"]),
+    [({}, ["PolitiFact", "FactCheck.org"]), ({"publisher": "factcheck.org"}, ["FactCheck.org"]),
      ({"publisher": ["nobody", "politifact"]}, ["PolitiFact"]), ({"language": ["fr"]}, []),
      ({"language": "en", "max_age_days": 0}, [])],
 )
