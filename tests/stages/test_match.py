@@ -176,7 +176,7 @@ def test_loading_the_static_model_is_offline_and_leaves_logging_alone():
     code = ("import logging, socket, threading\n"
             "def refuse(*a, **k): raise OSError('network used')\n"
             "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "import overclaim.stages.match as m\n"
+            "import overclaim.matching.encoders as m\n"
             "loads = []; load = m._load_static_model\n"
             "m._load_static_model = lambda: loads.append(1) or load()\n"
             "threads = [threading.Thread(target=m.static_encode, args=(['air strikes'],)) for _ in range(4)]\n"
