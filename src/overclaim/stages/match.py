@@ -1,5 +1,8 @@
 """Match: has this claim already been fact-checked? Retrieval from the user's fact-check store.
 
+This module is the pipeline stage (FactCheckMatcher); the matcher it runs lives in
+:mod:`overclaim.matching` (matcher.py and its text, feature, encoder and MinHash modules).
+
 Three steps, all offline:
 
 1. **Candidates**: a lexical OR-query of the post's content words against the store's

@@ -1,5 +1,8 @@
 """The fact-check store: schema.org ClaimReview records the user owns, searchable offline.
 
+The record model and ClaimReview parsing live in claimreview.py, the file readers in
+claimreview_files.py, the search filters in filters.py, MinHash in overclaim.matching.minhash.
+
     store = FactCheckStore("factchecks.sqlite")           # SQLite file (WAL), FTS5 index
     store = FactCheckStore("postgresql://user@host/db")   # PostgreSQL, tsvector + GIN index
     result = store.import_file("claimreviews.jsonld")     # JSON-LD, JSONL or CSV/TSV
