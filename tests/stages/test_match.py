@@ -176,7 +176,7 @@ def test_loading_the_static_model_is_offline_and_leaves_logging_alone():
     code = ("import logging, socket, threading\n"
             "def refuse(*a, **k): raise OSError('network used')\n"
             "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "import overclaim.stages.match as m\n"
+            "import overclaim.matching.encoders as m\n"
             "loads = []; load = m._load_static_model\n"
             "m._load_static_model = lambda: loads.append(1) or load()\n"
             "threads = [threading.Thread(target=m.static_encode, args=(['air strikes'],)) for _ in range(4)]\n"
@@ -339,3 +339,38 @@ def test_abstain_features_see_a_swapped_name_number_and_word():
     word = feats("So Joe Biden said he would ban gas-powered trucks by 2030")
     assert word["swap"] > 0 and word["key_missing"] > 0
     assert feats("video")["q_content"] < same["q_content"]
+
+
+def test_load_once_loads_once_for_racing_threads_and_retries_after_a_failure():
+    import threading
+
+    from overclaim.matching.encoders import load_once
+
+    calls: list[int] = []
+    started = threading.Event()
+
+    @load_once
+    def slow() -> object:
+        calls.append(1)
+        started.wait(1)
+        return object()
+
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(slow())) for _ in range(4)]
+    [t.start() for t in threads]
+    started.set()
+    [t.join() for t in threads]
+    assert len(calls) == 1 and len({id(r) for r in results}) == 1
+
+    attempts: list[int] = []
+
+    @load_once
+    def flaky() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("first load fails")
+        return len(attempts)
+
+    with pytest.raises(OSError):
+        flaky()
+    assert flaky() == 2 and flaky() == 2 and len(attempts) == 2

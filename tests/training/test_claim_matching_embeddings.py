@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from overclaim.errors import ExtraNotInstalledError
+from overclaim.matching import embeddings as embeddings_mod
 from overclaim.stages import match as match_mod
 from overclaim.stages.match import EMBED_FEATURES, EMBED_PAIR_FEATURES, LEXICAL_FEATURES, ClaimMatcher
 from overclaim.store.factchecks import FactCheck, FactCheckStore
@@ -146,8 +147,9 @@ def test_claim_embeddings_cached_next_to_store(extra, store, monkeypatch):
     def fail(texts, *args, **kwargs):
         raise AssertionError(f"re-encoded {len(texts)} texts")
 
-    monkeypatch.setattr(extra, "encode", fail)
-    monkeypatch.setattr(extra, "e5_encode", fail)
+    # ClaimEmbeddings (overclaim.matching.embeddings) looks the encoders up in its own module.
+    monkeypatch.setattr(embeddings_mod, "encode", fail)
+    monkeypatch.setattr(embeddings_mod, "e5_encode", fail)
     second = extra.ClaimEmbeddings.for_store(store)
     assert second.ids == first.ids
     np.testing.assert_allclose(second.claims, first.claims)
@@ -175,8 +177,8 @@ def test_cache_encodes_only_new_or_changed_claims(extra, tmp_path, monkeypatch):
         return encode
 
     with monkeypatch.context() as patch:
-        patch.setattr(extra, "encode", recording(extra.encode))
-        patch.setattr(extra, "e5_encode", recording(extra.e5_encode))
+        patch.setattr(embeddings_mod, "encode", recording(extra.encode))
+        patch.setattr(embeddings_mod, "e5_encode", recording(extra.e5_encode))
         grown = extra.ClaimEmbeddings.for_store(fc_store)
     assert set(seen) == {CLAIMS[3][1], CLAIMS[3][2], CLAIMS[4][1]}  # the old claims are read back
     (tmp_path / "fresh").mkdir()
