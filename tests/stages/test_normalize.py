@@ -263,10 +263,10 @@ def test_soft_hyphen_word_is_looked_up_once() -> None:
     """Item 11: a word holding many soft hyphens is looked up once, not once per hyphen."""
     from unittest import mock
 
-    from overclaim.stages import normalize
+    from overclaim.stages import normalize_chars
 
     text = "ter\u00adror\u00adist and " + "ab\u00ad" * 500
-    with mock.patch.object(normalize, "_shy_hides_word", wraps=normalize._shy_hides_word) as spy:
+    with mock.patch.object(normalize_chars, "_shy_hides_word", wraps=normalize_chars._shy_hides_word) as spy:
         view = normalize_text(text)
     assert view.clean == "terrorist and " + "ab\u00ad" * 500
     # Round one: the two words that hold soft hyphens; round two (the text changed): the one left.

@@ -22,6 +22,8 @@ XNLI test, ANLI test, RTE test and NaN-NLI are never read here.
 
 Torch and transformers are imported only inside the training functions (the ``train`` extra);
 inference lives in :mod:`overclaim.models.entailment` (onnxruntime + tokenizers).
+The training pairs are built in :mod:`overclaim.training.entailment_pairs`, the scoring is in
+:mod:`overclaim.training.entailment_eval`.
 """
 
 from __future__ import annotations
@@ -32,428 +34,54 @@ import math
 import os
 import platform
 import random
-import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from overclaim.errors import DataError, ModelError
+from overclaim.errors import ModelError
 
-MODEL_NAME = "entailment"
-DEFAULT_DATA = Path("../shared/data")
-SEED = 13
-LABELS: tuple[str, ...] = ("entails", "neutral", "contradicts")
-# The shared NLI files' label names -> our output index.
-NLI_LABEL_INDEX: dict[str, int] = {"entailment": 0, "neutral": 1, "contradiction": 2}
-BINARY = -1  # label of a two-class (RTE-style) pair whose gold is "not entailment"
-ENTAILS_BINARY = -2  # label of a two-class pair whose gold is "entailment"
-
-# Caps on the derived sets, so that weakly labelled pairs (Perspectrum's support/undermine,
-# FNC-1's body-level stances moved to one sentence) do not outweigh the NLI sets (about 37k pairs).
-PERSPECTRUM_CAP = 4000
-FNC_CAPS: dict[str, int] = {"agree": 2500, "disagree": 840, "discuss": 1500, "unrelated": 1500}
-# Whether the FNC-1 train sentence pairs are trained on. Off since the verdict model, which is
-# trained on FNC-1 train held-out stories with this model's readings as features: readings of
-# sentences the model was trained on are in sample, so a verdict fitted on them learns to trust
-# them more than readings of new posts deserve. (It came to light as a verdict FNC-1 competition
-# test figure far under its validation one; the choice rests on the leak, not on that figure.)
-FNC_SENTENCE_PAIRS = False
-# Caps on the NLI sources (none binding at present: every SNLI dev and ANLI dev pair is used).
-SOURCE_CAPS: dict[str, int] = {"snli": 10_000, "anli": 4_000}
-# Model-selection dev sets are subsampled while training (a full pass over them cost 2-3 minutes).
-DEV_CAPS: dict[str, int] = {"sick_trial": 500, "xnli_en_dev": 600, "cb_val": 56, "perspectrum_dev": 200}
-
-FNC_MIN_COVERAGE = 0.5
-DENIAL_RE = re.compile(
-    r"\b(?:not|no|never|false|fake|hoax|untrue|den(?:y|ies|ied)|debunk\w*|refut\w*|rumou?rs?|dismiss\w*|"
-    r"n't|baseless|unfounded|wrong|satir\w*)\b",
-    re.IGNORECASE,
+# The training pairs and the scoring live in entailment_pairs.py and entailment_eval.py; their names
+# stay importable from here.
+from overclaim.training.entailment_eval import (  # noqa: F401
+    _CHECKERS,
+    PipelineAggregates,
+    _plan_chunk,
+    _predict_chunk,
+    evaluate_file,
+    score,
 )
-
-# Sequence length: premise and hypothesis together, premise truncated first. 128 word pieces cover
-# 99% of the training pairs (ANLI's paragraph premises are the rest) and a body sentence with its
-# headline is under 80 for 98% of the FNC-1 test posts' evidence; measured with ``length_profile``.
-MAX_LENGTH = 128
-
-
-@dataclass
-class Pair:
-    """One training or evaluation pair: label is an index into LABELS, or BINARY / ENTAILS_BINARY."""
-
-    premise: str
-    hypothesis: str
-    label: int
-    source: str
-
-
-@dataclass
-class Split:
-    """Named groups of pairs (``train`` and the model-selection dev sets)."""
-
-    train: list[Pair] = field(default_factory=list)
-    dev: dict[str, list[Pair]] = field(default_factory=dict)
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Records of a JSONL file, with the line named in any error."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("does not exist", source=str(path))
-    out: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"is not valid JSON ({exc.msg})", source=str(path), line=number) from exc
-            if not isinstance(record, dict):
-                raise DataError("is not a JSON object", source=str(path), line=number)
-            out.append(record)
-    return out
-
-
-def nli_label(record: dict[str, Any], path: str | Path, line: int) -> int:
-    """Our label index of an NLI record (three-way, or RTE's entailment / not_entailment)."""
-    label = record.get("label")
-    if label in NLI_LABEL_INDEX:
-        return NLI_LABEL_INDEX[label]
-    if label == "not_entailment":
-        return BINARY
-    raise DataError(
-        f"has label {label!r}; expected entailment, neutral, contradiction or not_entailment",
-        source=str(path), line=line, field="label",
-    )
-
-
-def read_nli(path: str | Path, splits: Iterable[str] | None = None) -> list[Pair]:
-    """Pairs of a file in the shared NLI schema (``premise``, ``hypothesis``, ``label``, ``split``)."""
-    wanted = set(splits) if splits is not None else None
-    out: list[Pair] = []
-    for number, record in enumerate(read_jsonl(path), start=1):
-        if wanted is not None and record.get("split") not in wanted:
-            continue
-        for key in ("premise", "hypothesis"):
-            if not isinstance(record.get(key), str) or not record[key].strip():
-                raise DataError("is missing or empty", source=str(path), line=number, field=key)
-        label = nli_label(record, path, number)
-        if label == NLI_LABEL_INDEX["entailment"] and record.get("label") == "entailment" and _two_way(record):
-            label = ENTAILS_BINARY
-        out.append(Pair(record["premise"], record["hypothesis"], label, str(record.get("source", Path(path).stem))))
-    return out
-
-
-def _two_way(record: dict[str, Any]) -> bool:
-    return str(record.get("source", "")).startswith("rte")
-
-
-def read_perspectrum(path: Path, split: str, cap: int | None, seed: int) -> list[Pair]:
-    """Perspectrum claim/perspective pairs: support -> entails, undermine -> contradicts."""
-    pairs = []
-    for number, record in enumerate(read_jsonl(path), start=1):
-        if record.get("split") != split:
-            continue
-        label = {"support": 0, "undermine": 2}.get(record.get("label", ""))
-        if label is None:
-            raise DataError(f"has label {record.get('label')!r}", source=str(path), line=number, field="label")
-        pairs.append(Pair(record["perspective"], record["claim"], label, "perspectrum"))
-    random.Random(seed).shuffle(pairs)
-    return pairs[:cap] if cap else pairs
-
-
-def fnc_sentence_pairs(folder: Path, caps: dict[str, int], seed: int) -> list[Pair]:
-    """Sentence-level pairs from FNC-1 train: the body sentence that best covers each headline."""
-    from overclaim.stages.evidence import content_terms, coverage
-    from overclaim.stages.segment import split_sentences
-    from overclaim.tokens import WORD_RE, tokenize
-    from overclaim.training.fnc import read_bodies, read_stances
-
-    bodies = read_bodies(folder / "train_bodies.csv")
-    stances = read_stances(folder / "train_stances.csv", bodies)
-    rng = random.Random(seed)
-    rng.shuffle(stances)
-    label_of = {"agree": 0, "disagree": 2, "discuss": 1, "unrelated": 1}
-    taken: Counter[str] = Counter()
-    sentences: dict[str, list[str]] = {}
-    out = []
-    for pair in stances:
-        stance = pair.stance or ""
-        if taken[stance] >= caps.get(stance, 0):
-            continue
-        body = bodies[pair.body_id]
-        if pair.body_id not in sentences:
-            sentences[pair.body_id] = [body[a:b] for a, b in split_sentences(body) if b - a > 20]
-        query = content_terms(tokenize(pair.headline))
-        best, best_score = None, 0.0
-        for sentence in sentences[pair.body_id]:
-            score = coverage(query, WORD_RE.findall(sentence.lower()))
-            if score > best_score:
-                best, best_score = sentence, score
-        if best is None:
-            continue
-        # Body-level agree/disagree moves to one sentence only when that sentence covers most of the
-        # headline, and a disagree sentence must carry a denial word: otherwise the sentence often just
-        # restates the claim (read off 60 random derived pairs).
-        if stance in ("agree", "disagree") and best_score < FNC_MIN_COVERAGE:
-            continue
-        if stance == "disagree" and not DENIAL_RE.search(best):
-            continue
-        taken[stance] += 1
-        out.append(Pair(best.strip(), pair.headline, label_of[stance], f"fnc1_{stance}"))
-    return out
-
-
-def build_training_pairs(data: str | Path = DEFAULT_DATA, seed: int = SEED) -> Split:
-    """Training pairs and the model-selection dev sets (see the module docstring)."""
-    data = Path(data)
-    nli = data / "nli"
-    split = Split()
-    split.train += read_nli(nli / "sick.jsonl", ["train"])
-    split.train += _capped(read_nli(nli / "snli.jsonl", ["dev"]), SOURCE_CAPS["snli"], seed)
-    split.train += read_nli(nli / "mnli.jsonl", ["dev_matched"])
-    split.train += _capped(read_nli(nli / "anli.jsonl", ["dev"]), SOURCE_CAPS["anli"], seed)
-    split.train += read_nli(nli / "cb.jsonl", ["train"])
-    split.train += read_nli(nli / "rte.jsonl", ["dev"])
-    perspectrum = data / "perspectrum" / "perspectrum_train_dev.jsonl"
-    split.train += read_perspectrum(perspectrum, "train", PERSPECTRUM_CAP, seed)
-    if FNC_SENTENCE_PAIRS:
-        split.train += fnc_sentence_pairs(data / "fnc1", FNC_CAPS, seed)
-    split.dev["sick_trial"] = read_nli(nli / "sick.jsonl", ["trial"])
-    split.dev["xnli_en_dev"] = read_nli(nli / "xnli" / "xnli_en.jsonl", ["dev"])
-    split.dev["cb_val"] = read_nli(nli / "cb.jsonl", ["val"])
-    split.dev["perspectrum_dev"] = read_perspectrum(
-        data / "perspectrum" / "perspectrum_train_dev.jsonl", "dev", None, seed
-    )
-    split.dev = {name: _capped(pairs, DEV_CAPS[name], seed) for name, pairs in split.dev.items()}
-    return split
-
-
-def _capped(pairs: list[Pair], cap: int, seed: int) -> list[Pair]:
-    """A seeded random sample of at most ``cap`` pairs (all of them, in order, when fewer)."""
-    if len(pairs) <= cap:
-        return pairs
-    return random.Random(seed).sample(pairs, cap)
-
-
-# ---------------------------------------------------------------------------- scoring
-
-
-def score(gold: Sequence[int], probs: np.ndarray) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class F1 and the confusion matrix of three-way predictions.
-
-    Two-class gold labels (BINARY / ENTAILS_BINARY) are scored as entails vs not entails.
-    """
-    from sklearn.metrics import confusion_matrix, f1_score
-
-    gold_arr = np.asarray(gold)
-    two_way = bool(np.all(gold_arr < 0))
-    if two_way:
-        y = (gold_arr == ENTAILS_BINARY).astype(int)
-        pred = (probs.argmax(axis=1) == 0).astype(int)  # the model's reading, as label() gives it
-        names = ["not_entails", "entails"]
-        labels = [0, 1]
-    else:
-        if np.any(gold_arr < 0):
-            raise DataError("mixes two-way (RTE-style) and three-way labels; score them apart", source=None)
-        y, pred = gold_arr, probs.argmax(axis=1)
-        names, labels = list(LABELS), [0, 1, 2]
-    per_class = f1_score(y, pred, labels=labels, average=None, zero_division=0)
-    matrix = confusion_matrix(y, pred, labels=labels)
-    return {
-        "pairs": int(len(y)),
-        "accuracy": round(float(np.mean(y == pred)), 4),
-        "macro_f1": round(float(np.mean(per_class)), 4),
-        "f1": {name: round(float(v), 4) for name, v in zip(names, per_class, strict=True)},
-        "confusion": {"labels": names, "rows_gold_columns_predicted": matrix.tolist()},
-        "two_way": two_way,
-    }
-
-
-def evaluate_file(
-    path: str | Path, split: str | None = None, model_dir: str | Path | None = None
-) -> dict[str, Any]:
-    """Score the shipped (ONNX) entailment model on a JSONL file in the shared NLI schema.
-
-    Args:
-        path: JSONL with ``premise``, ``hypothesis``, ``label`` (``entailment`` / ``neutral`` /
-            ``contradiction``, or RTE's ``entailment`` / ``not_entailment``) and optionally ``split``.
-        split: score only the records of this split (all records when None).
-        model_dir: artifact folder (default: the package's ``artifacts/entailment``).
-
-    Returns:
-        accuracy, macro_f1, per-class F1, the confusion matrix and pairs per second. A two-way file
-        (RTE's entailment / not_entailment, or entailment and neutral only, as SciTail) is scored
-        as entails vs not.
-
-    Raises:
-        DataError: the file is missing, not JSONL, a record lacks a field, or no record is left.
-    """
-    from overclaim.models.entailment import load_entailer
-
-    pairs = []
-    for number, record in enumerate(read_jsonl(path), start=1):
-        if split is not None and record.get("split") != split:
-            continue
-        for key in ("premise", "hypothesis"):
-            if not isinstance(record.get(key), str) or not record[key].strip():
-                raise DataError("is missing or empty", source=str(path), line=number, field=key)
-        label = nli_label(record, path, number)
-        two_way = label == BINARY or (record.get("label") == "entailment" and _two_way(record))
-        pairs.append((record["premise"], record["hypothesis"], label, two_way))
-    if not pairs:
-        where = f" of split {split!r}" if split is not None else ""
-        raise DataError(f"has no pairs{where}", source=str(path))
-    # Two-way files: RTE's entailment / not_entailment, and files with entailment and neutral only
-    # (SciTail), where "neutral" means "not entailed" and a reading of contradicts is no error.
-    two_way = any(p[3] for p in pairs) or {p[2] for p in pairs} == {0, 1}
-    gold = [(ENTAILS_BINARY if p[2] == 0 else BINARY) if two_way else p[2] for p in pairs]
-    if two_way and any(p[2] == 2 for p in pairs) and any(p[3] for p in pairs):
-        raise DataError("mixes two-way (RTE-style) and three-way labels; score them apart", source=str(path))
-    model = load_entailer(Path(model_dir) if model_dir else None)
-    started = time.perf_counter()
-    probs = model.predict([(p[0], p[1]) for p in pairs])
-    seconds = time.perf_counter() - started
-    figures = score(gold, probs)
-    figures["pairs_per_second"] = round(len(pairs) / seconds, 1) if seconds > 0 else None
-    figures["file"] = str(path)
-    figures["split"] = split
-    return figures
-
-
-class PipelineAggregates:
-    """The entailment stage's per-post aggregate features for FNC-1 pairs, made by the pipeline itself.
-
-    Runs normalize -> segment -> evidence and the entailment stage's own choice of sentences on each
-    (headline, body) pair, exactly as a check does, then the shipped model over the chosen sentences,
-    so the stance model is trained on the features it will see. The choice of sentences does not
-    depend on the model and is cached in ``cache_dir`` (keyed by the pairs and the stage settings);
-    the rows are cached too (keyed also by the model card), since the FNC-1 train and test pairs
-    cost about 20 minutes on one core.
-    """
-
-    def __init__(self, cache_dir: str | Path | None = None, processes: int = 2) -> None:
-        from overclaim.stages.entailment import AGGREGATE_NAMES
-
-        self.names: tuple[str, ...] = AGGREGATE_NAMES
-        self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.processes = processes
-
-    def _key(self, headlines: Sequence[str], bodies: Sequence[str], *extra: Any) -> str:
-        import hashlib
-
-        from overclaim.config import DEFAULT_CONFIG
-
-        key = hashlib.sha256()
-        for h, b in zip(headlines, bodies, strict=True):
-            key.update(h.encode("utf-8", "surrogatepass") + b"\0" + b.encode("utf-8", "surrogatepass") + b"\1")
-        settings = (DEFAULT_CONFIG.entailment_max_sentences, DEFAULT_CONFIG.entailment_min_relevance, *extra)
-        key.update(json.dumps(settings, sort_keys=True, default=str).encode())
-        return key.hexdigest()[:16]
-
-    def plans(
-        self, headlines: Sequence[str], bodies: Sequence[str]
-    ) -> list[tuple[list[str], str, list[int], list[float]]]:
-        """Per unique pair: the sentences the stage reads, the clean headline, their indices, the relevance."""
-        import pickle
-
-        path = self.cache_dir / f"entailment_plans_{self._key(headlines, bodies)}.pkl" if self.cache_dir else None
-        if path is not None and path.exists():
-            with path.open("rb") as fh:
-                cached: list[tuple[list[str], str, list[int], list[float]]] = pickle.load(fh)
-            return cached
-        items = list(dict.fromkeys(zip(headlines, bodies, strict=True)))
-        parts = [items[i : i + 256] for i in range(0, len(items), 256)]
-        if self.processes > 1:
-            from joblib import Parallel, delayed
-
-            done = Parallel(n_jobs=self.processes, backend="loky")(delayed(_plan_chunk)(p) for p in parts)
-        else:
-            done = [_plan_chunk(p) for p in parts]
-        plans = [plan for part in done for plan in part]
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:
-                pickle.dump(plans, fh)
-        return plans
-
-    def rows(self, data: Any) -> np.ndarray:
-        """One aggregate row per pair of ``data`` (an :class:`~overclaim.training.fnc.FncData`)."""
-        from overclaim.models.entailment import load_entailer
-        from overclaim.resources import model_card
-        from overclaim.stages.entailment import aggregate_features
-
-        headlines, bodies = data.headlines(), data.body_texts()
-        card = model_card(MODEL_NAME)
-        key = self._key(headlines, bodies, card.get("date"), card.get("selected"))
-        path = self.cache_dir / f"entailment_aggregates_{key}.npy" if self.cache_dir else None
-        if path is not None and path.exists():
-            cached: np.ndarray = np.load(path)
-            return cached
-        plans = self.plans(headlines, bodies)
-        flat = [(sentence, headline) for sentences, headline, _, _ in plans for sentence in sentences]
-        folder = load_entailer().folder
-        if self.processes > 1 and len(flat) > 1000:
-            from joblib import Parallel, delayed
-
-            size = -(-len(flat) // (4 * self.processes))
-            parts = [flat[i : i + size] for i in range(0, len(flat), size)]
-            done = Parallel(n_jobs=self.processes, backend="loky")(delayed(_predict_chunk)(folder, p) for p in parts)
-            probs = np.vstack(done)
-        else:
-            probs = _predict_chunk(folder, flat)
-        table = np.zeros((len(plans), len(self.names)), dtype=np.float32)
-        start = 0
-        for row, (sentences, _, read, relevance) in enumerate(plans):
-            table[row] = aggregate_features(read, probs[start : start + len(sentences)], relevance)
-            start += len(sentences)
-        index: dict[tuple[str, str], int] = {}
-        for pair in zip(headlines, bodies, strict=True):
-            index.setdefault(pair, len(index))
-        out = table[np.asarray([index[p] for p in zip(headlines, bodies, strict=True)], dtype=np.int64)]
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, out)
-        return out
-
-
-def _predict_chunk(folder: Path, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-    """The shipped model's probabilities for ``pairs`` (one process's share; one pair a call, as in checks)."""
-    from overclaim.models.entailment import load_entailer
-
-    out: np.ndarray = load_entailer(folder).predict(pairs)
-    return out
-
-
-def _plan_chunk(items: Sequence[tuple[str, str]]) -> list[tuple[list[str], str, list[int], list[float]]]:
-    """What the entailment stage would read for each (headline, body), through the pipeline's first stages."""
-    from overclaim.pipeline import STAGES, Checker
-    from overclaim.report import Post
-    from overclaim.stages.entailment import EntailmentScorer
-
-    names = [name for name, _ in STAGES]
-    keep = names[: names.index("evidence") + 1]
-    checker = _CHECKERS.get("plans")
-    if checker is None:
-        checker = _CHECKERS["plans"] = Checker(skip=set(names) - set(keep))
-    scorer = EntailmentScorer(checker.config)
-    out = []
-    for start in range(0, len(items), 16):
-        group = [Post(headline=h, body=b) for h, b in items[start : start + 16]]
-        for ctx in checker.run_stages(group):
-            read = scorer._plan(ctx)
-            relevance = [float(r) for r in ctx.extras.get("relevance", [])]
-            out.append(([ctx.sentences[i].text for i in read], ctx.headline.clean, read, relevance))
-    return out
-
-
-_CHECKERS: dict[str, Any] = {}
-
+from overclaim.training.entailment_pairs import (  # noqa: F401
+    BINARY,
+    DEFAULT_DATA,
+    DENIAL_RE,
+    DEV_CAPS,
+    ENTAILS_BINARY,
+    FNC_CAPS,
+    FNC_MIN_COVERAGE,
+    FNC_SENTENCE_PAIRS,
+    LABELS,
+    MAX_LENGTH,
+    MODEL_NAME,
+    NLI_LABEL_INDEX,
+    PERSPECTRUM_CAP,
+    SEED,
+    SOURCE_CAPS,
+    Pair,
+    Split,
+    _capped,
+    _two_way,
+    build_training_pairs,
+    fnc_sentence_pairs,
+    nli_label,
+    read_jsonl,
+    read_nli,
+    read_perspectrum,
+)
 
 # ---------------------------------------------------------------------------- training
 

@@ -353,7 +353,7 @@ def build(path: str | Path = DEFAULT_TRAIN, *, seed: int = SEED, algorithm: str 
     """Learn the cue lexicon and fit the CRF on ``path``; return (model dict, training facts)."""
     import random
 
-    from overclaim.stages.sourcing import (
+    from overclaim.models.sourcing import (
         CUE_MIN,
         SOURCE_FALLBACK_MIN,
         STAGE_TRIGGER_P,
