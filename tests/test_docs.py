@@ -47,16 +47,15 @@ def test_every_setting_is_documented_and_commented_where_it_is_set() -> None:
     missing = [name for name in fields if name not in documented]
     assert not missing, f"settings missing from docs/reference.md: {missing}"
     assert not set(documented) - set(fields), "docs/reference.md lists settings that do not exist"
-    # config.py says how each value was set: a comment above the field (or above its group).
+    # config.py says how each value was set: a comment above the field, or above the group of
+    # fields it opens (the fields in between written one a line, with no blank line).
     source = inspect.getsource(Config).splitlines()
+    field_line = re.compile(r"\s+\w+: [^=]+=")
     for name in fields:
-        line = next(i for i, text in enumerate(source) if re.match(rf"\s+{name}: ", text))
-        above = [text.strip() for text in source[max(0, line - 4) : line]]
-        if name == "extra":
-            continue
-        assert any(t.startswith("#") for t in above) or any(re.match(r"\w+: ", t) for t in above[-1:]), (
-            f"Config.{name} has no comment saying how it was set"
-        )
+        above = next(i for i, text in enumerate(source) if re.match(rf"\s+{name}: ", text)) - 1
+        while above >= 0 and field_line.match(source[above]):
+            above -= 1
+        assert source[above].strip().startswith("#"), f"Config.{name} has no comment saying how it was set"
 
 
 def _error_classes() -> list[type[errors.OverclaimError]]:

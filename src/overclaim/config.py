@@ -111,6 +111,7 @@ class Config:
     match_max_age_days: int | None = None
     match_publishers: tuple[str, ...] = ()
 
+    # Free-form numbers for experiments, by name; no stage reads them by default.
     extra: dict[str, float] = field(default_factory=dict)
 
 
