@@ -41,7 +41,6 @@ TRIGGER_P = 0.05
 # 0.1 give the same source / cue F1 (0.722 / 0.762); 0.3: 0.721 / 0.752 ("believes", "think", "want"
 # fall below it).
 STAGE_TRIGGER_P = 0.1
-# A "strong" cue token (for the distance-to-cue features): P(cue | token) at least this.
 # A cue with no tagged source in its sentence takes the token whose source score beats O by the most
 # (its emission margin, in the CRF's weight units), when that margin reaches this (FALLBACK_OFF: off).
 # On PolNeAR dev (STAGE_TRIGGER_P 0.1, CUE_MIN 0.25): on, source F1 0.725, cue F1 0.762; off: 0.737 /

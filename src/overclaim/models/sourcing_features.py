@@ -12,6 +12,7 @@ from typing import Any
 
 from overclaim.resources import stem
 
+# A "strong" cue token (for the distance-to-cue features): P(cue | token) at least this.
 STRONG_CUE_P = 0.3
 
 # ---- learned attribution tagger (CRF over tokens) ----
