@@ -6,8 +6,9 @@
 Each profile (``Config.profile``) leaves out the stages named in :data:`PROFILE_SKIP`.
 
 Each stage is a class in ``overclaim/stages/<name>.py`` taking a
-:class:`~overclaim.config.Config`, with ``__call__(ctx)`` that reads and adds to
-the :class:`~overclaim.context.Context`. Stages load their models lazily, once per
+:class:`~overclaim.config.Config` and deriving from :class:`~overclaim.stages.base.Stage`:
+``batch(contexts)`` (or ``__call__(ctx)`` for one post) reads and adds to each
+:class:`~overclaim.context.Context`. Stages load their models lazily, once per
 :class:`Checker`, so a ``Checker`` is cheap to build and fast to reuse.
 """
 
